@@ -1,0 +1,27 @@
+/**
+ * Every error the simulator raises on bad input carries a stable code, so callers (the CLI, the server, tests)
+ * can branch on it and users can search for it. Guest traps are never errors: they are values (see cpu/trap.ts).
+ */
+export type SimErrorCode =
+  | 'ELF_TOO_SHORT'
+  | 'ELF_BAD_MAGIC'
+  | 'ELF_BAD_CLASS'
+  | 'ELF_BAD_ENDIAN'
+  | 'ELF_BAD_MACHINE'
+  | 'ELF_BAD_TYPE'
+  | 'ELF_BAD_PHDR'
+  | 'ELF_SEGMENT_OUTSIDE_RAM'
+  | 'ELF_NO_LOAD_SEGMENTS'
+  | 'FDT_BAD_NODE'
+  | 'CONFIG_INVALID'
+  | 'RAM_OUT_OF_RANGE'
+  | 'VCPU_BAD_STATE';
+
+export class SimError extends Error {
+  readonly code: SimErrorCode;
+  constructor(code: SimErrorCode, message: string) {
+    super(`${code}: ${message}`);
+    this.name = 'SimError';
+    this.code = code;
+  }
+}
