@@ -15,7 +15,12 @@ export type SimErrorCode =
   | 'FDT_BAD_NODE'
   | 'CONFIG_INVALID'
   | 'RAM_OUT_OF_RANGE'
-  | 'VCPU_BAD_STATE';
+  | 'VCPU_BAD_STATE'
+  | 'ELF_BAD_VERSION'
+  | 'ELF_BAD_SHDR'
+  | 'ELF_ADDRESS_TOO_LARGE'
+  | 'FDT_BAD_PROPERTY'
+  | 'FDT_BAD_BLOB';
 
 export class SimError extends Error {
   readonly code: SimErrorCode;
