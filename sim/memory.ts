@@ -1,0 +1,71 @@
+import { SimError } from './errors.js';
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
+
+/**
+ * Guest RAM: one ArrayBuffer with typed views of every width, so the interpreter's fast paths index it directly.
+ * The host is little-endian (as every platform Node runs on), like RISC-V, so multi-byte views need no swapping.
+ *
+ * It also keeps two per-page bitmaps: `dirty` (pages written since the last `takeDirtyPages`, for incremental
+ * checkpoints) and `code` (pages holding translated code, whose writes must invalidate translations).
+ */
+export class GuestRam {
+  readonly base: number;
+  readonly size: number;
+  readonly buffer: ArrayBuffer;
+  readonly u8: Uint8Array;
+  readonly i8: Int8Array;
+  readonly u16: Uint16Array;
+  readonly i16: Int16Array;
+  readonly i32: Int32Array;
+  readonly view: DataView;
+  readonly pageCount: number;
+  readonly dirty: Uint8Array;
+
+  constructor(base: number, size: number) {
+    if (size <= 0 || size % PAGE_SIZE !== 0 || size > 0x8000_0000) {
+      throw new SimError('CONFIG_INVALID', `RAM size ${size} must be a positive multiple of 4 KiB, at most 2 GiB`);
+    }
+    this.base = base;
+    this.size = size;
+    this.buffer = new ArrayBuffer(size);
+    this.u8 = new Uint8Array(this.buffer);
+    this.i8 = new Int8Array(this.buffer);
+    this.u16 = new Uint16Array(this.buffer);
+    this.i16 = new Int16Array(this.buffer);
+    this.i32 = new Int32Array(this.buffer);
+    this.view = new DataView(this.buffer);
+    this.pageCount = size >>> PAGE_SHIFT;
+    this.dirty = new Uint8Array(this.pageCount);
+  }
+
+  /** RAM offset of a guest-physical address, or -1 when the address is not RAM (then it is MMIO). */
+  offsetOf(phys: number, len = 1): number {
+    const off = phys - this.base;
+    return off >= 0 && off + len <= this.size ? off : -1;
+  }
+
+  contains(phys: number, len = 1): boolean {
+    return this.offsetOf(phys, len) >= 0;
+  }
+
+  /** Copies bytes into RAM at a guest-physical address (loaders, debugger writes). */
+  write(phys: number, bytes: Uint8Array): void {
+    const off = this.offsetOf(phys, bytes.length);
+    if (off < 0) throw new SimError('RAM_OUT_OF_RANGE', `write of ${bytes.length} bytes at 0x${phys.toString(16)} is outside RAM`);
+    this.u8.set(bytes, off);
+    this.markDirty(off, bytes.length);
+  }
+
+  read(phys: number, len: number): Uint8Array {
+    const off = this.offsetOf(phys, len);
+    if (off < 0) throw new SimError('RAM_OUT_OF_RANGE', `read of ${len} bytes at 0x${phys.toString(16)} is outside RAM`);
+    return this.u8.slice(off, off + len);
+  }
+
+  markDirty(off: number, len: number): void {
+    const last = (off + len - 1) >>> PAGE_SHIFT;
+    for (let p = off >>> PAGE_SHIFT; p <= last; p++) this.dirty[p] = 1;
+  }
+}
