@@ -50,6 +50,10 @@ export class Machine {
     this.hart.pc = BigInt(elf.entry);
     this.hart.setReg(10, 0n);
     this.hart.setReg(11, BigInt(this.dtbAddress));
+    // The state OpenSBI hands an S-mode payload on QEMU virt: counters readable from U-mode, stvec at the entry.
+    this.hart.csr.scounteren = 7;
+    this.hart.csr.stvecLo = Number(BigInt.asIntN(32, BigInt(elf.entry)));
+    this.hart.csr.stvecHi = Math.floor(elf.entry / 4294967296) | 0;
     this.ram.dirty.fill(0);
   }
 }

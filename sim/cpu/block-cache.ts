@@ -13,6 +13,8 @@ export interface Block {
   pcHi: number;
   /** RAM pages the block's instructions were fetched from (two when an instruction straddles a page end). */
   pages: number[];
+  /** The privilege it was translated for: it uses that privilege's TLBs (a QEMU TB flag, likewise). */
+  priv: number;
   valid: boolean;
 }
 
@@ -57,34 +59,36 @@ export class BlockCache implements CodeWriteListener {
   }
 
   /** The block starting at this RAM offset and pc, translating it if needed; null when the fetch faulted. */
-  lookup(ramOff: number, pcLo: number, pcHi: number): Block | null {
-    const slot = (ramOff >>> 1) & (JUMP_CACHE_SIZE - 1);
+  lookup(ramOff: number, pcLo: number, pcHi: number, priv: number): Block | null {
+    const slot = ((ramOff >>> 1) ^ priv) & (JUMP_CACHE_SIZE - 1);
     let b = this.jump[slot];
-    if (b !== undefined && b.ramOff === ramOff && b.pcLo === pcLo && b.pcHi === pcHi) return b;
-    b = this.blocks.get(ramOff);
+    if (b !== undefined && b.ramOff === ramOff && b.pcLo === pcLo && b.pcHi === pcHi && b.priv === priv) return b;
+    const key = ramOff * 2 + priv;
+    b = this.blocks.get(key);
     if (b === undefined || b.pcLo !== pcLo || b.pcHi !== pcHi) {
-      const built = this.build(ramOff, { lo: pcLo, hi: pcHi }, MAX_BLOCK_INSNS);
+      const built = this.build(ramOff, { lo: pcLo, hi: pcHi }, priv, MAX_BLOCK_INSNS);
       if (built === null) return null;
       b = built;
-      this.blocks.set(ramOff, b);
+      this.blocks.set(key, b);
     }
     this.jump[slot] = b;
     return b;
   }
 
   /** A block of exactly one instruction, for stepping to an exact instruction count. */
-  lookupSingle(ramOff: number, pcLo: number, pcHi: number): Block | null {
-    let b = this.singles.get(ramOff);
+  lookupSingle(ramOff: number, pcLo: number, pcHi: number, priv: number): Block | null {
+    const key = ramOff * 2 + priv;
+    let b = this.singles.get(key);
     if (b === undefined || b.pcLo !== pcLo || b.pcHi !== pcHi) {
-      const built = this.build(ramOff, { lo: pcLo, hi: pcHi }, 1);
+      const built = this.build(ramOff, { lo: pcLo, hi: pcHi }, priv, 1);
       if (built === null) return null;
       b = built;
-      this.singles.set(ramOff, b);
+      this.singles.set(key, b);
     }
     return b;
   }
 
-  private build(ramOff: number, pc: PcPair, maxInsns: number): Block | null {
+  private build(ramOff: number, pc: PcPair, priv: number, maxInsns: number): Block | null {
     const u16 = this.ram.u16;
     const insns: Insn[] = [];
     const page = ramOff >>> PAGE_SHIFT;
@@ -123,12 +127,13 @@ export class BlockCache implements CodeWriteListener {
     const mmu = this.host.mmu;
     const ram = this.ram;
     const W = 1, R = 0;
+    const tlb = mmu.tlbs[priv];
     const run = factory(
       this.host, this.host.x, mmu, insns, this.host.int64, this.host.int64Out,
       ram.u8, ram.i8, ram.u16, ram.i16, ram.i32,
-      mmu.tag[R], mmu.tagHi[R], mmu.off[R], mmu.tag[W], mmu.tagHi[W], mmu.off[W],
+      tlb.tag[R], tlb.tagHi[R], tlb.off[R], tlb.tag[W], tlb.tagHi[W], tlb.off[W],
     ) as () => number;
-    const block: Block = { run, len: insns.length, ramOff, pcLo: pc.lo, pcHi: pc.hi, pages, valid: true };
+    const block: Block = { run, len: insns.length, ramOff, pcLo: pc.lo, pcHi: pc.hi, pages, priv, valid: true };
     for (const p of pages) {
       let list = this.pageBlocks.get(p);
       if (list === undefined) this.pageBlocks.set(p, (list = []));
@@ -170,14 +175,17 @@ export class BlockCache implements CodeWriteListener {
     this.pageBlocks.delete(page);
     this.granules.delete(page);
     this.codePages[page] = 0;
+    // Its write-TLB entries still carry the code mark; refill them as ordinary entries.
+    this.host.mmu.flushWritePage(page);
     if (list === undefined) return;
     for (const b of list) {
       if (!b.valid) continue;
       b.valid = false;
       this.invalidated++;
-      if (this.blocks.get(b.ramOff) === b) this.blocks.delete(b.ramOff);
-      if (this.singles.get(b.ramOff) === b) this.singles.delete(b.ramOff);
-      const slot = (b.ramOff >>> 1) & (JUMP_CACHE_SIZE - 1);
+      const key = b.ramOff * 2 + b.priv;
+      if (this.blocks.get(key) === b) this.blocks.delete(key);
+      if (this.singles.get(key) === b) this.singles.delete(key);
+      const slot = ((b.ramOff >>> 1) ^ b.priv) & (JUMP_CACHE_SIZE - 1);
       if (this.jump[slot] === b) this.jump[slot] = undefined;
       // A block on two pages is listed under the other one too; drop it there on its own invalidation.
     }

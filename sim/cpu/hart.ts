@@ -86,11 +86,11 @@ export class Hart {
     while (this.icount < target) {
       if (this.irqCheck) this.takeInterrupt();
       const ramOff = mmu.fetch(this.pcLo, this.pcHi);
-      let block: Block | null = ramOff < 0 ? null : cache.lookup(ramOff, this.pcLo, this.pcHi);
+      let block: Block | null = ramOff < 0 ? null : cache.lookup(ramOff, this.pcLo, this.pcHi, this.priv);
       if (block === null) {
         this.pendMmuFault(0);
       } else {
-        if (block.len > target - this.icount) block = cache.lookupSingle(ramOff, this.pcLo, this.pcHi);
+        if (block.len > target - this.icount) block = cache.lookupSingle(ramOff, this.pcLo, this.pcHi, this.priv);
         if (block === null) this.pendMmuFault(0);
         else this.icount += block.run();
       }
@@ -183,11 +183,10 @@ export class Hart {
     return (this.csr.sip & this.csr.sie) !== 0;
   }
 
+  /** A privilege switch selects the other TLB set: no flush (the sets never mix U and S permissions). */
   private setPriv(priv: number): void {
-    if (priv !== this.priv) {
-      this.priv = priv;
-      this.syncMmu();
-    }
+    this.priv = priv;
+    this.mmu.priv = priv;
   }
 
   /** Pushes the translation context (priv, SUM, MXR, satp) to the MMU and drops its TLBs. */

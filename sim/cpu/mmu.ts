@@ -4,7 +4,7 @@ import { Cause } from './trap.js';
 /** Access kinds; the TLBs are kept per kind so that a hit needs no permission check. */
 export const enum Access { Read = 0, Write = 1, Fetch = 2 }
 
-export const TLB_SIZE = 256;
+export const TLB_SIZE = 1024;
 const TLB_MASK = TLB_SIZE - 1;
 /** A tag that no access can match (page tags have their low 12 bits clear). */
 const NO_TAG = 1;
@@ -44,12 +44,15 @@ export interface CodeWriteListener {
  */
 export class Mmu {
   readonly ram: GuestRam;
-  readonly tag: Int32Array[] = [];
-  readonly tagHi: Int32Array[] = [];
-  readonly off: Int32Array[] = [];
+  /** TLB arrays per privilege (QEMU's MMU indexes): [priv][access]. Translated code captures one privilege's. */
+  readonly tlbs: { tag: Int32Array[]; tagHi: Int32Array[]; off: Int32Array[] }[] = [];
+  /** The current privilege's TLB arrays. */
+  tag: Int32Array[];
+  tagHi: Int32Array[];
+  off: Int32Array[];
 
-  // Translation context, set by the hart (a change flushes the TLBs).
-  priv = 1;
+  // Translation context, set by the hart. A privilege switch selects the other TLB set; SUM, MXR, satp flush.
+  private privValue = 1;
   sum = false;
   mxr = false;
   satpMode = SATP_MODE_BARE;
@@ -70,26 +73,43 @@ export class Mmu {
 
   constructor(ram: GuestRam) {
     this.ram = ram;
-    for (let k = 0; k < 3; k++) {
-      this.tag.push(new Int32Array(TLB_SIZE).fill(NO_TAG));
-      this.tagHi.push(new Int32Array(TLB_SIZE));
-      this.off.push(new Int32Array(TLB_SIZE));
+    for (let p = 0; p < 2; p++) {
+      const set = { tag: [] as Int32Array[], tagHi: [] as Int32Array[], off: [] as Int32Array[] };
+      for (let k = 0; k < 3; k++) {
+        set.tag.push(new Int32Array(TLB_SIZE).fill(NO_TAG));
+        set.tagHi.push(new Int32Array(TLB_SIZE));
+        set.off.push(new Int32Array(TLB_SIZE));
+      }
+      this.tlbs.push(set);
     }
+    this.tag = this.tlbs[1].tag;
+    this.tagHi = this.tlbs[1].tagHi;
+    this.off = this.tlbs[1].off;
+  }
+
+  get priv(): number {
+    return this.privValue;
+  }
+
+  set priv(p: number) {
+    this.privValue = p;
+    const set = this.tlbs[p];
+    this.tag = set.tag;
+    this.tagHi = set.tagHi;
+    this.off = set.off;
   }
 
   flush(): void {
-    for (let k = 0; k < 3; k++) this.tag[k].fill(NO_TAG);
+    for (const set of this.tlbs) for (let k = 0; k < 3; k++) set.tag[k].fill(NO_TAG);
   }
 
-  flushWrites(): void {
-    this.tag[Access.Write].fill(NO_TAG);
-  }
-
-  /** Drops write entries for one RAM page (it now holds code). */
+  /** Drops write entries for one RAM page (it now holds code, or stopped holding it). */
   flushWritePage(ramPage: number): void {
-    const tag = this.tag[Access.Write], off = this.off[Access.Write];
-    for (let i = 0; i < TLB_SIZE; i++) {
-      if (tag[i] !== NO_TAG && off[i] >>> 12 === ramPage) tag[i] = NO_TAG;
+    for (const set of this.tlbs) {
+      const tag = set.tag[Access.Write], off = set.off[Access.Write];
+      for (let i = 0; i < TLB_SIZE; i++) {
+        if (tag[i] !== NO_TAG && off[i] >>> 12 === ramPage) tag[i] = NO_TAG;
+      }
     }
   }
 
@@ -107,6 +127,7 @@ export class Mmu {
    */
   translate(lo: number, hi: number, access: Access): number {
     if (this.satpMode === SATP_MODE_BARE) {
+      // Bare: no translation, and no U/S distinction on memory.
       const phys = (hi >>> 0) * TWO32 + (lo >>> 0);
       if (phys >= MAX_PHYS) {
         this.setFault(accessFaultCause(access), lo, hi);

@@ -170,14 +170,14 @@ export function translateInsn(insn: Insn, k: number, j: number, pc: PcPair): str
       const mask = LOAD_TAG_MASK[f3];
       const read = loadFromRam(f3);
       const write = rd === 0 ? '' : `R[${2 * rd}]=t;R[${2 * rd + 1}]=u;`;
-      return `${address(rs1, imm)}i=(l>>>12)&255;` +
+      return `${address(rs1, imm)}i=(l>>>12)&1023;` +
         `if(tRl[i]===(l&${mask})&&tRh[i]===hh){o=tRo[i]+(l&4095);${read}}` +
         `else{if(!M.load(l,hh,${f3})){${fault}}t=M.vlo;u=M.vhi;}${write}`;
     }
     case 'store': {
       const f3 = insn.funct3;
       const mask = LOAD_TAG_MASK[f3];
-      return `${address(rs1, imm)}i=(l>>>12)&255;` +
+      return `${address(rs1, imm)}i=(l>>>12)&1023;` +
         `if(tWl[i]===(l&${mask})&&tWh[i]===hh){o=tWo[i]+(l&4095);${storeToRam(f3, b, bh)}}` +
         `else{c=M.store(l,hh,${f3},${b},${bh});if(c!==0){if(c===1){${fault}}${exitTo(next, k + 1)}}}`;
     }
