@@ -1,0 +1,23 @@
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { formatCpuBench, runCpuBench } from '../../bench/cpu.js';
+import { intOption, parseArgs } from './args.js';
+
+/** guests/build relative to the installed package (dist/server/cli → repository root). */
+function defaultGuestsDir(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'guests', 'build');
+}
+
+export function benchCommand(argv: string[]): number {
+  const args = parseArgs(argv, { repeats: { value: true }, 'no-qemu': {}, only: { value: true }, guests: { value: true } });
+  const only = args.options.get('only');
+  const rows = runCpuBench({
+    guestsDir: String(args.options.get('guests') ?? defaultGuestsDir()),
+    repeats: intOption(args, 'repeats') ?? 3,
+    qemu: !args.options.has('no-qemu'),
+    only: typeof only === 'string' ? only.split(',') : undefined,
+  });
+  process.stdout.write(`${formatCpuBench(rows)}\n`);
+  process.stdout.write('(median of the repeats; QEMU times include its start-up and OpenSBI; MIPS use the guest instruction count)\n');
+  return 0;
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+import { SimError } from '../../sim/index.js';
+import { UsageError } from './args.js';
+import { benchCommand } from './bench.js';
+import { RUN_USAGE, runCommand } from './run.js';
+
+const USAGE = `usage: hindsight <command> [options]
+
+commands:
+  run <guest.elf>     run a guest with the built-in devices
+  bench               run the CPU benchmarks in guests/build (and QEMU, when installed)
+
+${RUN_USAGE}`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run': return runCommand(rest);
+    case 'bench': return benchCommand(rest);
+    case undefined: case 'help': case '--help': case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`hindsight: unknown command '${command}'\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    if (err instanceof SimError || err instanceof UsageError) {
+      process.stderr.write(`hindsight: ${err.message}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof Error && 'code' in err && err.code === 'ENOENT') {
+      process.stderr.write(`hindsight: ${err.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`hindsight: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);
