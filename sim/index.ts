@@ -3,8 +3,11 @@ export { SimError, type SimErrorCode } from './errors.js';
 export * as layout from './layout.js';
 export { Machine, type MachineConfig, GUEST_ISA } from './machine.js';
 export { Hart, Stop } from './cpu/hart.js';
-export { Vcpu, type ExitAnswer } from './kvm/vcpu.js';
-export type { VcpuExit, ExitReason, MmioExit, SbiExit, SystemEventExit, IntrExit, InternalErrorExit } from './kvm/exits.js';
-export { EXIT_NUMBERS } from './kvm/exits.js';
+export { Vcpu, type TraceSink, type KvmExitTrace } from './kvm/vcpu.js';
+export { ExitStats, type StatRow } from './kvm/stats.js';
+export type {
+  VcpuExit, ExitReason, ExitAnswer, MmioExit, SbiExit, SystemEventExit, IntrExit, InternalErrorExit, DebugExit, CsrExit,
+} from './kvm/exits.js';
+export { EXIT_NUMBERS, needsAnswer } from './kvm/exits.js';
 export { parseElf, type ElfImage } from './elf.js';
 export { GuestRam } from './memory.js';

@@ -21,6 +21,7 @@ export interface Block {
 /** What the cache needs from the hart to build block functions. */
 export interface BlockHost {
   readonly x: Int32Array;
+  readonly debug: { readonly hasBreakpoints: boolean; hasBreakpoint(lo: number, hi: number): boolean };
   readonly mmu: Mmu;
   readonly int64: unknown;
   readonly int64Out: unknown;
@@ -119,6 +120,8 @@ export class BlockCache implements CodeWriteListener {
       off += len;
       cur = addToPc(cur, len);
       if (endsBlock(insn) || (off >>> PAGE_SHIFT) !== page || pages.length > 1) break;
+      // The dispatcher checks breakpoints at block entry: a breakpoint address must start a block.
+      if (this.host.debug.hasBreakpoints && this.host.debug.hasBreakpoint(cur.lo, cur.hi)) break;
       // A taken backward branch most likely loops: stop there so the loop body is one block.
       if (isBranch(insn) && insn.imm < 0) break;
     }

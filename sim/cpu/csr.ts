@@ -9,6 +9,8 @@ export const CSR_SSTATUS = 0x100, CSR_SIE = 0x104, CSR_STVEC = 0x105, CSR_SCOUNT
 export const CSR_SSCRATCH = 0x140, CSR_SEPC = 0x141, CSR_SCAUSE = 0x142, CSR_STVAL = 0x143, CSR_SIP = 0x144;
 export const CSR_SATP = 0x180;
 export const CSR_CYCLE = 0xc00, CSR_TIME = 0xc01, CSR_INSTRET = 0xc02;
+/** Zkr entropy source: emulated by userspace (KVM_EXIT_RISCV_CSR). */
+export const CSR_SEED = 0x015;
 
 export const SSTATUS_SIE = 1 << 1, SSTATUS_SPIE = 1 << 5, SSTATUS_SPP = 1 << 8;
 export const SSTATUS_SUM = 1 << 18, SSTATUS_MXR = 1 << 19;

@@ -2,13 +2,14 @@ import { GuestRam } from '../memory.js';
 import { INSNS_PER_TIME_TICK } from '../layout.js';
 import { Block, BlockCache } from './block-cache.js';
 import {
-  CSR_SATP, CsrEffect, CsrFile, SIP_SEIP, SIP_SSIP, SIP_STIP, SSTATUS_MXR, SSTATUS_SIE, SSTATUS_SPIE, SSTATUS_SPP,
+  CSR_SATP, CSR_SEED, CsrEffect, CsrFile, SIP_SEIP, SIP_SSIP, SIP_STIP, SSTATUS_MXR, SSTATUS_SIE, SSTATUS_SPIE, SSTATUS_SPP,
   SSTATUS_SUM,
 } from './csr.js';
+import { DebugStopKind, DebugTriggers } from './debug.js';
 import { Insn } from './decode.js';
 import * as int64 from './int64.js';
 import { Mmu } from './mmu.js';
-import { Cause, HEDELEG_DEFAULT, HypervisorTrap } from './trap.js';
+import { Cause, DEBUG_TRIGGER_CAUSE, HEDELEG_DEFAULT, HypervisorTrap } from './trap.js';
 
 /** Why `run` returned. */
 export const enum Stop {
@@ -45,7 +46,12 @@ export class Hart {
   /** Exceptions that go straight to the guest (bit per cause). */
   hedeleg = HEDELEG_DEFAULT;
   /** The last trap that left the guest (valid after run() returned Stop.Trap). */
-  readonly exit: HypervisorTrap = { scause: 0, sepcLo: 0, sepcHi: 0, stvalLo: 0, stvalHi: 0, htval: 0, htinst: 0, fromPriv: 0 };
+  readonly exit: HypervisorTrap = {
+    scause: 0, sepcLo: 0, sepcHi: 0, stvalLo: 0, stvalHi: 0, htval: 0, htinst: 0, fromPriv: 0,
+    debugKind: 0, debugAddrLo: 0, debugAddrHi: 0,
+  };
+  /** Breakpoints and watchpoints kept by the hypervisor. Change them through the hart's methods. */
+  readonly debug = new DebugTriggers();
 
   // Used by translated code.
   readonly int64 = int64;
@@ -72,6 +78,7 @@ export class Hart {
     this.ram = ram;
     this.mmu = new Mmu(ram);
     this.cache = new BlockCache(this, ram);
+    this.mmu.debug = this.debug;
     this.syncMmu();
   }
 
@@ -79,12 +86,18 @@ export class Hart {
    * Runs until `budget` instructions have retired or a trap leaves the guest, whichever is first.
    * Interrupts are taken at block boundaries, which are exact instruction counts.
    */
-  run(budget: number): Stop {
+  run(budget: number, stopAfterGuestTrap = false): Stop {
     const target = this.icount + budget;
     const mmu = this.mmu;
     const cache = this.cache;
     while (this.icount < target) {
       if (this.irqCheck) this.takeInterrupt();
+      if (this.debug.hasBreakpoints && !this.debug.suspended && this.debug.hasBreakpoint(this.pcLo, this.pcHi)) {
+        this.pend(0, this.pcLo, this.pcHi, DEBUG_TRIGGER_CAUSE, 0, 0);
+        this.debug.hitKind = DebugStopKind.AddressBreakpoint;
+        this.deliverTrap();
+        return Stop.Trap;
+      }
       const ramOff = mmu.fetch(this.pcLo, this.pcHi);
       let block: Block | null = ramOff < 0 ? null : cache.lookup(ramOff, this.pcLo, this.pcHi, this.priv);
       if (block === null) {
@@ -94,7 +107,11 @@ export class Hart {
         if (block === null) this.pendMmuFault(0);
         else this.icount += block.run();
       }
-      if (this.trapPending && this.deliverTrap()) return Stop.Trap;
+      if (this.trapPending) {
+        if (this.deliverTrap()) return Stop.Trap;
+        // Single-stepping: a trap taken into the guest ends the step at its handler's first instruction.
+        if (stopAfterGuestTrap) return Stop.Budget;
+      }
     }
     return Stop.Budget;
   }
@@ -117,6 +134,9 @@ export class Hart {
     e.htval = guestPageFault ? Math.floor(this.trapGpa / 4) : 0;
     e.htinst = guestPageFault || cause === Cause.VirtualInst ? this.trapHtinst : 0;
     e.fromPriv = this.priv;
+    e.debugKind = cause === DEBUG_TRIGGER_CAUSE ? this.debug.hitKind : DebugStopKind.None;
+    e.debugAddrLo = this.debug.hitLo;
+    e.debugAddrHi = this.debug.hitHi;
     return true;
   }
 
@@ -270,6 +290,12 @@ export class Hart {
 
   csrInsn(k: number, pcLo: number, pcHi: number, insn: Insn): number {
     const num = insn.imm, f3 = insn.funct3, c = this.csr;
+    if (num === CSR_SEED) {
+      // Zkr's seed has no in-kernel model: a virtual-instruction trap, which KVM turns into KVM_EXIT_RISCV_CSR.
+      this.pend(k, pcLo, pcHi, Cause.VirtualInst, insn.bits, 0);
+      this.trapHtinst = insn.bits;
+      return k;
+    }
     const immForm = f3 >= 5;
     const srcReg = insn.rs1;
     const writes = (f3 & 3) === 1 || srcReg !== 0;
@@ -307,6 +333,54 @@ export class Hart {
     return k + 1;
   }
 
+  // ---- Debug triggers (KVM_SET_GUEST_DEBUG). ----
+
+  /** Guest debug on: ebreak no longer goes to the guest's handler but stops the hart (hedeleg loses BREAKPOINT). */
+  setGuestDebug(enabled: boolean): void {
+    this.hedeleg = enabled ? this.hedeleg & ~(1 << Cause.Breakpoint) : this.hedeleg | (1 << Cause.Breakpoint);
+  }
+
+  get guestDebug(): boolean {
+    return ((this.hedeleg >>> Cause.Breakpoint) & 1) === 0;
+  }
+
+  addBreakpoint(pc: bigint): void {
+    const { lo, hi } = split(pc);
+    this.debug.addBreakpoint(lo, hi);
+    // Blocks end before breakpoint addresses; retranslate with the new set.
+    this.cache.clear();
+  }
+
+  removeBreakpoint(pc: bigint): boolean {
+    const { lo, hi } = split(pc);
+    const removed = this.debug.removeBreakpoint(lo, hi);
+    if (removed) this.cache.clear();
+    return removed;
+  }
+
+  addWatchpoint(addr: bigint, len: number, kind: { read: boolean; write: boolean }): void {
+    const { lo, hi } = split(addr);
+    this.debug.addWatchpoint({ lo, hi, len, read: kind.read, write: kind.write });
+    this.mmu.flush();
+  }
+
+  removeWatchpoint(addr: bigint, len: number): boolean {
+    const { lo, hi } = split(addr);
+    const removed = this.debug.removeWatchpoint(lo, hi, len);
+    if (removed) this.mmu.flush();
+    return removed;
+  }
+
+  /** Runs at most one instruction with the debug triggers suspended (stepping over the one that stopped). */
+  stepOverTriggers(): Stop {
+    this.debug.suspended = true;
+    try {
+      return this.run(1);
+    } finally {
+      this.debug.suspended = false;
+    }
+  }
+
   // ---- Accessors for the hypervisor layer, loaders and debuggers (not on the hot path). ----
 
   getReg(i: number): bigint {
@@ -339,4 +413,8 @@ export class Hart {
   get time(): number {
     return Math.floor((this.icount + this.idleCycles) / INSNS_PER_TIME_TICK);
   }
+}
+
+function split(v: bigint): { lo: number; hi: number } {
+  return { lo: Number(BigInt.asIntN(32, v)), hi: Number(BigInt.asIntN(32, v >> 32n)) };
 }

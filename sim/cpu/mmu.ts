@@ -1,5 +1,6 @@
 import { GuestRam } from '../memory.js';
-import { Cause } from './trap.js';
+import { DebugTriggers } from './debug.js';
+import { Cause, DEBUG_TRIGGER_CAUSE } from './trap.js';
 
 /** Access kinds; the TLBs are kept per kind so that a hit needs no permission check. */
 export const enum Access { Read = 0, Write = 1, Fetch = 2 }
@@ -63,6 +64,8 @@ export class Mmu {
   vhi = 0;
   readonly fault: MmuFault = { cause: 0, tvalLo: 0, tvalHi: 0, gpa: 0 };
   codeListener: CodeWriteListener | null = null;
+  /** The hypervisor's watchpoints: watched pages never enter the data TLBs, so every access to them comes here. */
+  debug: DebugTriggers | null = null;
 
   /** LR/SC reservation, as QEMU keeps it: the virtual address and the value loaded. */
   resValid = false;
@@ -142,6 +145,7 @@ export class Mmu {
   private fill(lo: number, hi: number, access: Access, phys: number): void {
     const pageOff = phys - (lo & 0xfff) - this.ram.base;
     if (pageOff < 0 || pageOff >= this.ram.size) return;
+    if (access !== Access.Fetch && this.debug !== null && this.debug.hasWatchpoints && this.debug.pageWatched(lo, hi)) return;
     const i = (lo >>> 12) & TLB_MASK;
     let t = lo & ~0xfff;
     if (access === Access.Write) {
@@ -263,10 +267,18 @@ export class Mmu {
     return off;
   }
 
+  /** Whether a watchpoint fires for this access; if so the fault is set to the debug stop. */
+  private watched(lo: number, hi: number, size: number, isWrite: boolean): boolean {
+    if (this.debug === null || !this.debug.hasWatchpoints || !this.debug.checkAccess(lo, hi, size, isWrite)) return false;
+    this.setFault(DEBUG_TRIGGER_CAUSE, lo, hi);
+    return true;
+  }
+
   /** Slow-path load of `1 << (f3 & 3)` bytes (f3 = LB..LWU). Value in vlo/vhi. False with `fault` set. */
   load(lo: number, hi: number, f3: number): boolean {
     const size = 1 << (f3 & 3);
     const ram = this.ram;
+    if (this.watched(lo, hi, size, false)) return false;
     let vlo: number, vhi = 0;
     if ((lo & 0xfff) + size <= 0x1000) {
       const off = this.ramOffset(lo, hi, Access.Read, size);
@@ -312,6 +324,7 @@ export class Mmu {
    */
   store(lo: number, hi: number, f3: number, vlo: number, vhi: number): number {
     const size = 1 << f3;
+    if (this.watched(lo, hi, size, true)) return 1;
     if ((lo & 0xfff) + size <= 0x1000) {
       const off = this.ramOffset(lo, hi, Access.Write, size);
       if (off < 0) return 1;
@@ -359,6 +372,7 @@ export class Mmu {
       this.setFault(Cause.LoadMisaligned, lo, hi);
       return false;
     }
+    if (this.watched(lo, hi, size, false)) return false;
     const off = this.ramOffset(lo, hi, Access.Read, size);
     if (off < 0) return false;
     const i32 = this.ram.i32;
@@ -388,6 +402,10 @@ export class Mmu {
       this.setFault(Cause.StoreMisaligned, lo, hi);
       return 1;
     }
+    if (this.watched(lo, hi, size, true)) {
+      this.resValid = true; // the SC did not happen yet: it runs again when the debugger resumes
+      return 1;
+    }
     const off = this.ramOffset(lo, hi, Access.Write, size);
     if (off < 0) return 1;
     const i32 = this.ram.i32;
@@ -407,6 +425,7 @@ export class Mmu {
       this.setFault(Cause.StoreMisaligned, lo, hi);
       return 1;
     }
+    if (this.watched(lo, hi, size, true)) return 1;
     const off = this.ramOffset(lo, hi, Access.Write, size);
     if (off < 0) return 1;
     const i32 = this.ram.i32;

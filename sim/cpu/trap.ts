@@ -22,6 +22,12 @@ export const enum Cause {
   StoreGuestPageFault = 23,
 }
 
+/**
+ * Not a RISC-V cause: a stop for the hypervisor's own debug triggers (address breakpoint, watchpoint). It is never
+ * delegated and never reaches the guest.
+ */
+export const DEBUG_TRIGGER_CAUSE = 0x1000;
+
 /** Interrupt numbers as the guest (VS-mode) sees them in sip/sie. */
 export const enum Irq {
   Software = 1,
@@ -55,4 +61,8 @@ export interface HypervisorTrap {
   htinst: number;
   /** Privilege the trap came from: 1 = VS, 0 = VU (hstatus.SPVP). */
   fromPriv: number;
+  /** For DEBUG_TRIGGER_CAUSE: which trigger fired (DebugStopKind), and the data address for watchpoints. */
+  debugKind: number;
+  debugAddrLo: number;
+  debugAddrHi: number;
 }

@@ -63,6 +63,23 @@ export interface IntrExit extends ExitCommon {
   cause: 'budget' | 'immediate_exit' | 'halt';
 }
 
+/** Corresponds to KVM_EXIT_DEBUG (guest debug enabled): the vCPU stopped for the debugger, pc unchanged. */
+export interface DebugExit extends ExitCommon {
+  reason: 'DEBUG';
+  why: 'breakpoint-instruction' | 'address-breakpoint' | 'watchpoint' | 'single-step';
+  /** For watchpoints: the data address accessed and whether it was a write. */
+  address?: bigint;
+  isWrite?: boolean;
+}
+
+/** Corresponds to KVM_EXIT_RISCV_CSR: a CSR the kernel leaves to userspace (here: `seed`, Zkr). */
+export interface CsrExit extends ExitCommon {
+  reason: 'RISCV_CSR';
+  csrNum: number;
+  newValue: bigint;
+  writeMask: bigint;
+}
+
 /** Corresponds to KVM_EXIT_INTERNAL_ERROR. */
 export interface InternalErrorExit extends ExitCommon {
   reason: 'INTERNAL_ERROR';
@@ -74,7 +91,7 @@ export interface InternalErrorExit extends ExitCommon {
   htinst: number;
 }
 
-export type VcpuExit = MmioExit | SbiExit | SystemEventExit | IntrExit | InternalErrorExit;
+export type VcpuExit = MmioExit | SbiExit | SystemEventExit | IntrExit | InternalErrorExit | DebugExit | CsrExit;
 export type ExitReason = VcpuExit['reason'];
 
 export const EXIT_NUMBERS: Record<ExitReason, number> = {
@@ -83,4 +100,23 @@ export const EXIT_NUMBERS: Record<ExitReason, number> = {
   SYSTEM_EVENT: KVM_EXIT_SYSTEM_EVENT,
   INTR: KVM_EXIT_INTR,
   INTERNAL_ERROR: KVM_EXIT_INTERNAL_ERROR,
+  DEBUG: KVM_EXIT_DEBUG,
+  RISCV_CSR: KVM_EXIT_RISCV_CSR,
 };
+
+/** Userspace's answer to an exit (what it fills into struct kvm_run before the next KVM_RUN). */
+export type ExitAnswer =
+  | { seq: number; reason: 'MMIO'; data?: Uint8Array }
+  | { seq: number; reason: 'RISCV_SBI'; ret: [bigint, bigint] }
+  | { seq: number; reason: 'RISCV_CSR'; retValue: bigint }
+  /**
+   * resume: go on (past a breakpoint instruction; over the instruction an address breakpoint or watchpoint stopped);
+   * stay: leave the pc where it is (a breakpoint instruction stops again at once);
+   * inject: the breakpoint instruction was the guest's own: deliver the breakpoint exception to its handler.
+   */
+  | { seq: number; reason: 'DEBUG'; action: 'resume' | 'stay' | 'inject' };
+
+/** Exits that need no answer: run() may be called again directly. */
+export function needsAnswer(exit: VcpuExit): boolean {
+  return exit.reason !== 'INTR' && exit.reason !== 'SYSTEM_EVENT' && exit.reason !== 'INTERNAL_ERROR';
+}

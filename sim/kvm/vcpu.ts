@@ -1,135 +1,252 @@
-import { Hart, PRIV_S, Stop } from '../cpu/hart.js';
-import { SIP_SSIP, SIP_STIP } from '../cpu/csr.js';
-import { Cause, HypervisorTrap } from '../cpu/trap.js';
+import { SIP_SEIP, SIP_STIP } from '../cpu/csr.js';
+import { DebugStopKind } from '../cpu/debug.js';
+import { insnLength } from '../cpu/decode.js';
+import { Hart, Stop } from '../cpu/hart.js';
+import { Cause, DEBUG_TRIGGER_CAUSE, HypervisorTrap } from '../cpu/trap.js';
 import { SimError } from '../errors.js';
 import { INSNS_PER_TIME_TICK } from '../layout.js';
+import { decodeCsrInsn } from './csr-insn.js';
 import {
-  KVM_INTERNAL_ERROR_EMULATION, KVM_INTERNAL_ERROR_UNHANDLED_TRAP, KVM_SYSTEM_EVENT_RESET, KVM_SYSTEM_EVENT_SHUTDOWN,
-  VcpuExit,
+  DebugExit, ExitAnswer, KVM_INTERNAL_ERROR_EMULATION, KVM_INTERNAL_ERROR_UNHANDLED_TRAP, KVM_SYSTEM_EVENT_RESET,
+  KVM_SYSTEM_EVENT_SHUTDOWN, needsAnswer, VcpuExit,
 } from './exits.js';
 import { decodeMmioInsn, MmioAccess, mmioLoadValue, transformFromBits } from './mmio.js';
+import { sbiInKernel } from './sbi-kernel.js';
 import * as sbi from './sbi.js';
+import { ExitStats } from './stats.js';
 
-/** Userspace's answer to the exit it was given (the fields of struct kvm_run it fills in before the next KVM_RUN). */
-export type ExitAnswer =
-  | { seq: number; reason: 'MMIO'; data?: Uint8Array }
-  | { seq: number; reason: 'RISCV_SBI'; ret: [bigint, bigint] };
+/** The kvm_exit tracepoint's fields (arch/riscv/kvm/trace.h). */
+export interface KvmExitTrace {
+  sepc: bigint;
+  scause: number;
+  stval: bigint;
+  htval: number;
+  htinst: number;
+}
+
+/** Subscribers to the kvm_entry / kvm_exit tracepoints. */
+export interface TraceSink {
+  kvmEntry?(pc: bigint, icount: number): void;
+  kvmExit?(trap: KvmExitTrace, icount: number): void;
+}
 
 /** Default instruction budget of one run() call when the caller gives none. */
 const DEFAULT_RUN_BUDGET = 1_000_000_000;
 
 interface PendingExit {
   exit: VcpuExit;
-  /** For MMIO loads: how to complete the instruction. */
-  access?: MmioAccess;
+  mmio?: MmioAccess;
   legacySbi?: boolean;
+  csrRd?: number;
+  /** For a DEBUG exit on a breakpoint instruction: its length, to step past it. */
+  insnLen?: number;
 }
 
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type ExitBody = DistributiveOmit<VcpuExit, 'seq' | 'icount' | 'pc'>;
+
 /**
- * The vCPU: the hypervisor layer around the hart, after arch/riscv/kvm/vcpu_exit.c and friends. run() re-enters
- * the guest until something needs userspace, handling in the "kernel" what KVM handles there: SBI base/time/IPI/
- * RFENCE/HSM, trap redirection, WFI. Everything else comes back as one VcpuExit, which userspace answers (answer())
- * before the next run(), as it fills struct kvm_run before the next KVM_RUN ioctl.
+ * The vCPU: the hypervisor layer around the hart, after arch/riscv/kvm/vcpu_exit.c and its neighbours. run()
+ * re-enters the guest until something needs userspace, handling in the "kernel" what KVM handles there (SBI
+ * base/time/IPI/RFENCE/HSM, trap redirection, WFI). Everything else comes back as one VcpuExit, which userspace
+ * answers with answer() before the next run(), as it fills struct kvm_run before the next KVM_RUN.
  */
 export class Vcpu {
   readonly hart: Hart;
+  readonly stats = new ExitStats();
+  trace: TraceSink | null = null;
   private seq = 0;
   private pending: PendingExit | null = null;
   /** SBI set_timer deadline in timebase ticks; Infinity when none. */
   private timerDeadline = Infinity;
+  private singleStep = false;
+  private immediateExit = false;
+  /** Resume after an address breakpoint or watchpoint: the next instruction runs with the triggers suspended. */
+  private stepOverTriggers = false;
 
   constructor(hart: Hart) {
     this.hart = hart;
   }
 
+  /** KVM_SET_GUEST_DEBUG: breakpoint instructions exit to userspace; optionally single-step. */
+  setGuestDebug(enabled: boolean, singleStep = false): void {
+    this.hart.setGuestDebug(enabled);
+    this.singleStep = enabled && singleStep;
+  }
+
+  /** KVM_INTERRUPT for the external line: how a PLIC in userspace signals the guest. */
+  setExternalInterrupt(level: boolean): void {
+    this.hart.setInterruptPending(SIP_SEIP, level);
+  }
+
+  /** kvm_run.immediate_exit: the next run() returns INTR at once, before entering the guest. */
+  requestImmediateExit(): void {
+    this.immediateExit = true;
+  }
+
+  /** The exit waiting for an answer, if any. */
+  get waiting(): VcpuExit | null {
+    return this.pending !== null && needsAnswer(this.pending.exit) ? this.pending.exit : null;
+  }
+
+  /** The SBI timer deadline in timebase ticks (Infinity when none is armed). */
+  get timer(): number {
+    return this.timerDeadline;
+  }
+
   /** Runs the guest until an exit that needs userspace, or until `budget` instructions have retired. */
   run(budget = DEFAULT_RUN_BUDGET): VcpuExit {
-    if (this.pending !== null && this.pending.exit.reason !== 'INTR' && this.pending.exit.reason !== 'SYSTEM_EVENT') {
-      throw new SimError('VCPU_BAD_STATE', `exit ${this.pending.exit.seq} (${this.pending.exit.reason}) has not been answered`);
-    }
+    const waiting = this.waiting;
+    if (waiting !== null) throw new SimError('VCPU_BAD_STATE', `exit ${waiting.seq} (${waiting.reason}) has not been answered`);
     this.pending = null;
     const h = this.hart;
     const target = h.icount + budget;
     for (;;) {
+      if (this.immediateExit) {
+        this.immediateExit = false;
+        return this.exitToUser({ reason: 'INTR', cause: 'immediate_exit' });
+      }
       this.updateTimer();
       let slice = target - h.icount;
-      if (slice <= 0) return this.makeExit({ reason: 'INTR', cause: 'budget' });
+      if (slice <= 0) return this.exitToUser({ reason: 'INTR', cause: 'budget' });
       const deadline = this.timerDeadlineIcount();
       if (deadline > h.icount && deadline - h.icount < slice) slice = deadline - h.icount;
-      if (h.run(slice) === Stop.Budget) continue;
-      const exit = this.handleTrap(h.exit);
-      if (exit !== null) return exit;
+      const stepping = this.singleStep;
+      const overTriggers = this.stepOverTriggers;
+      this.stepOverTriggers = false;
+      this.trace?.kvmEntry?.(h.pc, h.icount);
+      const stop = overTriggers ? h.stepOverTriggers() : h.run(stepping ? 1 : slice, stepping);
+      if (stop === Stop.Trap) {
+        const exit = this.handleTrap(h.exit);
+        if (exit !== null) return exit;
+      }
+      if (stepping) return this.exitToUser({ reason: 'DEBUG', why: 'single-step' });
     }
   }
 
   /** Completes the exit that run() returned, as kvm_riscv_vcpu_mmio_return / kvm_riscv_vcpu_sbi_return do. */
   answer(answer: ExitAnswer): void {
     const p = this.pending;
-    if (p === null) throw new SimError('VCPU_BAD_STATE', `answer for exit ${answer.seq}, but no exit is waiting`);
+    if (p === null || !needsAnswer(p.exit)) throw new SimError('VCPU_BAD_STATE', `answer for exit ${answer.seq}, but no exit is waiting`);
     if (answer.seq !== p.exit.seq) throw new SimError('VCPU_BAD_STATE', `answer for exit ${answer.seq}, but exit ${p.exit.seq} is waiting`);
     if (answer.reason !== p.exit.reason) {
       throw new SimError('VCPU_BAD_STATE', `answer of kind ${answer.reason} for a ${p.exit.reason} exit (seq ${p.exit.seq})`);
     }
     const h = this.hart;
-    if (answer.reason === 'MMIO') {
-      const access = p.access!;
-      if (!access.isWrite) {
-        const data = answer.data;
-        if (data === undefined || data.length < access.len) {
-          throw new SimError('VCPU_BAD_STATE', `MMIO read answer for exit ${answer.seq} needs ${access.len} data bytes`);
+    switch (answer.reason) {
+      case 'MMIO': {
+        const access = p.mmio!;
+        if (!access.isWrite) {
+          const data = answer.data;
+          if (data === undefined || data.length !== access.len) {
+            throw new SimError('VCPU_BAD_STATE', `MMIO read answer for exit ${answer.seq} needs exactly ${access.len} data bytes`);
+          }
+          const v = mmioLoadValue(access, data);
+          if (access.reg !== 0) {
+            h.x[2 * access.reg] = v.lo;
+            h.x[2 * access.reg + 1] = v.hi;
+          }
         }
-        const v = mmioLoadValue(access, data);
-        if (access.reg !== 0) {
-          h.x[2 * access.reg] = v.lo;
-          h.x[2 * access.reg + 1] = v.hi;
-        }
+        h.completeInstruction(access.insnLen);
+        break;
       }
-      h.completeInstruction(access.insnLen);
-    } else {
-      this.sbiReturn(answer.ret[0], answer.ret[1], p.legacySbi === true);
+      case 'RISCV_SBI':
+        this.sbiReturn(answer.ret[0], answer.ret[1], p.legacySbi === true);
+        break;
+      case 'RISCV_CSR':
+        h.setReg(p.csrRd!, BigInt.asUintN(64, answer.retValue));
+        h.completeInstruction(4);
+        break;
+      case 'DEBUG':
+        this.answerDebug(p.exit as DebugExit, answer.action, p.insnLen ?? 4);
+        break;
     }
     this.pending = null;
   }
 
-  /** The exit waiting for an answer, if any. */
-  get waiting(): VcpuExit | null {
-    return this.pending === null ? null : this.pending.exit;
+  private answerDebug(exit: DebugExit, action: 'resume' | 'stay' | 'inject', insnLen: number): void {
+    const h = this.hart;
+    if (action === 'stay') return;
+    switch (exit.why) {
+      case 'breakpoint-instruction':
+        if (action === 'resume') {
+          h.completeInstruction(insnLen);
+        } else {
+          // The guest's own ebreak: deliver the breakpoint exception to its handler (stval 0, as QEMU).
+          h.redirectTrap({ ...h.exit, scause: Cause.Breakpoint, sepcLo: h.pcLo, sepcHi: h.pcHi, stvalLo: 0, stvalHi: 0 });
+        }
+        return;
+      case 'address-breakpoint':
+      case 'watchpoint':
+        if (action === 'inject') throw new SimError('VCPU_BAD_STATE', `inject applies to breakpoint instructions, not to a ${exit.why}`);
+        this.stepOverTriggers = true;
+        return;
+      case 'single-step':
+        if (action === 'inject') throw new SimError('VCPU_BAD_STATE', 'inject applies to breakpoint instructions, not to a single-step');
+        return;
+    }
   }
 
-  private makeExit(body: DistributiveOmit<VcpuExit, 'seq' | 'icount' | 'pc'>, extra: Omit<PendingExit, 'exit'> = {}): VcpuExit {
-    const exit = { seq: this.seq++, icount: this.hart.icount, pc: this.hart.pc, ...body } as VcpuExit;
+  private exitToUser(body: ExitBody, extra: Omit<PendingExit, 'exit'> = {}): VcpuExit {
+    const h = this.hart;
+    const exit = { seq: this.seq++, icount: h.icount, pc: h.pc, ...body } as VcpuExit;
     this.pending = { exit, ...extra };
+    this.stats.record(exit.reason, 'exit', h.icount);
     return exit;
   }
 
-  /** kvm_riscv_vcpu_exit: what to do with a trap that left the guest. Returns an exit, or null to re-enter. */
+  private inKernel(event: string): null {
+    this.stats.record(event, 'kernel', this.hart.icount);
+    return null;
+  }
+
+  /** kvm_riscv_vcpu_exit: what becomes of a trap that left the guest. Returns an exit, or null to re-enter. */
   private handleTrap(trap: HypervisorTrap): VcpuExit | null {
     const h = this.hart;
+    this.trace?.kvmExit?.(traceFields(trap), h.icount);
     switch (trap.scause) {
+      case DEBUG_TRIGGER_CAUSE:
+        return trap.debugKind === DebugStopKind.AddressBreakpoint
+          ? this.exitToUser({ reason: 'DEBUG', why: 'address-breakpoint' })
+          : this.exitToUser({
+            reason: 'DEBUG', why: 'watchpoint', isWrite: trap.debugKind === DebugStopKind.WatchWrite,
+            address: pair(trap.debugAddrLo, trap.debugAddrHi),
+          });
+      case Cause.Breakpoint:
+        // Only reaches the hypervisor with guest debug on (hedeleg without BREAKPOINT): KVM_EXIT_DEBUG, pc unchanged.
+        return this.exitToUser({ reason: 'DEBUG', why: 'breakpoint-instruction' }, { insnLen: this.insnLengthAtPc() });
       case Cause.EcallVS:
         return this.sbiCall();
       case Cause.LoadGuestPageFault:
       case Cause.StoreGuestPageFault:
         return this.mmio(trap);
       case Cause.VirtualInst:
-        // The only virtual-instruction trap the hart raises is WFI (hstatus.VTW = 1).
-        return this.wfi();
+        return this.virtualInstruction(trap);
       case Cause.IllegalInst:
       case Cause.LoadMisaligned:
       case Cause.StoreMisaligned:
       case Cause.InstAccess:
       case Cause.LoadAccess:
       case Cause.StoreAccess:
-        if (trap.fromPriv === PRIV_S || trap.fromPriv === 0) {
-          h.redirectTrap(trap);
-          return null;
-        }
-        break;
+        h.redirectTrap(trap);
+        return this.inKernel(`redirect-${causeName(trap.scause)}`);
     }
-    return this.makeExit({
+    return this.exitToUser({
       reason: 'INTERNAL_ERROR', suberror: KVM_INTERNAL_ERROR_UNHANDLED_TRAP,
-      message: `unhandled trap scause=${trap.scause}`, ...trapFields(trap),
+      message: `unhandled trap scause=${trap.scause}`, ...errorFields(trap),
     });
+  }
+
+  /** kvm_riscv_vcpu_virtual_insn: WFI, or a CSR left to userspace, or an illegal instruction for the guest. */
+  private virtualInstruction(trap: HypervisorTrap): VcpuExit | null {
+    const bits = trap.htinst;
+    if (bits === 0x10500073) return this.wfi();
+    const csr = decodeCsrInsn(bits, (i) => this.hart.getReg(i));
+    if (csr !== null) {
+      return this.exitToUser({ reason: 'RISCV_CSR', csrNum: csr.csrNum, newValue: csr.newValue, writeMask: csr.writeMask }, { csrRd: csr.rd });
+    }
+    this.hart.redirectTrap({ ...trap, scause: Cause.IllegalInst, stvalLo: bits, stvalHi: 0 });
+    return this.inKernel('redirect-illegal-inst');
   }
 
   private mmio(trap: HypervisorTrap): VcpuExit {
@@ -138,11 +255,11 @@ export class Vcpu {
     const access = decodeMmioInsn(htinst);
     const gpa = trap.htval * 4 + (trap.stvalLo & 3);
     if (access === null || gpa % access.len !== 0) {
-      return this.makeExit({
+      return this.exitToUser({
         reason: 'INTERNAL_ERROR', suberror: KVM_INTERNAL_ERROR_EMULATION,
         message: access === null ? `cannot emulate the MMIO access at 0x${gpa.toString(16)}: not a plain load or store`
           : `misaligned ${access.len}-byte MMIO access at 0x${gpa.toString(16)}`,
-        ...trapFields(trap),
+        ...errorFields(trap),
       });
     }
     const data = new Uint8Array(access.len);
@@ -150,7 +267,7 @@ export class Vcpu {
       const lo = h.x[2 * access.reg], hi = h.x[2 * access.reg + 1];
       for (let i = 0; i < access.len; i++) data[i] = (i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4))) & 0xff;
     }
-    return this.makeExit({ reason: 'MMIO', physAddr: gpa, len: access.len, isWrite: access.isWrite, data }, { access });
+    return this.exitToUser({ reason: 'MMIO', physAddr: gpa, len: access.len, isWrite: access.isWrite, data }, { mmio: access });
   }
 
   /** The instruction at sepc, for traps without htinst (the kernel reads it with kvm_riscv_vcpu_unpriv_read). */
@@ -160,97 +277,43 @@ export class Vcpu {
     return transformFromBits(this.hart.ram.view.getUint32(ramOff, true));
   }
 
+  private insnLengthAtPc(): number {
+    const ramOff = this.hart.mmu.fetch(this.hart.pcLo, this.hart.pcHi);
+    return ramOff < 0 ? 4 : insnLength(this.hart.ram.u16[ramOff >>> 1]);
+  }
+
   private sbiCall(): VcpuExit | null {
     const h = this.hart;
     const eid = h.x[2 * 17] >>> 0, fid = h.x[2 * 16] >>> 0;
     const arg = (i: number): bigint => h.getReg(10 + i);
-    if (sbi.forwardedToUserspace(eid)) {
-      const args = [0, 1, 2, 3, 4, 5].map(arg);
-      return this.makeExit({ reason: 'RISCV_SBI', extensionId: eid, functionId: fid, args }, { legacySbi: sbi.isLegacy(eid) });
-    }
-    const ok = (value: bigint | number = 0n) => this.sbiReturn(BigInt(sbi.SBI_SUCCESS), BigInt(value), false);
-    const err = (code: number) => this.sbiReturn(BigInt(code), 0n, false);
-    switch (eid) {
-      case sbi.SBI_EXT_0_1_SET_TIMER:
-        this.setTimer(arg(0));
-        this.sbiReturn(0n, 0n, true);
-        return null;
-      case sbi.SBI_EXT_0_1_CLEAR_IPI:
-        h.setInterruptPending(SIP_SSIP, false);
-        this.sbiReturn(0n, 0n, true);
-        return null;
-      case sbi.SBI_EXT_0_1_SEND_IPI:
-      case sbi.SBI_EXT_0_1_REMOTE_FENCE_I:
-      case sbi.SBI_EXT_0_1_REMOTE_SFENCE_VMA:
-      case sbi.SBI_EXT_0_1_REMOTE_SFENCE_VMA_ASID:
-        if (eid === sbi.SBI_EXT_0_1_SEND_IPI) h.setInterruptPending(SIP_SSIP, true);
-        else h.mmu.flush();
-        this.sbiReturn(0n, 0n, true);
-        return null;
-      case sbi.SBI_EXT_0_1_SHUTDOWN:
-        return this.systemEvent(BigInt(sbi.SRST_TYPE_SHUTDOWN), 0n);
-      case sbi.SBI_EXT_BASE:
-        switch (fid) {
-          case 0: ok(sbi.SBI_SPEC_VERSION); break;
-          case 1: ok(sbi.SBI_IMPL_ID_KVM); break;
-          case 2: ok(0x6_0001); break;
-          case 3: ok(sbi.probeExtension(Number(arg(0) & 0xffff_ffffn)) ? 1 : 0); break;
-          case 4: case 5: case 6: ok(0); break;
-          default: err(sbi.SBI_ERR_NOT_SUPPORTED);
-        }
-        return null;
-      case sbi.SBI_EXT_TIME:
-        if (fid === 0) { this.setTimer(arg(0)); ok(); } else err(sbi.SBI_ERR_NOT_SUPPORTED);
-        return null;
-      case sbi.SBI_EXT_IPI:
-        if (fid === 0) {
-          if (this.hartMaskIncludesSelf(arg(0), arg(1))) h.setInterruptPending(SIP_SSIP, true);
-          ok();
-        } else err(sbi.SBI_ERR_NOT_SUPPORTED);
-        return null;
-      case sbi.SBI_EXT_RFENCE:
-        if (fid <= 6) { h.mmu.flush(); ok(); } else err(sbi.SBI_ERR_NOT_SUPPORTED);
-        return null;
-      case sbi.SBI_EXT_HSM:
-        switch (fid) {
-          case 0: err(arg(0) === 0n ? sbi.SBI_ERR_ALREADY_AVAILABLE : sbi.SBI_ERR_INVALID_PARAM); break;
-          case 2: if (arg(0) === 0n) ok(0); else err(sbi.SBI_ERR_INVALID_PARAM); break;
-          default: err(sbi.SBI_ERR_NOT_SUPPORTED);
-        }
-        return null;
-      case sbi.SBI_EXT_SRST:
-        if (fid === 0) {
-          const type = arg(0);
-          if (type <= 2n) return this.systemEvent(type, arg(1));
-          err(sbi.SBI_ERR_INVALID_PARAM);
-        } else err(sbi.SBI_ERR_NOT_SUPPORTED);
-        return null;
-      default:
-        err(sbi.SBI_ERR_NOT_SUPPORTED);
-        return null;
+    const outcome = sbiInKernel({ hart: h, setTimer: (v) => this.setTimer(v) }, eid, fid, arg);
+    switch (outcome.kind) {
+      case 'forward':
+        return this.exitToUser(
+          { reason: 'RISCV_SBI', extensionId: eid, functionId: fid, args: [0, 1, 2, 3, 4, 5].map(arg) },
+          { legacySbi: outcome.legacy },
+        );
+      case 'system-event': {
+        const shutdown = outcome.type === BigInt(sbi.SRST_TYPE_SHUTDOWN);
+        const exit = this.exitToUser({
+          reason: 'SYSTEM_EVENT', type: shutdown ? 'shutdown' : 'reset',
+          typeCode: shutdown ? KVM_SYSTEM_EVENT_SHUTDOWN : KVM_SYSTEM_EVENT_RESET, data: [outcome.type, outcome.reason],
+        });
+        // Running again resumes after the ecall with success, as KVM does on the next KVM_RUN.
+        this.sbiReturn(0n, 0n, false);
+        return exit;
+      }
+      case 'ret':
+        this.sbiReturn(outcome.a0, outcome.a1, outcome.legacy);
+        return this.inKernel(outcome.event);
     }
   }
 
-  private systemEvent(type: bigint, reason: bigint): VcpuExit {
-    const shutdown = type === BigInt(sbi.SRST_TYPE_SHUTDOWN);
-    const exit = this.makeExit({
-      reason: 'SYSTEM_EVENT', type: shutdown ? 'shutdown' : 'reset',
-      typeCode: shutdown ? KVM_SYSTEM_EVENT_SHUTDOWN : KVM_SYSTEM_EVENT_RESET, data: [type, reason],
-    });
-    // Running again resumes after the ecall with success, as KVM does on the next KVM_RUN.
-    this.sbiReturn(0n, 0n, false);
-    return exit;
-  }
-
-  private hartMaskIncludesSelf(mask: bigint, base: bigint): boolean {
-    if (base === -1n || base === 0xffff_ffff_ffff_ffffn) return true;
-    return base === 0n && (mask & 1n) === 1n;
-  }
-
+  /** kvm_riscv_vcpu_sbi_return: a0 (and a1, except for legacy calls) and the pc past the ecall. */
   private sbiReturn(a0: bigint, a1: bigint, legacy: boolean): void {
     const h = this.hart;
-    h.setReg(10, a0);
-    if (!legacy) h.setReg(11, a1);
+    h.setReg(10, BigInt.asUintN(64, a0));
+    if (!legacy) h.setReg(11, BigInt.asUintN(64, a1));
     h.completeInstruction(4);
   }
 
@@ -280,22 +343,32 @@ export class Vcpu {
   private wfi(): VcpuExit | null {
     const h = this.hart;
     h.completeInstruction(4);
-    if (h.interruptPendingForWfi()) return null;
+    if (h.interruptPendingForWfi()) return this.inKernel('wfi');
     const deadline = this.timerDeadlineIcount();
-    if (deadline === Infinity || !h.timerInterruptEnabled()) return this.makeExit({ reason: 'INTR', cause: 'halt' });
+    if (deadline === Infinity || !h.timerInterruptEnabled()) return this.exitToUser({ reason: 'INTR', cause: 'halt' });
     if (deadline > h.icount) h.idleCycles += deadline - h.icount;
     this.updateTimer();
-    return null;
+    return this.inKernel('wfi-idle-skip');
   }
 }
 
-function trapFields(trap: HypervisorTrap): { scause: number; stval: bigint; htval: number; htinst: number } {
-  return {
-    scause: trap.scause,
-    stval: (BigInt(trap.stvalHi >>> 0) << 32n) | BigInt(trap.stvalLo >>> 0),
-    htval: trap.htval,
-    htinst: trap.htinst,
-  };
+function pair(lo: number, hi: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 }
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+function traceFields(trap: HypervisorTrap): KvmExitTrace {
+  return { sepc: pair(trap.sepcLo, trap.sepcHi), scause: trap.scause, stval: pair(trap.stvalLo, trap.stvalHi), htval: trap.htval, htinst: trap.htinst };
+}
+
+function errorFields(trap: HypervisorTrap): { scause: number; stval: bigint; htval: number; htinst: number } {
+  return { scause: trap.scause, stval: pair(trap.stvalLo, trap.stvalHi), htval: trap.htval, htinst: trap.htinst };
+}
+
+const CAUSE_NAMES: Record<number, string> = {
+  [Cause.IllegalInst]: 'illegal-inst', [Cause.LoadMisaligned]: 'load-misaligned', [Cause.StoreMisaligned]: 'store-misaligned',
+  [Cause.InstAccess]: 'inst-access', [Cause.LoadAccess]: 'load-access', [Cause.StoreAccess]: 'store-access',
+};
+
+function causeName(cause: number): string {
+  return CAUSE_NAMES[cause] ?? `cause-${cause}`;
+}

@@ -1,0 +1,47 @@
+/**
+ * Exit statistics in the style of `perf kvm stat`: per event, how many times it happened, its share, and the
+ * average number of guest instructions run since the previous event. Events are the exits to userspace (by KVM
+ * exit reason) and the traps handled inside the hypervisor (by what handled them).
+ */
+export interface StatRow {
+  event: string;
+  /** 'exit' went to userspace; 'kernel' was handled in the hypervisor layer. */
+  kind: 'exit' | 'kernel';
+  count: number;
+  share: number;
+  avgInsnsBetween: number;
+}
+
+export class ExitStats {
+  private readonly counts = new Map<string, { kind: 'exit' | 'kernel'; count: number; insns: number }>();
+  private lastIcount = 0;
+
+  record(event: string, kind: 'exit' | 'kernel', icount: number): void {
+    let e = this.counts.get(event);
+    if (e === undefined) this.counts.set(event, (e = { kind, count: 0, insns: 0 }));
+    e.count++;
+    e.insns += icount - this.lastIcount;
+    this.lastIcount = icount;
+  }
+
+  count(event: string): number {
+    return this.counts.get(event)?.count ?? 0;
+  }
+
+  rows(): StatRow[] {
+    let total = 0;
+    for (const e of this.counts.values()) total += e.count;
+    return [...this.counts.entries()]
+      .map(([event, e]) => ({ event, kind: e.kind, count: e.count, share: total ? e.count / total : 0, avgInsnsBetween: e.insns / e.count }))
+      .sort((a, b) => b.count - a.count || a.event.localeCompare(b.event));
+  }
+
+  /** The table `perf kvm stat report` prints, for --stats. */
+  format(): string {
+    const lines = ['             event   kind      samples  share    avg insns between'];
+    for (const r of this.rows()) {
+      lines.push(`${r.event.padStart(18)}   ${r.kind.padEnd(6)} ${String(r.count).padStart(10)}  ${(r.share * 100).toFixed(2).padStart(6)}%  ${r.avgInsnsBetween.toFixed(0).padStart(12)}`);
+    }
+    return lines.join('\n');
+  }
+}
