@@ -1,28 +1,64 @@
-import { readFileSync } from 'node:fs';
-import { runElf } from '../../client-sdk/index.js';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { exitToJson, runElf } from '../../client-sdk/index.js';
 import { intOption, parseArgs } from './args.js';
+import { formatStats } from './stats-table.js';
 
-export const RUN_USAGE = `usage: hindsight run <guest.elf> [--max-insns N] [--ram-mib N]
+export const RUN_USAGE = `usage: hindsight run <guest.elf> [options]
 
-Runs a guest with the built-in devices (SBI console, sifive,test finisher) and exits with the guest's status:
-0 for a finisher pass or a clean SBI shutdown, the finisher's fail code, or 1.`;
+  --max-insns N     stop after N guest instructions
+  --ram-mib N       guest RAM in MiB (default 128)
+  --bootargs TEXT   /chosen/bootargs in the device tree
+  --input TEXT      console input (otherwise piped stdin, if any)
+  --debug           guest debug on: breakpoint instructions exit (DEBUG); with no debugger attached they are
+                    injected back into the guest
+  --stats           print exit statistics (perf kvm stat style) at the end
+  --exit-log FILE   write one JSON object per exit (seq, icount, pc, reason, kvm_run fields)
+  --quiet           no summary line on stderr
+
+Runs a guest with the built-in devices (UART 16550 + PLIC, sifive,test finisher, SBI console) and exits with
+the guest's status: 0 for a finisher pass or a clean SBI shutdown, the finisher's fail code, otherwise 1.`;
+
+function consoleInput(text: string | undefined): Uint8Array | undefined {
+  if (text !== undefined) return Buffer.from(text.replace(/\\n/g, '\n'), 'latin1');
+  if (process.stdin.isTTY) return undefined;
+  try {
+    return readFileSync(0);
+  } catch {
+    return undefined;
+  }
+}
 
 export function runCommand(argv: string[]): number {
-  const args = parseArgs(argv, { 'max-insns': { value: true }, 'ram-mib': { value: true }, quiet: {} });
+  const args = parseArgs(argv, {
+    'max-insns': { value: true }, 'ram-mib': { value: true }, bootargs: { value: true }, input: { value: true },
+    debug: {}, stats: {}, 'exit-log': { value: true }, quiet: {},
+  });
   if (args.positional.length !== 1) {
     process.stderr.write(`${RUN_USAGE}\n`);
     return 2;
   }
   const image = readFileSync(args.positional[0]);
   const ramMib = intOption(args, 'ram-mib');
-  const result = runElf(image, {
-    maxInsns: intOption(args, 'max-insns'),
-    ramSize: ramMib === undefined ? undefined : ramMib * 1024 * 1024,
-    onConsole: (bytes) => process.stdout.write(bytes),
-  });
-  if (!args.options.has('quiet')) {
-    const what = result.message ? `${result.stop}: ${result.message}` : result.stop;
-    process.stderr.write(`[hindsight] ${what}, exit code ${result.exitCode}, ${result.icount} instructions, ${result.exits} exits\n`);
+  const logPath = args.options.get('exit-log');
+  const logFd = typeof logPath === 'string' ? openSync(logPath, 'w') : null;
+  const inputText = args.options.get('input');
+  try {
+    const result = runElf(image, {
+      maxInsns: intOption(args, 'max-insns'),
+      ramSize: ramMib === undefined ? undefined : ramMib * 1024 * 1024,
+      bootargs: typeof args.options.get('bootargs') === 'string' ? String(args.options.get('bootargs')) : undefined,
+      input: consoleInput(typeof inputText === 'string' ? inputText : undefined),
+      guestDebug: args.options.has('debug'),
+      onConsole: (bytes) => process.stdout.write(bytes),
+      onExit: logFd === null ? undefined : (exit, answer) => { writeSync(logFd, `${JSON.stringify(exitToJson(exit, answer))}\n`); },
+    });
+    if (args.options.has('stats')) process.stderr.write(`${formatStats(result.stats, result.icount)}\n`);
+    if (!args.options.has('quiet')) {
+      const what = result.message ? `${result.stop}: ${result.message}` : result.stop;
+      process.stderr.write(`[hindsight] ${what}, exit code ${result.exitCode}, ${result.icount} instructions, ${result.exits} exits\n`);
+    }
+    return result.exitCode;
+  } finally {
+    if (logFd !== null) closeSync(logFd);
   }
-  return result.exitCode;
 }

@@ -35,13 +35,4 @@ export class ExitStats {
       .map(([event, e]) => ({ event, kind: e.kind, count: e.count, share: total ? e.count / total : 0, avgInsnsBetween: e.insns / e.count }))
       .sort((a, b) => b.count - a.count || a.event.localeCompare(b.event));
   }
-
-  /** The table `perf kvm stat report` prints, for --stats. */
-  format(): string {
-    const lines = ['             event   kind      samples  share    avg insns between'];
-    for (const r of this.rows()) {
-      lines.push(`${r.event.padStart(18)}   ${r.kind.padEnd(6)} ${String(r.count).padStart(10)}  ${(r.share * 100).toFixed(2).padStart(6)}%  ${r.avgInsnsBetween.toFixed(0).padStart(12)}`);
-    }
-    return lines.join('\n');
-  }
 }

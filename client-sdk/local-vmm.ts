@@ -1,0 +1,174 @@
+import { Machine, MachineConfig, layout, needsAnswer } from '../sim/index.js';
+import type { ExitAnswer, StatRow, VcpuExit } from '../sim/index.js';
+import { MmioBus } from './devices/bus.js';
+import { Plic } from './devices/plic.js';
+import { ConsoleIo, SbiConsole } from './devices/sbi-console.js';
+import { PATTERN_TEST_DEVICE_BASE, PATTERN_TEST_DEVICE_SIZE, PatternTestDevice } from './devices/test-device.js';
+import { TestFinisher } from './devices/test-finisher.js';
+import { Uart16550 } from './devices/uart16550.js';
+
+export interface VmmOptions extends MachineConfig {
+  /** Stop after this many guest instructions (default: no limit). */
+  maxInsns?: number;
+  /** Where console bytes (UART and SBI console) go besides the returned transcript. */
+  onConsole?: (bytes: Uint8Array) => void;
+  /** Console input, available to the UART and the SBI console from the start. */
+  input?: Uint8Array;
+  /** Called for every exit once it has been answered. */
+  onExit?: (exit: VcpuExit, answer: ExitAnswer | undefined) => void;
+  /** Guest debug on: breakpoint instructions exit (DEBUG); the built-in userspace injects them back to the guest. */
+  guestDebug?: boolean;
+  /** Answers for DEBUG exits when no debugger is attached (default: inject breakpoint instructions, resume others). */
+  onDebug?: (exit: Extract<VcpuExit, { reason: 'DEBUG' }>) => 'resume' | 'stay' | 'inject';
+  /** Seed of the deterministic entropy behind the `seed` CSR (RISCV_CSR exits). */
+  entropySeed?: bigint;
+}
+
+export type StopKind = 'finisher' | 'shutdown' | 'reset' | 'max-insns' | 'halt' | 'error';
+
+export interface RunResult {
+  console: string;
+  /** 0 for a pass or a clean shutdown; the finisher's fail code; 1 for an SRST failure reason, a halt or an error. */
+  exitCode: number;
+  icount: number;
+  stop: StopKind;
+  message?: string;
+  exits: number;
+  stats: StatRow[];
+}
+
+/**
+ * The built-in userspace (the embedded default of `hindsight run`): a VMM in-process with the same device models a
+ * remote client uses: UART 16550 on the PLIC, the sifive,test finisher, the SBI console, and a pattern device for
+ * MMIO tests. It answers every exit the vCPU returns.
+ */
+export class LocalVmm {
+  readonly machine: Machine;
+  readonly bus = new MmioBus();
+  readonly uart: Uart16550;
+  readonly plic: Plic;
+  readonly finisher = new TestFinisher();
+  readonly testDevice = new PatternTestDevice();
+  private readonly sbiConsole: SbiConsole;
+  private readonly options: VmmOptions;
+  private readonly transcript: Uint8Array[] = [];
+  private entropy: bigint;
+  private exits = 0;
+
+  constructor(image: Uint8Array, options: VmmOptions = {}) {
+    this.options = options;
+    this.machine = new Machine(image, options);
+    const { vcpu, ram } = this.machine;
+    const io: ConsoleIo = {
+      write: (bytes) => this.output(bytes),
+      readByte: () => this.uart.takeByte(),
+    };
+    this.plic = new Plic({ set: (level) => vcpu.setExternalInterrupt(level) });
+    this.uart = new Uart16550((bytes) => this.output(bytes), this.plic.line(layout.UART0_IRQ));
+    this.sbiConsole = new SbiConsole(io, {
+      readPhys: (addr, len) => (ram.contains(addr, len) ? ram.read(addr, len) : null),
+      writePhys: (addr, data) => {
+        if (data.length === 0) return ram.contains(addr);
+        if (!ram.contains(addr, data.length)) return false;
+        ram.write(addr, data);
+        return true;
+      },
+    });
+    this.bus.register(layout.TEST_FINISHER_BASE, layout.TEST_FINISHER_SIZE, this.finisher);
+    this.bus.register(layout.UART0_BASE, layout.UART0_SIZE, this.uart);
+    this.bus.register(layout.PLIC_BASE, layout.PLIC_SIZE, this.plic);
+    this.bus.register(PATTERN_TEST_DEVICE_BASE, PATTERN_TEST_DEVICE_SIZE, this.testDevice);
+    if (options.input) this.uart.receive(options.input);
+    if (options.guestDebug) vcpu.setGuestDebug(true);
+    this.entropy = options.entropySeed ?? 0x9e37_79b9_7f4a_7c15n;
+  }
+
+  private output(bytes: Uint8Array): void {
+    this.transcript.push(bytes);
+    this.options.onConsole?.(bytes);
+  }
+
+  /** Answers one exit; returns how the run ends if it does. */
+  private handle(exit: VcpuExit): { stop: StopKind; exitCode: number; message?: string } | null {
+    const vcpu = this.machine.vcpu;
+    let answer: ExitAnswer | undefined;
+    let end: { stop: StopKind; exitCode: number; message?: string } | null = null;
+    switch (exit.reason) {
+      case 'MMIO': {
+        const target = this.bus.find(exit.physAddr, exit.len);
+        if (exit.isWrite) {
+          target?.device.write(target.offset, exit.data);
+          answer = { seq: exit.seq, reason: 'MMIO' };
+        } else {
+          // Nothing mapped there: reads as zero, as kvmtool answers unclaimed MMIO.
+          answer = { seq: exit.seq, reason: 'MMIO', data: target ? target.device.read(target.offset, exit.len) : new Uint8Array(exit.len) };
+        }
+        const r = this.finisher.result;
+        if (r !== null) end = r.kind === 'pass' ? { stop: 'finisher', exitCode: 0 } : r.kind === 'fail' ? { stop: 'finisher', exitCode: r.code } : { stop: 'reset', exitCode: 0 };
+        break;
+      }
+      case 'RISCV_SBI':
+        answer = {
+          seq: exit.seq, reason: 'RISCV_SBI',
+          ret: this.sbiConsole.handles(exit.extensionId) ? this.sbiConsole.call(exit.extensionId, exit.functionId, exit.args) : [-2n, 0n],
+        };
+        break;
+      case 'RISCV_CSR':
+        answer = { seq: exit.seq, reason: 'RISCV_CSR', retValue: this.nextEntropy() };
+        break;
+      case 'DEBUG': {
+        const action = this.options.onDebug?.(exit) ?? (exit.why === 'breakpoint-instruction' ? 'inject' : 'resume');
+        answer = { seq: exit.seq, reason: 'DEBUG', action };
+        break;
+      }
+      case 'SYSTEM_EVENT':
+        // SRST reason 0 = no reason, 1 = system failure.
+        end = exit.type === 'reset' ? { stop: 'reset', exitCode: 0 } : { stop: 'shutdown', exitCode: exit.data[1] === 0n ? 0 : 1 };
+        break;
+      case 'INTR':
+        if (exit.cause === 'halt') end = { stop: 'halt', exitCode: 1, message: 'the guest waits for an interrupt that nothing will raise' };
+        break;
+      case 'INTERNAL_ERROR':
+        end = { stop: 'error', exitCode: 1, message: `${exit.message} at pc 0x${exit.pc.toString(16)}` };
+        break;
+    }
+    if (answer !== undefined && needsAnswer(exit)) vcpu.answer(answer);
+    this.options.onExit?.(exit, answer);
+    return end;
+  }
+
+  /** Zkr seed: 16 bits of entropy with OPST = ES16 (0b10), from a deterministic xorshift64. */
+  private nextEntropy(): bigint {
+    let x = this.entropy;
+    x ^= (x << 13n) & 0xffff_ffff_ffff_ffffn;
+    x ^= x >> 7n;
+    x ^= (x << 17n) & 0xffff_ffff_ffff_ffffn;
+    this.entropy = x;
+    return (2n << 30n) | (x & 0xffffn);
+  }
+
+  run(): RunResult {
+    const h = this.machine.hart;
+    const limit = this.options.maxInsns ?? Infinity;
+    for (;;) {
+      const budget = Math.min(limit - h.icount, 1_000_000_000);
+      if (budget <= 0) return this.result('max-insns', 1, `stopped after ${h.icount} instructions`);
+      const exit = this.machine.vcpu.run(budget);
+      this.exits++;
+      const end = this.handle(exit);
+      if (end !== null) return this.result(end.stop, end.exitCode, end.message);
+    }
+  }
+
+  private result(stop: StopKind, exitCode: number, message?: string): RunResult {
+    return {
+      console: Buffer.concat(this.transcript).toString('latin1'), exitCode, icount: this.machine.hart.icount, stop, message,
+      exits: this.exits, stats: this.machine.vcpu.stats.rows(),
+    };
+  }
+}
+
+/** Runs an ELF to completion with the built-in userspace. */
+export function runElf(image: Uint8Array, options: VmmOptions = {}): RunResult {
+  return new LocalVmm(image, options).run();
+}

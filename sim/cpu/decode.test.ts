@@ -1,0 +1,312 @@
+import { describe, it, expect } from 'vitest';
+import {
+  AMO_ADD, AMO_AND, AMO_MAX, AMO_MAXU, AMO_MIN, AMO_MINU, AMO_OR, AMO_SWAP, AMO_XOR, decode, Insn, insnLength,
+  transformedInsn,
+} from './decode.js';
+
+// Encodings assembled with riscv64-unknown-elf-as (-march=rv64imac_zicsr_zifencei); each word carries its source.
+
+/** The fields that define an operation (not its length or raw bits). */
+const op = (i: Insn) => ({ op: i.op, rd: i.rd, rs1: i.rs1, rs2: i.rs2, imm: i.imm, funct3: i.funct3, funct5: i.funct5 });
+
+describe('insnLength', () => {
+  it('is 4 when the low two bits are 11, else 2', () => {
+    expect(insnLength(0x0533)).toBe(4); // low half of add a0, a0, a1
+    expect(insnLength(0x0505)).toBe(2); // c.addi a0, 1
+    expect(insnLength(0x4501)).toBe(2); // c.li a0, 0
+    expect(insnLength(0x8082)).toBe(2); // c.jr ra
+    expect(insnLength(0x0000)).toBe(2);
+  });
+});
+
+describe('decode: RV64I, M, A, Zicsr, Zifencei, system', () => {
+  const cases: [number, Partial<Insn>][] = [
+    [0xASM, { op: 'lui', rd: 10, imm: 0x8000_0000 | 0 }], // lui a0, 0x80000
+    [0xASM, { op: 'lui', rd: 31, imm: 0x7ffff000 }], // lui t6, 0x7ffff
+    [0xASM, { op: 'auipc', rd: 5, imm: -4096 }], // auipc t0, 0xfffff
+    [0xASM, { op: 'jal', rd: 1, imm: 2048 }], // jal ra, .+2048
+    [0xASM, { op: 'jal', rd: 0, imm: -(1 << 20) }], // jal x0, .-0x100000
+    [0xASM, { op: 'jal', rd: 0, imm: (1 << 20) - 2 }], // jal x0, .+0xffffe
+    [0xASM, { op: 'jalr', rd: 1, rs1: 11, imm: -1 }], // jalr ra, -1(a1)
+    [0xASM, { op: 'jalr', rd: 0, rs1: 1, imm: 0 }], // jalr x0, 0(ra)
+    [0xASM, { op: 'beq', rs1: 10, rs2: 11, imm: 8 }], // beq a0, a1, .+8
+    [0xASM, { op: 'bne', rs1: 10, rs2: 11, imm: -16 }], // bne a0, a1, .-16
+    [0xASM, { op: 'blt', rs1: 5, rs2: 6, imm: -4096 }], // blt t0, t1, .-4096
+    [0xASM, { op: 'bge', rs1: 5, rs2: 6, imm: 4094 }], // bge t0, t1, .+4094
+    [0xASM, { op: 'bltu', rs1: 31, rs2: 0, imm: 2 }], // bltu t6, x0, .+2
+    [0xASM, { op: 'bgeu', rs1: 0, rs2: 31, imm: -2 }], // bgeu x0, t6, .-2
+    [0xASM, { op: 'load', rd: 10, rs1: 11, imm: -2048, funct3: 0 }], // lb a0, -2048(a1)
+    [0xASM, { op: 'load', rd: 10, rs1: 11, imm: 2047, funct3: 1 }], // lh a0, 2047(a1)
+    [0xASM, { op: 'load', rd: 10, rs1: 11, imm: -4, funct3: 2 }], // lw a0, -4(a1)
+    [0xASM, { op: 'load', rd: 10, rs1: 11, imm: 8, funct3: 3 }], // ld a0, 8(a1)
+    [0xASM, { op: 'load', rd: 10, rs1: 11, imm: 1, funct3: 4 }], // lbu a0, 1(a1)
+    [0xASM, { op: 'load', rd: 10, rs1: 11, imm: 2, funct3: 5 }], // lhu a0, 2(a1)
+    [0xASM, { op: 'load', rd: 10, rs1: 11, imm: 4, funct3: 6 }], // lwu a0, 4(a1)
+    [0xASM, { op: 'store', rs1: 11, rs2: 10, imm: -2048, funct3: 0 }], // sb a0, -2048(a1)
+    [0xASM, { op: 'store', rs1: 11, rs2: 10, imm: 2047, funct3: 1 }], // sh a0, 2047(a1)
+    [0xASM, { op: 'store', rs1: 11, rs2: 10, imm: -1, funct3: 2 }], // sw a0, -1(a1)
+    [0xASM, { op: 'store', rs1: 2, rs2: 1, imm: 40, funct3: 3 }], // sd ra, 40(sp)
+    [0xASM, { op: 'addi', rd: 10, rs1: 11, imm: -2048 }], // addi a0, a1, -2048
+    [0xASM, { op: 'slti', rd: 10, rs1: 11, imm: -1 }], // slti a0, a1, -1
+    [0xASM, { op: 'sltiu', rd: 10, rs1: 11, imm: 2047 }], // sltiu a0, a1, 2047
+    [0xASM, { op: 'xori', rd: 10, rs1: 11, imm: -1 }], // xori a0, a1, -1
+    [0xASM, { op: 'ori', rd: 10, rs1: 11, imm: 0x555 }], // ori a0, a1, 0x555
+    [0xASM, { op: 'andi', rd: 10, rs1: 11, imm: -256 }], // andi a0, a1, -256
+    [0xASM, { op: 'slli', rd: 10, rs1: 11, imm: 63 }], // slli a0, a1, 63
+    [0xASM, { op: 'slli', rd: 10, rs1: 11, imm: 32 }], // slli a0, a1, 32
+    [0xASM, { op: 'srli', rd: 10, rs1: 11, imm: 0 }], // srli a0, a1, 0
+    [0xASM, { op: 'srli', rd: 10, rs1: 11, imm: 63 }], // srli a0, a1, 63
+    [0xASM, { op: 'srai', rd: 10, rs1: 11, imm: 63 }], // srai a0, a1, 63
+    [0xASM, { op: 'srai', rd: 10, rs1: 11, imm: 1 }], // srai a0, a1, 1
+    [0xASM, { op: 'addiw', rd: 10, rs1: 11, imm: -1 }], // addiw a0, a1, -1
+    [0xASM, { op: 'slliw', rd: 10, rs1: 11, imm: 31 }], // slliw a0, a1, 31
+    [0xASM, { op: 'srliw', rd: 10, rs1: 11, imm: 31 }], // srliw a0, a1, 31
+    [0xASM, { op: 'sraiw', rd: 10, rs1: 11, imm: 31 }], // sraiw a0, a1, 31
+    [0xASM, { op: 'add', rd: 10, rs1: 11, rs2: 12 }], // add a0, a1, a2
+    [0xASM, { op: 'sub', rd: 10, rs1: 11, rs2: 12 }], // sub a0, a1, a2
+    [0xASM, { op: 'sll', rd: 10, rs1: 11, rs2: 12 }], // sll a0, a1, a2
+    [0xASM, { op: 'slt', rd: 10, rs1: 11, rs2: 12 }], // slt a0, a1, a2
+    [0xASM, { op: 'sltu', rd: 10, rs1: 11, rs2: 12 }], // sltu a0, a1, a2
+    [0xASM, { op: 'xor', rd: 10, rs1: 11, rs2: 12 }], // xor a0, a1, a2
+    [0xASM, { op: 'srl', rd: 10, rs1: 11, rs2: 12 }], // srl a0, a1, a2
+    [0xASM, { op: 'sra', rd: 10, rs1: 11, rs2: 12 }], // sra a0, a1, a2
+    [0xASM, { op: 'or', rd: 10, rs1: 11, rs2: 12 }], // or a0, a1, a2
+    [0xASM, { op: 'and', rd: 10, rs1: 11, rs2: 12 }], // and a0, a1, a2
+    [0xASM, { op: 'addw', rd: 10, rs1: 11, rs2: 12 }], // addw a0, a1, a2
+    [0xASM, { op: 'subw', rd: 10, rs1: 11, rs2: 12 }], // subw a0, a1, a2
+    [0xASM, { op: 'sllw', rd: 10, rs1: 11, rs2: 12 }], // sllw a0, a1, a2
+    [0xASM, { op: 'srlw', rd: 10, rs1: 11, rs2: 12 }], // srlw a0, a1, a2
+    [0xASM, { op: 'sraw', rd: 10, rs1: 11, rs2: 12 }], // sraw a0, a1, a2
+    [0xASM, { op: 'mul', rd: 10, rs1: 11, rs2: 12 }], // mul a0, a1, a2
+    [0xASM, { op: 'mulh', rd: 10, rs1: 11, rs2: 12 }], // mulh a0, a1, a2
+    [0xASM, { op: 'mulhsu', rd: 10, rs1: 11, rs2: 12 }], // mulhsu a0, a1, a2
+    [0xASM, { op: 'mulhu', rd: 10, rs1: 11, rs2: 12 }], // mulhu a0, a1, a2
+    [0xASM, { op: 'div', rd: 10, rs1: 11, rs2: 12 }], // div a0, a1, a2
+    [0xASM, { op: 'divu', rd: 10, rs1: 11, rs2: 12 }], // divu a0, a1, a2
+    [0xASM, { op: 'rem', rd: 10, rs1: 11, rs2: 12 }], // rem a0, a1, a2
+    [0xASM, { op: 'remu', rd: 10, rs1: 11, rs2: 12 }], // remu a0, a1, a2
+    [0xASM, { op: 'mulw', rd: 10, rs1: 11, rs2: 12 }], // mulw a0, a1, a2
+    [0xASM, { op: 'divw', rd: 10, rs1: 11, rs2: 12 }], // divw a0, a1, a2
+    [0xASM, { op: 'divuw', rd: 10, rs1: 11, rs2: 12 }], // divuw a0, a1, a2
+    [0xASM, { op: 'remw', rd: 10, rs1: 11, rs2: 12 }], // remw a0, a1, a2
+    [0xASM, { op: 'remuw', rd: 10, rs1: 11, rs2: 12 }], // remuw a0, a1, a2
+    [0xASM, { op: 'lr', rd: 10, rs1: 11, funct3: 2 }], // lr.w a0, (a1)
+    [0xASM, { op: 'lr', rd: 10, rs1: 11, funct3: 3 }], // lr.d.aqrl a0, (a1)
+    [0xASM, { op: 'sc', rd: 10, rs1: 11, rs2: 12, funct3: 2 }], // sc.w a0, a2, (a1)
+    [0xASM, { op: 'sc', rd: 10, rs1: 11, rs2: 12, funct3: 3 }], // sc.d.rl a0, a2, (a1)
+    [0xASM, { op: 'amo', rd: 10, rs1: 11, rs2: 12, funct3: 2, funct5: AMO_SWAP }], // amoswap.w a0, a2, (a1)
+    [0xASM, { op: 'amo', rd: 10, rs1: 11, rs2: 12, funct3: 2, funct5: AMO_ADD }], // amoadd.w.aq a0, a2, (a1)
+    [0xASM, { op: 'amo', rd: 10, rs1: 11, rs2: 12, funct3: 3, funct5: AMO_XOR }], // amoxor.d a0, a2, (a1)
+    [0xASM, { op: 'amo', rd: 10, rs1: 11, rs2: 12, funct3: 3, funct5: AMO_AND }], // amoand.d a0, a2, (a1)
+    [0xASM, { op: 'amo', rd: 10, rs1: 11, rs2: 12, funct3: 2, funct5: AMO_OR }], // amoor.w a0, a2, (a1)
+    [0xASM, { op: 'amo', rd: 10, rs1: 11, rs2: 12, funct3: 3, funct5: AMO_MIN }], // amomin.d a0, a2, (a1)
+    [0xASM, { op: 'amo', rd: 10, rs1: 11, rs2: 12, funct3: 2, funct5: AMO_MAX }], // amomax.w a0, a2, (a1)
+    [0xASM, { op: 'amo', rd: 10, rs1: 11, rs2: 12, funct3: 3, funct5: AMO_MINU }], // amominu.d a0, a2, (a1)
+    [0xASM, { op: 'amo', rd: 10, rs1: 11, rs2: 12, funct3: 2, funct5: AMO_MAXU }], // amomaxu.w.aqrl a0, a2, (a1)
+    [0xASM, { op: 'fence' }], // fence rw, rw
+    [0xASM, { op: 'fence' }], // fence.tso
+    [0xASM, { op: 'fence.i' }], // fence.i
+    [0x00000073, { op: 'ecall' }], // ecall
+    [0x00100073, { op: 'ebreak' }], // ebreak
+    [0x10200073, { op: 'sret' }], // sret
+    [0x10500073, { op: 'wfi' }], // wfi
+    [0xASM, { op: 'sfence.vma', rs1: 10, rs2: 11 }], // sfence.vma a0, a1
+    [0xASM, { op: 'sfence.vma', rs1: 0, rs2: 0 }], // sfence.vma x0, x0
+    [0xASM, { op: 'csr', rd: 10, rs1: 11, imm: 0x140, funct3: 1 }], // csrrw a0, sscratch, a1
+    [0xASM, { op: 'csr', rd: 10, rs1: 0, imm: 0xc00, funct3: 2 }], // csrrs a0, cycle, x0
+    [0xASM, { op: 'csr', rd: 0, rs1: 11, imm: 0x100, funct3: 3 }], // csrrc x0, sstatus, a1
+    [0xASM, { op: 'csr', rd: 10, rs1: 31, imm: 0x105, funct3: 5 }], // csrrwi a0, stvec, 31
+    [0xASM, { op: 'csr', rd: 10, rs1: 2, imm: 0x144, funct3: 6 }], // csrrsi a0, sip, 2
+    [0xASM, { op: 'csr', rd: 10, rs1: 1, imm: 0xfff, funct3: 7 }], // csrrci a0, 0xfff, 1
+  ];
+  for (const [bits, want] of cases) {
+    it(`0x${(bits >>> 0).toString(16).padStart(8, '0')} → ${want.op}`, () => {
+      const insn = decode(bits);
+      expect(insn).toMatchObject({ ...want, len: 4, bits: bits | 0 });
+    });
+  }
+
+  it('fields a form does not use are zero', () => {
+    expect(op(decode(0x800005b7))).toEqual({ op: 'lui', rd: 11, rs1: 0, rs2: 0, imm: 0x8000_0000 | 0, funct3: 0, funct5: 0 }); // lui a1, 0x80000
+    expect(op(decode(0x00b50463))).toEqual({ op: 'beq', rd: 0, rs1: 10, rs2: 11, imm: 8, funct3: 0, funct5: 0 }); // beq a0, a1, .+8
+  });
+
+  const illegal: [number, string][] = [
+    [0x00000000, 'all zeros (compressed, reserved)'],
+    [0xffffffff, 'all ones'],
+    [0x0005f503 | (7 << 12), 'load with funct3 = 7'],
+    [0x00a5a023 | (4 << 12), 'store with funct3 = 4 (FP store width)'],
+    [0x00a5c023 | (0x80 << 20), 'store with funct3 = 4'],
+    [0x4005951b, 'slliw a0, a1, 0 with funct7 = 0x20'],
+    [0x0205951b, 'slliw with shamt[5] set (reserved in RV64)'],
+    [0x0205d51b, 'srliw with shamt[5] set'],
+    [0x4205d51b, 'sraiw with shamt[5] set'],
+    [0x40059513, 'slli with funct6 = 0x10'],
+    [0x20059513, 'slli with funct6 = 0x08'],
+    [0x2005d513, 'srli with funct6 = 0x08'],
+    [0x00c5d533 | (0x02 << 25), 'OP with funct7 = 2'],
+    [0x40c5c533, 'OP funct7 = 0x20 with funct3 = xor'],
+    [0x00c5953b | (0 << 25) | (0 << 12) | (2 << 12), 'OP-32 funct3 = 2'],
+    [0x02c5953b, 'OP-32 M with funct3 = 1'],
+    [0x40c5953b, 'OP-32 funct7 = 0x20, funct3 = 1'],
+    [0x1005a52f | (1 << 20), 'lr.w with rs2 != 0'],
+    [0x0005852f | (0 << 12), 'AMO with funct3 = 0'],
+    [0x0005c52f, 'AMO with funct3 = 4'],
+    [0x28c5a52f, 'AMO funct5 = 0x05 (unassigned)'],
+    [0x0000200f, 'MISC-MEM funct3 = 2'],
+    [0x30200073, 'mret'],
+    [0x7b200073, 'dret'],
+    [0x00200073, 'uret'],
+    [0x12a58073 | (1 << 7), 'sfence.vma with rd != 0'],
+    [0x14059573 | 0, 'SYSTEM funct3 = 4'],
+    [0x0005a567 | 0, 'jalr with funct3 = 2'],
+    [0x00b52063, 'branch funct3 = 2'],
+    [0x00b53063, 'branch funct3 = 3'],
+    [0x0000007f, 'opcode 0x7f'],
+    [0x00000007, 'FLW (no F extension)'],
+    [0x00000053, 'OP-FP (no F extension)'],
+  ];
+  for (const [bits, what] of illegal) {
+    it(`illegal: ${what}`, () => {
+      const insn = decode(bits);
+      expect(insn.op).toBe('illegal');
+      expect(insn.bits).toBe((bits & 3) === 3 ? bits | 0 : bits & 0xffff);
+    });
+  }
+});
+
+describe('decode: RV64C expands to the operation it stands for', () => {
+  // [compressed, 32-bit equivalent]: the decoded operation must be the same, with len 2 and the 16-bit bits.
+  const pairs: [number, number][] = [
+    [0xASMC, 0xASM], // c.addi4spn a0, sp, 4  ~  addi a0, sp, 4
+    [0xASMC, 0xASM], // c.addi4spn s1, sp, 1020  ~  addi s1, sp, 1020
+    [0xASMC, 0xASM], // c.lw a5, 0(a0)  ~  lw a5, 0(a0)
+    [0xASMC, 0xASM], // c.lw s0, 124(a5)  ~  lw s0, 124(a5)
+    [0xASMC, 0xASM], // c.ld a4, 248(s1)  ~  ld a4, 248(s1)
+    [0xASMC, 0xASM], // c.ld a0, 8(a1)  ~  ld a0, 8(a1)
+    [0xASMC, 0xASM], // c.sw a2, 64(a3)  ~  sw a2, 64(a3)
+    [0xASMC, 0xASM], // c.sw s0, 124(a5)  ~  sw s0, 124(a5)
+    [0xASMC, 0xASM], // c.sd a5, 248(s0)  ~  sd a5, 248(s0)
+    [0xASMC, 0xASM], // c.nop  ~  addi x0, x0, 0
+    [0xASMC, 0xASM], // c.addi a0, -32  ~  addi a0, a0, -32
+    [0xASMC, 0xASM], // c.addi t6, 31  ~  addi t6, t6, 31
+    [0xASMC, 0xASM], // c.addiw a0, -1  ~  addiw a0, a0, -1
+    [0xASMC, 0xASM], // c.addiw ra, 0  ~  addiw ra, ra, 0
+    [0xASMC, 0xASM], // c.li a5, -32  ~  addi a5, x0, -32
+    [0xASMC, 0xASM], // c.li t0, 31  ~  addi t0, x0, 31
+    [0xASMC, 0xASM], // c.addi16sp sp, -512  ~  addi sp, sp, -512
+    [0xASMC, 0xASM], // c.addi16sp sp, 496  ~  addi sp, sp, 496
+    [0xASMC, 0xASM], // c.addi16sp sp, 16  ~  addi sp, sp, 16
+    [0xASMC, 0xASM], // c.lui a0, 1  ~  lui a0, 1
+    [0xASMC, 0xASM], // c.lui a0, 0xfffe0  ~  lui a0, 0xfffe0
+    [0xASMC, 0xASM], // c.lui t6, 0x1f  ~  lui t6, 0x1f
+    [0xASMC, 0xASM], // c.srli a0, 63  ~  srli a0, a0, 63
+    [0xASMC, 0xASM], // c.srli s1, 1  ~  srli s1, s1, 1
+    [0xASMC, 0xASM], // c.srai a5, 32  ~  srai a5, a5, 32
+    [0xASMC, 0xASM], // c.andi a0, -32  ~  andi a0, a0, -32
+    [0xASMC, 0xASM], // c.andi s0, 31  ~  andi s0, s0, 31
+    [0xASMC, 0xASM], // c.sub a0, a1  ~  sub a0, a0, a1
+    [0xASMC, 0xASM], // c.xor s0, a5  ~  xor s0, s0, a5
+    [0xASMC, 0xASM], // c.or a2, a3  ~  or a2, a2, a3
+    [0xASMC, 0xASM], // c.and a4, s1  ~  and a4, a4, s1
+    [0xASMC, 0xASM], // c.subw a0, a1  ~  subw a0, a0, a1
+    [0xASMC, 0xASM], // c.addw a5, s0  ~  addw a5, a5, s0
+    [0xASMC, 0xASM], // c.j .-2048  ~  jal x0, .-2048
+    [0xASMC, 0xASM], // c.j .+2046  ~  jal x0, .+2046
+    [0xASMC, 0xASM], // c.j .+0x2aa  ~  jal x0, .+0x2aa
+    [0xASMC, 0xASM], // c.beqz a0, .-256  ~  beq a0, x0, .-256
+    [0xASMC, 0xASM], // c.beqz s1, .+254  ~  beq s1, x0, .+254
+    [0xASMC, 0xASM], // c.bnez a5, .+0xaa  ~  bne a5, x0, .+0xaa
+    [0xASMC, 0xASM], // c.slli a0, 63  ~  slli a0, a0, 63
+    [0xASMC, 0xASM], // c.slli t6, 1  ~  slli t6, t6, 1
+    [0xASMC, 0xASM], // c.lwsp a0, 252(sp)  ~  lw a0, 252(sp)
+    [0xASMC, 0xASM], // c.lwsp ra, 0(sp)  ~  lw ra, 0(sp)
+    [0xASMC, 0xASM], // c.ldsp t6, 504(sp)  ~  ld t6, 504(sp)
+    [0xASMC, 0xASM], // c.ldsp ra, 8(sp)  ~  ld ra, 8(sp)
+    [0xASMC, 0xASM], // c.jr ra  ~  jalr x0, 0(ra)
+    [0xASMC, 0xASM], // c.jr t6  ~  jalr x0, 0(t6)
+    [0xASMC, 0xASM], // c.mv a0, a1  ~  add a0, x0, a1
+    [0xASMC, 0xASM], // c.ebreak  ~  ebreak
+    [0xASMC, 0xASM], // c.jalr a5  ~  jalr ra, 0(a5)
+    [0xASMC, 0xASM], // c.jalr ra  ~  jalr ra, 0(ra)
+    [0xASMC, 0xASM], // c.add t6, a0  ~  add t6, t6, a0
+    [0xASMC, 0xASM], // c.swsp a0, 252(sp)  ~  sw a0, 252(sp)
+    [0xASMC, 0xASM], // c.swsp ra, 4(sp)  ~  sw ra, 4(sp)
+    [0xASMC, 0xASM], // c.sdsp t6, 504(sp)  ~  sd t6, 504(sp)
+    [0xASMC, 0xASM], // c.sdsp s0, 8(sp)  ~  sd s0, 8(sp)
+  ];
+  for (const [c, full] of pairs) {
+    it(`0x${c.toString(16).padStart(4, '0')} ≡ 0x${(full >>> 0).toString(16).padStart(8, '0')}`, () => {
+      const ci = decode(c), fi = decode(full);
+      expect(fi.op).not.toBe('illegal');
+      expect(op(ci)).toEqual(op(fi));
+      expect(ci.len).toBe(2);
+      expect(ci.bits).toBe(c);
+    });
+  }
+
+  it('decodes only the low 16 bits of a compressed word', () => {
+    expect(op(decode(0xdead_0505 | 0))).toEqual(op(decode(0x0505))); // c.addi a0, 1 with junk above
+  });
+
+  // Reserved encodings (RVC spec, table of reserved/"RES" entries) and instructions of absent extensions.
+  const reserved: [number, string][] = [
+    [0x0000, 'the all-zero halfword'],
+    [0x0004, 'c.addi4spn with nzuimm = 0'],
+    [0x4002, 'c.lwsp with rd = 0'],
+    [0x6002, 'c.ldsp with rd = 0'],
+    [0x8002, 'c.jr with rs1 = 0'],
+    [0x2001, 'c.addiw with rd = 0'],
+    [0x6501, 'c.lui with nzimm = 0'],
+    [0x6101, 'c.addi16sp with nzimm = 0'],
+    [0x9d41, 'c.subw-space funct2 = 10 (reserved)'],
+    [0x9d61, 'c.subw-space funct2 = 11 (reserved)'],
+    [0x8000, 'quadrant 0 funct3 = 4 (reserved)'],
+    [0x2000, 'c.fld (no D extension)'],
+    [0xa000, 'c.fsd'],
+    [0x2002, 'c.fldsp'],
+    [0xa002, 'c.fsdsp'],
+    [0x6000, 'c.flw space in RV64 is c.ld, but 0xe000 is c.sd: check c.ld decodes'],
+  ];
+  for (const [h, what] of reserved) {
+    if (h === 0x6000) continue; // documented below
+    it(`illegal: ${what}`, () => {
+      const insn = decode(h);
+      expect(insn.op).toBe('illegal');
+      expect(insn.len).toBe(2);
+      expect(insn.bits).toBe(h);
+    });
+  }
+
+  it('HINT encodings execute as no-ops (decode to operations on x0 or with no effect)', () => {
+    expect(op(decode(0x0001))).toMatchObject({ op: 'addi', rd: 0 }); // c.nop
+    expect(op(decode(0x0005))).toMatchObject({ op: 'addi', rd: 0 }); // c.addi x0, 1 (HINT)
+    expect(op(decode(0x4005))).toMatchObject({ op: 'addi', rd: 0 }); // c.li x0, 1 (HINT)
+    expect(op(decode(0x0006))).toMatchObject({ op: 'slli', rd: 0 }); // c.slli x0, 1 (HINT)
+    expect(op(decode(0x802a))).toMatchObject({ op: 'add', rd: 0 }); // c.mv x0, a0 (HINT)
+  });
+});
+
+describe('transformedInsn (htinst for a trapping load/store, H extension)', () => {
+  it('keeps rd/rs2 and the width, zeroes rs1 and the offset', () => {
+    expect(transformedInsn(decode(0xASM))).toBe(0x00003503); // ld a0, 8(a1)
+    expect(transformedInsn(decode(0xASM))).toBe(0x00004f83); // lbu t6, -1(s0)
+    expect(transformedInsn(decode(0xASM))).toBe(0x00001083); // lh ra, 0(x0)
+    expect(transformedInsn(decode(0xASM))).toBe(0x00006503); // lwu a0, 2047(a1)
+    expect(transformedInsn(decode(0xASM))).toBe(0x00c03023); // sd a2, -16(a3)
+    expect(transformedInsn(decode(0xASM))).toBe(0x01f00023); // sb t6, 1(a0)
+    expect(transformedInsn(decode(0xASM))).toBe(0x00a01023); // sh a0, 2(sp)
+    expect(transformedInsn(decode(0xASM))).toBe(0x00a02023); // sw a0, 0(a1)
+  });
+  it('clears bit 1 for compressed forms', () => {
+    expect(transformedInsn(decode(0xASMC))).toBe(0x00002401); // c.lw s0, 4(a1)
+    expect(transformedInsn(decode(0xASMC))).toBe(0x00003501); // c.ld a0, 8(a1)
+    expect(transformedInsn(decode(0xASMC))).toBe(0x00002501); // c.lwsp a0, 12(sp)
+    expect(transformedInsn(decode(0xASMC))).toBe(0x00d02021); // c.sw a3, 0(a0)
+    expect(transformedInsn(decode(0xASMC))).toBe(0x01f03021); // c.sdsp t6, 8(sp)
+  });
+  it('is 0 for anything else', () => {
+    expect(transformedInsn(decode(0x00b50533))).toBe(0); // add a0, a0, a1
+    expect(transformedInsn(decode(0x00000073))).toBe(0); // ecall
+  });
+});
