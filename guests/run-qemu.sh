@@ -7,6 +7,12 @@
 #
 #   guests/run-qemu.sh <elf> [timeout-seconds]      (default 60)
 #   QEMU_EXTRA="-icount shift=0" guests/run-qemu.sh ...   extra QEMU options
+#   QEMU_STDIN=input.txt guests/run-qemu.sh ...   feed a file to the console
+#
+# By default the console's input is /dev/null.  With QEMU_STDIN=<file>, the
+# file is fed to QEMU's stdin (the UART's receive side) after a delay of
+# QEMU_STDIN_DELAY seconds (default 1): OpenSBI resets the UART's FIFO and
+# reads RBR once while it boots, which would eat input that came earlier.
 set -u
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
@@ -20,12 +26,23 @@ if [ ! -f "$elf" ]; then
 	exit 2
 fi
 
+if [ -n "${QEMU_STDIN:-}" ]; then
+	if [ ! -f "$QEMU_STDIN" ]; then
+		echo "$0: QEMU_STDIN: no such file: $QEMU_STDIN" >&2
+		exit 2
+	fi
+	# Process substitution keeps QEMU first in the pipeline (PIPESTATUS[0]).
+	exec 3< <({ sleep "${QEMU_STDIN_DELAY:-1}"; cat "$QEMU_STDIN"; } 2>/dev/null)
+else
+	exec 3</dev/null
+fi
+
 # OpenSBI (v1.1 here) ends its boot banner with the "Boot HART MEDELEG" line;
 # everything after it is the payload's.  If a different OpenSBI never prints
 # that line, show everything rather than nothing.
 # shellcheck disable=SC2086
 timeout "$secs" qemu-system-riscv64 -machine virt -nographic -bios default \
-	-m 128M -monitor none ${QEMU_EXTRA:-} -kernel "$elf" </dev/null |
+	-m 128M -monitor none ${QEMU_EXTRA:-} -kernel "$elf" <&3 3<&- |
 	tr -d '\r' |
 	awk '
 		seen { print; fflush(); next }

@@ -80,4 +80,23 @@ struct trap_frame {
 void trap_entry(void);
 void handle_trap(struct trap_frame *f);
 
+/* ---- added later: kept below the declarations above, see sbi.h ---- */
+
+/* sie / sip bits */
+#define SIE_SSIE (1UL << 1)
+#define SIE_STIE (1UL << 5)
+#define SIE_SEIE (1UL << 9)
+#define SIP_SSIP SIE_SSIE
+#define SIP_STIP SIE_STIE
+#define SIP_SEIP SIE_SEIE
+
+/* scause: the interrupt bit and the S-mode interrupt codes */
+#define CAUSE_INTERRUPT (1UL << 63)
+#define IRQ_S_SOFT 1
+#define IRQ_S_TIMER 5
+#define IRQ_S_EXT 9
+
+/* The time CSR (Zicntr): 10 MHz on QEMU virt and on hindsight. */
+#define read_time() csr_read(time)
+
 #endif
