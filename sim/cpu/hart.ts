@@ -119,6 +119,8 @@ export class Hart {
   /** Handles the pending trap: into the guest (returns false) or out to the hypervisor (returns true). */
   private deliverTrap(): boolean {
     this.trapPending = false;
+    // Any trap ends an LR/SC sequence (QEMU clears the reservation on every trap, to the guest or the hypervisor).
+    this.mmu.resValid = false;
     const cause = this.trapCause;
     if (cause < 32 && ((this.hedeleg >>> cause) & 1) === 1) {
       this.enterGuestTrap(cause, false, this.trapTvalLo, this.trapTvalHi);
@@ -203,10 +205,14 @@ export class Hart {
     return (this.csr.sip & this.csr.sie) !== 0;
   }
 
-  /** A privilege switch selects the other TLB set: no flush (the sets never mix U and S permissions). */
+  /**
+   * A privilege switch selects the other TLB set: no flush (the sets never mix U and S permissions). It also drops
+   * the LR reservation, as QEMU does on every privilege change (trap entry, sret).
+   */
   private setPriv(priv: number): void {
     this.priv = priv;
     this.mmu.priv = priv;
+    this.mmu.resValid = false;
   }
 
   /** Pushes the translation context (priv, SUM, MXR, satp) to the MMU and drops its TLBs. */
