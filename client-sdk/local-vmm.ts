@@ -26,6 +26,12 @@ export interface VmmOptions extends MachineConfig {
 
 export type StopKind = 'finisher' | 'shutdown' | 'reset' | 'max-insns' | 'halt' | 'error';
 
+export interface RunEnd {
+  stop: StopKind;
+  exitCode: number;
+  message?: string;
+}
+
 export interface RunResult {
   console: string;
   /** 0 for a pass or a clean shutdown; the finisher's fail code; 1 for an SRST failure reason, a halt or an error. */
@@ -88,11 +94,14 @@ export class LocalVmm {
     this.options.onConsole?.(bytes);
   }
 
-  /** Answers one exit; returns how the run ends if it does. */
-  private handle(exit: VcpuExit): { stop: StopKind; exitCode: number; message?: string } | null {
+  /**
+   * Answers one exit the way the built-in userspace does; returns how the run ends if it does. Exposed so that a
+   * driver (a test, a debugger) can run the vCPU itself and hand over the exits it does not handle.
+   */
+  answerExit(exit: VcpuExit): RunEnd | null {
     const vcpu = this.machine.vcpu;
     let answer: ExitAnswer | undefined;
-    let end: { stop: StopKind; exitCode: number; message?: string } | null = null;
+    let end: RunEnd | null = null;
     switch (exit.reason) {
       case 'MMIO': {
         const target = this.bus.find(exit.physAddr, exit.len);
@@ -155,12 +164,13 @@ export class LocalVmm {
       if (budget <= 0) return this.result('max-insns', 1, `stopped after ${h.icount} instructions`);
       const exit = this.machine.vcpu.run(budget);
       this.exits++;
-      const end = this.handle(exit);
+      const end = this.answerExit(exit);
       if (end !== null) return this.result(end.stop, end.exitCode, end.message);
     }
   }
 
-  private result(stop: StopKind, exitCode: number, message?: string): RunResult {
+  /** The result of a run that ended (for drivers that run the vCPU themselves). */
+  result(stop: StopKind, exitCode: number, message?: string): RunResult {
     return {
       console: Buffer.concat(this.transcript).toString('latin1'), exitCode, icount: this.machine.hart.icount, stop, message,
       exits: this.exits, stats: this.machine.vcpu.stats.rows(),
