@@ -63,9 +63,15 @@ export class BlockCache implements CodeWriteListener {
   lookup(ramOff: number, pcLo: number, pcHi: number, priv: number): Block | null {
     const slot = ((ramOff >>> 1) ^ priv) & (JUMP_CACHE_SIZE - 1);
     let b = this.jump[slot];
-    if (b !== undefined && b.ramOff === ramOff && b.pcLo === pcLo && b.pcHi === pcHi && b.priv === priv) return b;
+    if (b !== undefined && b.ramOff === ramOff && b.pcLo === pcLo && b.pcHi === pcHi && b.priv === priv) {
+      return b.pages.length === 1 ? b : this.recheckSecondPage(b, MAX_BLOCK_INSNS);
+    }
     const key = ramOff * 2 + priv;
     b = this.blocks.get(key);
+    if (b !== undefined && b.pcLo === pcLo && b.pcHi === pcHi && b.pages.length > 1) {
+      const checked = this.recheckSecondPage(b, MAX_BLOCK_INSNS);
+      if (checked !== b) return checked;
+    }
     if (b === undefined || b.pcLo !== pcLo || b.pcHi !== pcHi) {
       const built = this.build(ramOff, { lo: pcLo, hi: pcHi }, priv, MAX_BLOCK_INSNS);
       if (built === null) return null;
@@ -80,6 +86,10 @@ export class BlockCache implements CodeWriteListener {
   lookupSingle(ramOff: number, pcLo: number, pcHi: number, priv: number): Block | null {
     const key = ramOff * 2 + priv;
     let b = this.singles.get(key);
+    if (b !== undefined && b.pcLo === pcLo && b.pcHi === pcHi && b.pages.length > 1) {
+      const checked = this.recheckSecondPage(b, 1);
+      if (checked !== b) return checked;
+    }
     if (b === undefined || b.pcLo !== pcLo || b.pcHi !== pcHi) {
       const built = this.build(ramOff, { lo: pcLo, hi: pcHi }, priv, 1);
       if (built === null) return null;
@@ -87,6 +97,25 @@ export class BlockCache implements CodeWriteListener {
       this.singles.set(key, b);
     }
     return b;
+  }
+
+  /**
+   * A block whose (only) instruction straddles a page end depends on the second page's current mapping too: as
+   * QEMU's tb_lookup does, translate it again on every lookup; a fault there is the fetch fault (null), and a
+   * different physical page means a new translation.
+   */
+  private recheckSecondPage(b: Block, maxInsns: number): Block | null {
+    const second = addToPc({ lo: b.pcLo, hi: b.pcHi }, 2);
+    const off2 = this.host.mmu.fetch(second.lo, second.hi);
+    if (off2 < 0) return null;
+    if (off2 >>> PAGE_SHIFT === b.pages[1]) return b;
+    const rebuilt = this.build(b.ramOff, { lo: b.pcLo, hi: b.pcHi }, b.priv, maxInsns);
+    if (rebuilt === null) return null;
+    const key = b.ramOff * 2 + b.priv;
+    (maxInsns === 1 ? this.singles : this.blocks).set(key, rebuilt);
+    const slot = ((b.ramOff >>> 1) ^ b.priv) & (JUMP_CACHE_SIZE - 1);
+    if (this.jump[slot] === b) this.jump[slot] = maxInsns === 1 ? undefined : rebuilt;
+    return rebuilt;
   }
 
   private build(ramOff: number, pc: PcPair, priv: number, maxInsns: number): Block | null {

@@ -17,7 +17,15 @@ export const enum Stop {
   Budget = 0,
   /** A trap that is not delegated to the guest: see `hart.exit`. */
   Trap = 1,
+  /**
+   * The guest took trap after trap into its own handler without retiring an instruction (a handler that faults
+   * itself, e.g. stvec on an unmapped page): no budget would ever end the loop. `hart.exit` holds the last trap.
+   */
+  Stalled = 2,
 }
+
+/** Traps delivered in a row without an instruction retiring before run() gives up (Stop.Stalled). */
+export const STALL_LIMIT = 1 << 16;
 
 export const PRIV_U = 0, PRIV_S = 1;
 
@@ -90,6 +98,7 @@ export class Hart {
     const target = this.icount + budget;
     const mmu = this.mmu;
     const cache = this.cache;
+    let fruitlessTraps = 0;
     while (this.icount < target) {
       if (this.irqCheck) this.takeInterrupt();
       if (this.debug.hasBreakpoints && !this.debug.suspended && this.debug.hasBreakpoint(this.pcLo, this.pcHi)) {
@@ -105,12 +114,21 @@ export class Hart {
       } else {
         if (block.len > target - this.icount) block = cache.lookupSingle(ramOff, this.pcLo, this.pcHi, this.priv);
         if (block === null) this.pendMmuFault(0);
-        else this.icount += block.run();
+        else {
+          const retired = block.run();
+          this.icount += retired;
+          if (retired > 0) fruitlessTraps = 0;
+        }
       }
       if (this.trapPending) {
+        const cause = this.trapCause, tvalLo = this.trapTvalLo, tvalHi = this.trapTvalHi;
         if (this.deliverTrap()) return Stop.Trap;
         // Single-stepping: a trap taken into the guest ends the step at its handler's first instruction.
         if (stopAfterGuestTrap) return Stop.Budget;
+        if (++fruitlessTraps >= STALL_LIMIT) {
+          this.recordStall(cause, tvalLo, tvalHi);
+          return Stop.Stalled;
+        }
       }
     }
     return Stop.Budget;
@@ -140,6 +158,20 @@ export class Hart {
     e.debugAddrLo = this.debug.hitLo;
     e.debugAddrHi = this.debug.hitHi;
     return true;
+  }
+
+  /** Leaves the last of a run of fruitless traps in `exit` for the hypervisor's report. */
+  private recordStall(cause: number, tvalLo: number, tvalHi: number): void {
+    const e = this.exit;
+    e.scause = cause;
+    e.sepcLo = this.csr.sepcLo;
+    e.sepcHi = this.csr.sepcHi;
+    e.stvalLo = tvalLo;
+    e.stvalHi = tvalHi;
+    e.htval = 0;
+    e.htinst = 0;
+    e.fromPriv = this.priv;
+    e.debugKind = DebugStopKind.None;
   }
 
   /** Takes a trap into the guest's own handler (stvec), as hardware does for a delegated trap. */

@@ -6,7 +6,7 @@
  * (4 bytes), anything else is a compressed one (2 bytes).
  */
 import { GuestRam } from '../memory.js';
-import { Hart, PRIV_S } from './hart.js';
+import { Hart } from './hart.js';
 import { HypervisorTrap } from './trap.js';
 
 export const RAM_BASE = 0x8000_0000;
@@ -67,8 +67,8 @@ export function place(ram: GuestRam, addr: number, words: readonly number[]): nu
 }
 
 /** A fresh machine with `words` at 0x8000_0000 and the given registers set. */
-export function load(words: readonly number[], regs: Readonly<Record<number, bigint>> = {}): Machine {
-  const m = setup();
+export function load(words: readonly number[], regs: Readonly<Record<number, bigint>> = {}, ramSize = RAM_SIZE): Machine {
+  const m = setup(ramSize);
   place(m.ram, RAM_BASE, words);
   setRegs(m.hart, regs);
   return m;
@@ -92,14 +92,15 @@ export function withRegs(before: readonly bigint[], changes: Readonly<Record<num
   return out;
 }
 
+/** Registers as `xN=0x…` strings, so a failing comparison names the register and shows hex. */
+export function dump(values: readonly bigint[]): string[] {
+  return values.map((v, i) => `x${i}=0x${v.toString(16)}`);
+}
+
 /** Switches privilege the way the hypervisor layer may (sets the MMU context too). */
 export function setPriv(hart: Hart, priv: number): void {
   hart.priv = priv;
   hart.syncMmu();
-}
-
-export function isSupervisor(hart: Hart): boolean {
-  return hart.priv === PRIV_S;
 }
 
 // ---- Memory -------------------------------------------------------------------------------------------------
@@ -198,6 +199,7 @@ export class PageTables {
 
   /** Maps `va` to the guest-physical `pa` with a leaf at `level`; returns the PTE's address. */
   map(va: bigint, pa: number | bigint, flags: number, level = 0): number {
+    if (BigInt(pa) < 0n) throw new RangeError(`negative physical address ${pa}`);
     const addr = this.pteAddr(va, level);
     poke(this.ram, addr, 8, ((BigInt(pa) >> 12n) << 10n) | BigInt(flags));
     return addr;

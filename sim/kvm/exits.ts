@@ -19,6 +19,8 @@ export const KVM_SYSTEM_EVENT_RESET = 2;
 export const KVM_INTERNAL_ERROR_EMULATION = 1;
 /** hindsight-specific suberror: the guest trapped in a way no handler covers (the kernel's -EOPNOTSUPP). */
 export const KVM_INTERNAL_ERROR_UNHANDLED_TRAP = 0x100;
+/** hindsight-specific suberror: the guest is stuck taking traps into its own handler without retiring anything. */
+export const KVM_INTERNAL_ERROR_TRAP_LOOP = 0x101;
 
 interface ExitCommon {
   /** Exit sequence number, from 0, per vCPU. */

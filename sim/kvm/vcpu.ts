@@ -7,7 +7,7 @@ import { SimError } from '../errors.js';
 import { INSNS_PER_TIME_TICK } from '../layout.js';
 import { decodeCsrInsn } from './csr-insn.js';
 import {
-  DebugExit, ExitAnswer, KVM_INTERNAL_ERROR_EMULATION, KVM_INTERNAL_ERROR_UNHANDLED_TRAP, KVM_SYSTEM_EVENT_RESET,
+  DebugExit, ExitAnswer, KVM_INTERNAL_ERROR_EMULATION, KVM_INTERNAL_ERROR_TRAP_LOOP, KVM_INTERNAL_ERROR_UNHANDLED_TRAP, KVM_SYSTEM_EVENT_RESET,
   KVM_SYSTEM_EVENT_SHUTDOWN, needsAnswer, VcpuExit,
 } from './exits.js';
 import { decodeMmioInsn, MmioAccess, mmioLoadValue, transformFromBits } from './mmio.js';
@@ -119,6 +119,12 @@ export class Vcpu {
       if (stop === Stop.Trap) {
         const exit = this.handleTrap(h.exit);
         if (exit !== null) return exit;
+      } else if (stop === Stop.Stalled) {
+        return this.exitToUser({
+          reason: 'INTERNAL_ERROR', suberror: KVM_INTERNAL_ERROR_TRAP_LOOP,
+          message: `the guest takes trap after trap (scause ${h.exit.scause}) without retiring an instruction`,
+          ...errorFields(h.exit),
+        });
       }
       if (stepping) return this.exitToUser({ reason: 'DEBUG', why: 'single-step' });
     }
