@@ -1,7 +1,7 @@
 import { SIP_SEIP, SIP_STIP } from '../cpu/csr.js';
 import { DebugStopKind } from '../cpu/debug.js';
 import { insnLength } from '../cpu/decode.js';
-import { Hart, Stop } from '../cpu/hart.js';
+import { Hart, STALL_LIMIT, Stop } from '../cpu/hart.js';
 import { Cause, DEBUG_TRIGGER_CAUSE, HypervisorTrap } from '../cpu/trap.js';
 import { SimError } from '../errors.js';
 import { INSNS_PER_TIME_TICK } from '../layout.js';
@@ -101,6 +101,10 @@ export class Vcpu {
     this.pending = null;
     const h = this.hart;
     const target = h.icount + budget;
+    // Traps handled here that retire nothing (a redirect into a handler that faults again, forever) must not
+    // wedge run(): after STALL_LIMIT in a row it reports the loop.
+    let fruitless = 0;
+    let icountAtLastTrap = -1;
     for (;;) {
       if (this.immediateExit) {
         this.immediateExit = false;
@@ -119,15 +123,23 @@ export class Vcpu {
       if (stop === Stop.Trap) {
         const exit = this.handleTrap(h.exit);
         if (exit !== null) return exit;
+        fruitless = h.icount === icountAtLastTrap ? fruitless + 1 : 0;
+        icountAtLastTrap = h.icount;
+        if (fruitless >= STALL_LIMIT) return this.trapLoop();
       } else if (stop === Stop.Stalled) {
-        return this.exitToUser({
-          reason: 'INTERNAL_ERROR', suberror: KVM_INTERNAL_ERROR_TRAP_LOOP,
-          message: `the guest takes trap after trap (scause ${h.exit.scause}) without retiring an instruction`,
-          ...errorFields(h.exit),
-        });
+        return this.trapLoop();
       }
       if (stepping) return this.exitToUser({ reason: 'DEBUG', why: 'single-step' });
     }
+  }
+
+  private trapLoop(): VcpuExit {
+    const h = this.hart;
+    return this.exitToUser({
+      reason: 'INTERNAL_ERROR', suberror: KVM_INTERNAL_ERROR_TRAP_LOOP,
+      message: `the guest takes trap after trap (scause ${h.exit.scause}) without retiring an instruction`,
+      ...errorFields(h.exit),
+    });
   }
 
   /** Completes the exit that run() returned, as kvm_riscv_vcpu_mmio_return / kvm_riscv_vcpu_sbi_return do. */
