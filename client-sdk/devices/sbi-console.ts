@@ -33,14 +33,16 @@ export class SbiConsole {
   }
 
   /** Performs the call and returns [a0, a1] for the SBI return. */
-  call(extensionId: number, functionId: number, args: bigint[]): [bigint, bigint] {
+  call(extensionId: number, functionId: number, args: readonly bigint[]): [bigint, bigint] {
+    // Missing arguments read as zero (a remote client may send fewer than the six registers).
+    const arg = (i: number): bigint => BigInt.asUintN(64, args[i] ?? 0n);
     if (extensionId === SBI_LEGACY_PUTCHAR) {
-      this.io.write(Uint8Array.of(Number(args[0] & 0xffn)));
+      this.io.write(Uint8Array.of(Number(arg(0) & 0xffn)));
       return [0n, 0n];
     }
     if (extensionId === SBI_LEGACY_GETCHAR) return [BigInt(this.io.readByte()), 0n];
-    const count = args[0];
-    const addr = args[1] + (args[2] << 32n);
+    const count = arg(0);
+    const addr = arg(1) + (arg(2) << 32n);
     switch (functionId) {
       case 0: { // write(num_bytes, base_lo, base_hi)
         const bytes = this.readGuest(addr, count);
@@ -61,7 +63,7 @@ export class SbiConsole {
         return [0n, BigInt(out.length)];
       }
       case 2: // write_byte(byte)
-        this.io.write(Uint8Array.of(Number(args[0] & 0xffn)));
+        this.io.write(Uint8Array.of(Number(arg(0) & 0xffn)));
         return [0n, 0n];
       default:
         return [SBI_ERR_NOT_SUPPORTED, 0n];

@@ -93,6 +93,29 @@ describe('Vcpu exits', () => {
     expect(vcpu.stats.count('sbi-unsupported')).toBe(1);
   });
 
+  it('SBI in the kernel: BASE probe, IPI to self, RFENCE, HSM status of hart 0; experimental and vendor ranges forwarded', () => {
+    const call = (eid: bigint, fid: bigint, args: bigint[]) => {
+      const { vcpu, hart } = vcpuWith([ECALL, J_SELF], { [a7]: eid, [a6]: fid });
+      args.forEach((v, i) => hart.setReg(a0 + i, v));
+      return { exit: vcpu.run(1), hart, vcpu };
+    };
+    const ret = (r: ReturnType<typeof call>) => [BigInt.asIntN(64, r.hart.getReg(a0)), r.hart.getReg(a1)];
+    expect(ret(call(0x10n, 0n, []))).toEqual([0n, 2n << 24n]); // spec version 2.0
+    expect(ret(call(0x10n, 1n, []))).toEqual([0n, 3n]); // implementation: KVM
+    expect(ret(call(0x10n, 3n, [0x4442_434en]))).toEqual([0n, 1n]); // probe DBCN
+    expect(ret(call(0x10n, 3n, [0x0800_0000n]))).toEqual([0n, 0n]);
+    const ipi = call(0x73_5049n, 0n, [1n, 0n]);
+    expect(ret(ipi)).toEqual([0n, 0n]);
+    expect(ipi.hart.csr.sip & 2).toBe(2); // SSIP
+    expect(ret(call(0x5246_4e43n, 1n, [1n, 0n, 0n, 0n]))).toEqual([0n, 0n]); // remote sfence.vma
+    expect(ret(call(0x48_534dn, 2n, [0n]))).toEqual([0n, 0n]); // hart 0: started
+    expect(ret(call(0x48_534dn, 2n, [1n]))).toEqual([-3n, 0n]); // no hart 1
+    expect(ret(call(0x48_534dn, 0n, [0n, 0n, 0n]))).toEqual([-6n, 0n]); // hart 0 already started
+    for (const eid of [0x0800_0001n, 0x0900_0002n]) {
+      expect(call(eid, 7n, [9n]).exit).toMatchObject({ reason: 'RISCV_SBI', extensionId: Number(eid), functionId: 7, args: [9n, 0n, 0n, 0n, 0n, 0n] });
+    }
+  });
+
   it('the SBI timer raises STIP at the exact instruction count its deadline falls on', () => {
     const { vcpu, hart } = vcpuWith([ECALL, J_SELF], { [a7]: 0x5449_4d45n, [a6]: 0n, [a0]: 50n });
     vcpu.run(1);
