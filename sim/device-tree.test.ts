@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
+import { expectSimError } from './test-helpers.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SimError, type SimErrorCode } from './errors.js';
 import { buildDeviceTree, splitIsa, type DeviceTreeConfig, DT_MODEL, PLIC_NDEV, STDOUT_PATH } from './device-tree.js';
 import { parseFdt, type FdtReadNode, type ParsedFdt } from './fdt.js';
 import { DEFAULT_RAM_SIZE, RAM_BASE, TIMEBASE_FREQUENCY } from './layout.js';
@@ -22,17 +22,6 @@ const FULL: DeviceTreeConfig = {
   initrd: { start: 0x8400_0000, end: 0x8410_0000 },
 };
 
-function expectSimError(fn: () => unknown, code: SimErrorCode, text?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(SimError);
-  expect((caught as SimError).code).toBe(code);
-  if (text !== undefined) expect((caught as SimError).message).toMatch(text);
-}
 
 function node(fdt: ParsedFdt, path: string): FdtReadNode {
   const n = fdt.root.find(path);

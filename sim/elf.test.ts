@@ -1,10 +1,10 @@
 import { describe, it, expect } from 'vitest';
+import { expectSimError } from './test-helpers.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SimError, type SimErrorCode } from './errors.js';
 import { EM_RISCV, ET_DYN, ET_EXEC, PF_R, PF_W, PF_X, PT_LOAD, loadElfIntoRam, parseElf } from './elf.js';
 
 // ------------------------------------------------------------------------------------------------------------
@@ -182,17 +182,6 @@ function sampleElf(): Uint8Array {
   });
 }
 
-function expectSimError(fn: () => unknown, code: SimErrorCode, text?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(SimError);
-  expect((caught as SimError).code).toBe(code);
-  if (text !== undefined) expect((caught as SimError).message).toMatch(text);
-}
 
 function patch(bytes: Uint8Array, f: (v: DataView) => void): Uint8Array {
   const copy = bytes.slice();

@@ -1,19 +1,8 @@
 import { describe, it, expect } from 'vitest';
+import { expectSimError } from './test-helpers.js';
 import { spawnSync } from 'node:child_process';
-import { SimError, type SimErrorCode } from './errors.js';
 import { FDT_MAGIC, FdtTree, parseFdt } from './fdt.js';
 
-function expectSimError(fn: () => unknown, code: SimErrorCode, text?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(SimError);
-  expect((caught as SimError).code).toBe(code);
-  if (text !== undefined) expect((caught as SimError).message).toMatch(text);
-}
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
