@@ -15,6 +15,8 @@ export interface Block {
   pages: number[];
   /** The privilege it was translated for: it uses that privilege's TLBs (a QEMU TB flag, likewise). */
   priv: number;
+  /** Its instruction straddles a page end (pages.length === 2): every lookup re-checks the second page. */
+  straddles: boolean;
   valid: boolean;
 }
 
@@ -64,11 +66,11 @@ export class BlockCache implements CodeWriteListener {
     const slot = ((ramOff >>> 1) ^ priv) & (JUMP_CACHE_SIZE - 1);
     let b = this.jump[slot];
     if (b !== undefined && b.ramOff === ramOff && b.pcLo === pcLo && b.pcHi === pcHi && b.priv === priv) {
-      return b.pages.length === 1 ? b : this.recheckSecondPage(b, MAX_BLOCK_INSNS);
+      return b.straddles ? this.recheckSecondPage(b, MAX_BLOCK_INSNS) : b;
     }
     const key = ramOff * 2 + priv;
     b = this.blocks.get(key);
-    if (b !== undefined && b.pcLo === pcLo && b.pcHi === pcHi && b.pages.length > 1) {
+    if (b !== undefined && b.pcLo === pcLo && b.pcHi === pcHi && b.straddles) {
       const checked = this.recheckSecondPage(b, MAX_BLOCK_INSNS);
       if (checked !== b) return checked;
     }
@@ -86,7 +88,7 @@ export class BlockCache implements CodeWriteListener {
   lookupSingle(ramOff: number, pcLo: number, pcHi: number, priv: number): Block | null {
     const key = ramOff * 2 + priv;
     let b = this.singles.get(key);
-    if (b !== undefined && b.pcLo === pcLo && b.pcHi === pcHi && b.pages.length > 1) {
+    if (b !== undefined && b.pcLo === pcLo && b.pcHi === pcHi && b.straddles) {
       const checked = this.recheckSecondPage(b, 1);
       if (checked !== b) return checked;
     }
@@ -165,7 +167,7 @@ export class BlockCache implements CodeWriteListener {
       ram.u8, ram.i8, ram.u16, ram.i16, ram.i32,
       tlb.tag[R], tlb.tagHi[R], tlb.off[R], tlb.tag[W], tlb.tagHi[W], tlb.off[W],
     ) as () => number;
-    const block: Block = { run, len: insns.length, ramOff, pcLo: pc.lo, pcHi: pc.hi, pages, priv, valid: true };
+    const block: Block = { run, len: insns.length, ramOff, pcLo: pc.lo, pcHi: pc.hi, pages, priv, straddles: pages.length > 1, valid: true };
     for (const p of pages) {
       let list = this.pageBlocks.get(p);
       if (list === undefined) this.pageBlocks.set(p, (list = []));

@@ -29,9 +29,8 @@ export class DebugTriggers {
   hitHi = 0;
   hitKind: DebugStopKind = DebugStopKind.None;
 
-  get hasBreakpoints(): boolean {
-    return this.breakpoints.size > 0;
-  }
+  /** A plain field, read once per block by the dispatcher. */
+  hasBreakpoints = false;
 
   get hasWatchpoints(): boolean {
     return this.watchpoints.length > 0;
@@ -43,10 +42,13 @@ export class DebugTriggers {
 
   addBreakpoint(lo: number, hi: number): void {
     this.breakpoints.add(key(lo, hi));
+    this.hasBreakpoints = true;
   }
 
   removeBreakpoint(lo: number, hi: number): boolean {
-    return this.breakpoints.delete(key(lo, hi));
+    const removed = this.breakpoints.delete(key(lo, hi));
+    this.hasBreakpoints = this.breakpoints.size > 0;
+    return removed;
   }
 
   listBreakpoints(): { lo: number; hi: number }[] {
