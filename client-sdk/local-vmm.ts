@@ -1,5 +1,5 @@
-import { Machine, MachineConfig, layout, needsAnswer } from '../sim/index.js';
-import type { ExitAnswer, StatRow, VcpuExit } from '../sim/index.js';
+import { Machine, MachineConfig, journalHeader, layout, needsAnswer, VcpuSession } from '../sim/index.js';
+import type { ExitAnswer, JournalHeader, RecordSink, StatRow, VcpuExit } from '../sim/index.js';
 import { MmioBus } from './devices/bus.js';
 import { Plic } from './devices/plic.js';
 import { ConsoleIo, SbiConsole } from './devices/sbi-console.js';
@@ -22,6 +22,10 @@ export interface VmmOptions extends MachineConfig {
   onDebug?: (exit: Extract<VcpuExit, { reason: 'DEBUG' }>) => 'resume' | 'stay' | 'inject';
   /** Seed of the deterministic entropy behind the `seed` CSR (RISCV_CSR exits). */
   entropySeed?: bigint;
+  /** Record the run: called once with the journal header, returns where the records go. */
+  recordTo?: (header: JournalHeader) => RecordSink;
+  /** The image's name in the journal header (default: "guest.elf"). */
+  imageName?: string;
 }
 
 export type StopKind = 'finisher' | 'shutdown' | 'reset' | 'max-insns' | 'halt' | 'error';
@@ -41,6 +45,8 @@ export interface RunResult {
   message?: string;
   exits: number;
   stats: StatRow[];
+  /** The final state digest, when the run was recorded. */
+  digest?: string;
 }
 
 /**
@@ -50,6 +56,8 @@ export interface RunResult {
  */
 export class LocalVmm {
   readonly machine: Machine;
+  /** Every exit, answer and input goes through the session (and into the journal when recording). */
+  readonly session: VcpuSession;
   readonly bus = new MmioBus();
   readonly uart: Uart16550;
   readonly plic: Plic;
@@ -64,19 +72,23 @@ export class LocalVmm {
   constructor(image: Uint8Array, options: VmmOptions = {}) {
     this.options = options;
     this.machine = new Machine(image, options);
-    const { vcpu, ram } = this.machine;
+    const sink = options.recordTo?.(journalHeader(this.machine, image, options.imageName ?? 'guest.elf', options));
+    this.session = new VcpuSession(this.machine, sink ?? null);
+    const session = this.session;
+    const { ram } = this.machine;
     const io: ConsoleIo = {
       write: (bytes) => this.output(bytes),
       readByte: () => this.uart.takeByte(),
     };
-    this.plic = new Plic({ set: (level) => vcpu.setExternalInterrupt(level) });
+    this.plic = new Plic({ set: (level) => session.input({ kind: 'irq', level }) });
     this.uart = new Uart16550((bytes) => this.output(bytes), this.plic.line(layout.UART0_IRQ));
     this.sbiConsole = new SbiConsole(io, {
       readPhys: (addr, len) => (ram.contains(addr, len) ? ram.read(addr, len) : null),
       writePhys: (addr, data) => {
         if (data.length === 0) return ram.contains(addr);
         if (!ram.contains(addr, data.length)) return false;
-        ram.write(addr, data);
+        // Userspace writing guest memory is an input the journal must hold.
+        session.input({ kind: 'write-mem', addr, data: Uint8Array.from(data) });
         return true;
       },
     });
@@ -85,7 +97,7 @@ export class LocalVmm {
     this.bus.register(layout.PLIC_BASE, layout.PLIC_SIZE, this.plic);
     this.bus.register(PATTERN_TEST_DEVICE_BASE, PATTERN_TEST_DEVICE_SIZE, this.testDevice);
     if (options.input) this.uart.receive(options.input);
-    if (options.guestDebug) vcpu.setGuestDebug(true);
+    if (options.guestDebug) session.input({ kind: 'guest-debug', enabled: true, singleStep: false });
     this.entropy = options.entropySeed ?? 0x9e37_79b9_7f4a_7c15n;
   }
 
@@ -99,7 +111,6 @@ export class LocalVmm {
    * driver (a test, a debugger) can run the vCPU itself and hand over the exits it does not handle.
    */
   answerExit(exit: VcpuExit): RunEnd | null {
-    const vcpu = this.machine.vcpu;
     let answer: ExitAnswer | undefined;
     let end: RunEnd | null = null;
     switch (exit.reason) {
@@ -141,7 +152,7 @@ export class LocalVmm {
         end = { stop: 'error', exitCode: 1, message: `${exit.message} at pc 0x${exit.pc.toString(16)}` };
         break;
     }
-    if (answer !== undefined && needsAnswer(exit)) vcpu.answer(answer);
+    if (answer !== undefined && needsAnswer(exit)) this.session.answer(answer);
     this.options.onExit?.(exit, answer);
     return end;
   }
@@ -162,18 +173,19 @@ export class LocalVmm {
     for (;;) {
       const budget = Math.min(limit - h.icount, 1_000_000_000);
       if (budget <= 0) return this.result('max-insns', 1, `stopped after ${h.icount} instructions`);
-      const exit = this.machine.vcpu.run(budget);
+      const exit = this.session.run(budget);
       this.exits++;
       const end = this.answerExit(exit);
       if (end !== null) return this.result(end.stop, end.exitCode, end.message);
     }
   }
 
-  /** The result of a run that ended (for drivers that run the vCPU themselves). */
+  /** The result of a run that ended (for drivers that run the vCPU themselves); closes the journal. */
   result(stop: StopKind, exitCode: number, message?: string): RunResult {
+    const digest = this.session.close(stop) ?? undefined;
     return {
       console: Buffer.concat(this.transcript).toString('latin1'), exitCode, icount: this.machine.hart.icount, stop, message,
-      exits: this.exits, stats: this.machine.vcpu.stats.rows(),
+      exits: this.exits, stats: this.machine.vcpu.stats.rows(), ...(digest !== undefined ? { digest } : {}),
     };
   }
 }

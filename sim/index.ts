@@ -11,3 +11,5 @@ export type {
 export { EXIT_NUMBERS, needsAnswer } from './kvm/exits.js';
 export { parseElf, type ElfImage } from './elf.js';
 export { GuestRam } from './memory.js';
+export * from './journal/index.js';
+export { StateDigester } from './state-digest.js';

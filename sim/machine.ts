@@ -54,6 +54,19 @@ export class Machine {
     this.hart.csr.scounteren = 7;
     this.hart.csr.stvecLo = Number(BigInt.asIntN(32, BigInt(elf.entry)));
     this.hart.csr.stvecHi = Math.floor(elf.entry / 4294967296) | 0;
-    this.ram.dirty.fill(0);
+    // Pages stay marked dirty from loading: a page never marked holds zeros (the state digest relies on it).
+  }
+
+  /**
+   * Writes guest-physical RAM from outside the guest (a debugger, DBCN read, a journal input), dropping any
+   * translated code the bytes overwrite.
+   */
+  writePhys(addr: number, data: Uint8Array): void {
+    this.ram.write(addr, data);
+    const start = addr - this.ram.base;
+    for (let off = start; off < start + data.length; off = (off | 0xfff) + 1) {
+      const len = Math.min(data.length - (off - start), 0x1000 - (off & 0xfff));
+      this.hart.cache.codeWritten(off, len);
+    }
   }
 }

@@ -18,14 +18,15 @@ export function parseArgs(argv: string[], spec: Record<string, OptionSpec>): Par
   const options = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (!arg.startsWith('--')) {
+    const short = /^-[A-Za-z]$/.test(arg);
+    if (!arg.startsWith('--') && !short) {
       positional.push(arg);
       continue;
     }
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    const eq = short ? -1 : arg.indexOf('=');
+    const name = short ? arg.slice(1) : arg.slice(2, eq < 0 ? undefined : eq);
     const s = spec[name];
-    if (s === undefined) throw new UsageError(`unknown option --${name}`);
+    if (s === undefined) throw new UsageError(`unknown option ${arg}`);
     if (!s.value) {
       if (eq >= 0) throw new UsageError(`--${name} takes no value`);
       options.set(name, true);

@@ -2,20 +2,30 @@
 import { SimError } from '../../sim/index.js';
 import { UsageError } from './args.js';
 import { benchCommand } from './bench.js';
-import { RUN_USAGE, runCommand } from './run.js';
+import { inspectCommand } from './inspect.js';
+import { RECORD_USAGE, recordCommand, RUN_USAGE, runCommand } from './run.js';
+import { replayCommand } from './replay.js';
 
 const USAGE = `usage: hindsight <command> [options]
 
 commands:
-  run <guest.elf>     run a guest with the built-in devices
-  bench               run the CPU benchmarks in guests/build (and QEMU, when installed)
+  run <guest.elf>             run a guest with the built-in devices
+  record <guest.elf> -o F     run it and record a journal
+  replay <run.hsj> [--verify] re-run a recording bit-exactly, comparing every exit
+  inspect <run.hsj> [--json]  summarize a recording
+  bench                       run the CPU benchmarks in guests/build (and QEMU, when installed)
 
-${RUN_USAGE}`;
+${RUN_USAGE}
+
+${RECORD_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'run': return runCommand(rest);
+    case 'record': return recordCommand(rest);
+    case 'replay': return replayCommand(rest);
+    case 'inspect': return inspectCommand(rest);
     case 'bench': return benchCommand(rest);
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(`${USAGE}\n`);

@@ -1,6 +1,8 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { basename } from 'node:path';
 import { exitToJson, runElf } from '../../client-sdk/index.js';
-import { intOption, parseArgs } from './args.js';
+import { FileJournalWriter } from '../../sim/index.js';
+import { intOption, OptionSpec, parseArgs } from './args.js';
 import { formatStats } from './stats-table.js';
 
 export const RUN_USAGE = `usage: hindsight run <guest.elf> [options]
@@ -14,6 +16,7 @@ export const RUN_USAGE = `usage: hindsight run <guest.elf> [options]
   --stats           print exit statistics (perf kvm stat style) at the end
   --exit-log FILE   write one JSON object per exit (seq, icount, pc, reason, kvm_run fields)
   --quiet           no summary line on stderr
+  (record) -o, --output FILE   the journal to write
 
 Runs a guest with the built-in devices (UART 16550 + PLIC, sifive,test finisher, SBI console) and exits with
 the guest's status: 0 for a finisher pass or a clean SBI shutdown, the finisher's fail code, otherwise 1.`;
@@ -28,13 +31,29 @@ function consoleInput(text: string | undefined): Uint8Array | undefined {
   }
 }
 
+export const RECORD_USAGE = `usage: hindsight record <guest.elf> -o <run.hsj> [run options]
+
+Runs the guest as \`hindsight run\` does and records every exit, answer and input in a journal that
+\`hindsight replay\` re-runs bit-exactly.`;
+
+const RUN_OPTIONS: Record<string, OptionSpec> = {
+  'max-insns': { value: true }, 'ram-mib': { value: true }, bootargs: { value: true }, input: { value: true },
+  debug: {}, stats: {}, 'exit-log': { value: true }, quiet: {},
+};
+
 export function runCommand(argv: string[]): number {
-  const args = parseArgs(argv, {
-    'max-insns': { value: true }, 'ram-mib': { value: true }, bootargs: { value: true }, input: { value: true },
-    debug: {}, stats: {}, 'exit-log': { value: true }, quiet: {},
-  });
-  if (args.positional.length !== 1) {
-    process.stderr.write(`${RUN_USAGE}\n`);
+  return runOrRecord(argv, false);
+}
+
+export function recordCommand(argv: string[]): number {
+  return runOrRecord(argv, true);
+}
+
+function runOrRecord(argv: string[], record: boolean): number {
+  const args = parseArgs(argv, record ? { ...RUN_OPTIONS, output: { value: true }, o: { value: true } } : RUN_OPTIONS);
+  const out = args.options.get('output') ?? args.options.get('o');
+  if (args.positional.length !== 1 || (record && typeof out !== 'string')) {
+    process.stderr.write(`${record ? RECORD_USAGE : RUN_USAGE}\n`);
     return 2;
   }
   const image = readFileSync(args.positional[0]);
@@ -49,6 +68,8 @@ export function runCommand(argv: string[]): number {
       bootargs: typeof args.options.get('bootargs') === 'string' ? String(args.options.get('bootargs')) : undefined,
       input: consoleInput(typeof inputText === 'string' ? inputText : undefined),
       guestDebug: args.options.has('debug'),
+      imageName: basename(args.positional[0]),
+      recordTo: record ? (header) => new FileJournalWriter(String(out), header) : undefined,
       onConsole: (bytes) => process.stdout.write(bytes),
       onExit: logFd === null ? undefined : (exit, answer) => { writeSync(logFd, `${JSON.stringify(exitToJson(exit, answer))}\n`); },
     });
@@ -56,6 +77,7 @@ export function runCommand(argv: string[]): number {
     if (!args.options.has('quiet')) {
       const what = result.message ? `${result.stop}: ${result.message}` : result.stop;
       process.stderr.write(`[hindsight] ${what}, exit code ${result.exitCode}, ${result.icount} instructions, ${result.exits} exits\n`);
+      if (result.digest !== undefined) process.stderr.write(`[hindsight] recorded ${String(out)}, final digest ${result.digest}\n`);
     }
     return result.exitCode;
   } finally {

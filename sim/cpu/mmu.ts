@@ -106,6 +106,19 @@ export class Mmu {
     for (const set of this.tlbs) for (let k = 0; k < 3; k++) set.tag[k].fill(NO_TAG);
   }
 
+  /**
+   * Marks dirty every RAM page a write-TLB entry maps: stores through those entries mark nothing, so whoever
+   * collects dirty pages calls this first. (Flushing the entries instead would change when page walks, and so A/D
+   * updates, happen: a guest-visible difference that a replay or a seek could not reproduce.)
+   */
+  markWritablePagesDirty(): void {
+    const dirty = this.ram.dirty;
+    for (const set of this.tlbs) {
+      const tag = set.tag[Access.Write], off = set.off[Access.Write];
+      for (let i = 0; i < TLB_SIZE; i++) if (tag[i] !== NO_TAG) dirty[off[i] >>> 12] = 1;
+    }
+  }
+
   /** Drops write entries for one RAM page (it now holds code, or stopped holding it). */
   flushWritePage(ramPage: number): void {
     for (const set of this.tlbs) {

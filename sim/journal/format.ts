@@ -1,0 +1,77 @@
+import { Packr } from 'msgpackr';
+import type { ExitAnswer, VcpuExit } from '../kvm/exits.js';
+import { crc32 } from './crc32.js';
+
+/**
+ * The journal file (see docs/journal.md):
+ *
+ *   0   8 bytes  magic "HSJRNL\r\n" (the CR LF catches text-mode transfers, as PNG's signature does)
+ *   8   u32 LE   format version
+ *  12   frame    the header
+ *  ..   frame*   records, appended in order
+ *
+ * A frame is u32 LE payload length, u32 LE CRC-32 of the payload, then the payload: one msgpack value. A frame
+ * cut short by a crash is a torn tail (cut, never misread); a complete frame whose CRC does not match is
+ * corruption, reported with its offset.
+ */
+export const JOURNAL_MAGIC = Uint8Array.from([0x48, 0x53, 0x4a, 0x52, 0x4e, 0x4c, 0x0d, 0x0a]);
+export const JOURNAL_VERSION = 1;
+export const PREAMBLE_SIZE = 12;
+export const FRAME_HEADER_SIZE = 8;
+/** No single frame is larger than this (an image can be big: a Linux kernel is tens of MiB). */
+export const MAX_FRAME_SIZE = 512 * 1024 * 1024;
+
+/** What the journal says about the machine, enough to build the same one again. */
+export interface JournalHeader {
+  tool: string;
+  machine: {
+    ramSize: number;
+    isa: string;
+    mmuType: string;
+    bootargs?: string;
+  };
+  /** Every image loaded, with its bytes (a journal replays on its own) and digest. */
+  images: { role: 'kernel'; name: string; sha256: string; bytes: Uint8Array }[];
+  /** sha256 of the device tree the machine generated. */
+  dtbSha256: string;
+  /** A state digest record is written every this many exits. */
+  digestEveryExits: number;
+}
+
+/** Something userspace did to the machine between two exits, applied at an exact instruction count. */
+export type JournalInput =
+  | { kind: 'irq'; level: boolean }
+  | { kind: 'guest-debug'; enabled: boolean; singleStep: boolean }
+  | { kind: 'breakpoint'; pc: bigint; add: boolean }
+  | { kind: 'watchpoint'; addr: bigint; len: number; read: boolean; write: boolean; add: boolean }
+  | { kind: 'set-reg'; reg: number; value: bigint }
+  | { kind: 'set-pc'; value: bigint }
+  | { kind: 'write-mem'; addr: number; data: Uint8Array }
+  | { kind: 'immediate-exit' };
+
+export type JournalRecord =
+  | { t: 'exit'; exit: VcpuExit }
+  | { t: 'answer'; answer: ExitAnswer }
+  | { t: 'input'; icount: number; input: JournalInput }
+  | { t: 'digest'; seq: number; icount: number; digest: string }
+  | { t: 'end'; icount: number; exits: number; digest: string; reason: string };
+
+/** One codec for every frame: bigints stay bigints, byte arrays stay byte arrays, maps stay maps. */
+export const packr = new Packr({ useRecords: false, int64AsType: 'bigint', mapsAsObjects: true });
+
+export function encodeFrame(value: unknown): Uint8Array {
+  const payload = packr.pack(value);
+  const frame = new Uint8Array(FRAME_HEADER_SIZE + payload.length);
+  const view = new DataView(frame.buffer);
+  view.setUint32(0, payload.length, true);
+  view.setUint32(4, crc32(payload), true);
+  frame.set(payload, FRAME_HEADER_SIZE);
+  return frame;
+}
+
+export function encodePreamble(): Uint8Array {
+  const out = new Uint8Array(PREAMBLE_SIZE);
+  out.set(JOURNAL_MAGIC, 0);
+  new DataView(out.buffer).setUint32(8, JOURNAL_VERSION, true);
+  return out;
+}

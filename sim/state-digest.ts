@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import type { Machine } from './machine.js';
+import { PAGE_SIZE } from './memory.js';
+
+const PAGE_DIGEST_SIZE = 16;
+
+/**
+ * A digest of the whole guest-visible state: registers, pc, privilege, CSRs, counters, the LR reservation, the
+ * SBI timer, and every byte of RAM. RAM is hashed per page and only the pages dirtied since the last digest are
+ * hashed again (a page never dirtied still holds zeros), so periodic digests of a large guest stay cheap.
+ */
+export class StateDigester {
+  private readonly machine: Machine;
+  private readonly pageDigests: Uint8Array;
+
+  constructor(machine: Machine) {
+    this.machine = machine;
+    const pages = machine.ram.pageCount;
+    this.pageDigests = new Uint8Array(pages * PAGE_DIGEST_SIZE);
+    const zero = pageDigest(new Uint8Array(PAGE_SIZE));
+    for (let p = 0; p < pages; p++) this.pageDigests.set(zero, p * PAGE_DIGEST_SIZE);
+  }
+
+  digest(): string {
+    const { ram, hart } = this.machine;
+    hart.mmu.markWritablePagesDirty();
+    const dirty = ram.dirty;
+    for (let p = 0; p < ram.pageCount; p++) {
+      if (dirty[p] === 0) continue;
+      this.pageDigests.set(pageDigest(ram.u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE)), p * PAGE_DIGEST_SIZE);
+      dirty[p] = 0;
+    }
+    return createHash('sha256').update(cpuState(this.machine)).update(this.pageDigests).digest('hex');
+  }
+}
+
+function pageDigest(bytes: Uint8Array): Uint8Array {
+  return createHash('sha256').update(bytes).digest().subarray(0, PAGE_DIGEST_SIZE);
+}
+
+/** The non-RAM state, serialised in a fixed order. */
+export function cpuState(machine: Machine): Uint8Array {
+  const { hart, vcpu } = machine;
+  const c = hart.csr;
+  const m = hart.mmu;
+  const words = [
+    hart.pcLo, hart.pcHi, hart.priv, hart.hedeleg,
+    c.sstatus, c.sie, c.sip, c.stvecLo, c.stvecHi, c.sscratchLo, c.sscratchHi, c.sepcLo, c.sepcHi,
+    c.scauseLo, c.scauseHi, c.stvalLo, c.stvalHi, c.satpLo, c.satpHi, c.scounteren, c.senvcfg,
+    m.resValid ? 1 : 0, m.resLo, m.resHi, m.resValLo, m.resValHi,
+  ];
+  const out = new Uint8Array(hart.x.byteLength + words.length * 4 + 3 * 8);
+  out.set(new Uint8Array(hart.x.buffer, hart.x.byteOffset, hart.x.byteLength), 0);
+  const view = new DataView(out.buffer);
+  let off = hart.x.byteLength;
+  for (const w of words) { view.setInt32(off, w, true); off += 4; }
+  for (const v of [hart.icount, hart.idleCycles, vcpu.timer]) { view.setFloat64(off, v, true); off += 8; }
+  return out;
+}
