@@ -1,4 +1,4 @@
-import { Machine, MachineConfig, journalHeader, layout, needsAnswer, VcpuSession } from '../sim/index.js';
+import { DEFAULT_DIGEST_EVERY_EXITS, Machine, MachineConfig, journalHeader, layout, needsAnswer, VcpuSession } from '../sim/index.js';
 import type { ExitAnswer, JournalHeader, RecordSink, StatRow, VcpuExit } from '../sim/index.js';
 import { MmioBus } from './devices/bus.js';
 import { Plic } from './devices/plic.js';
@@ -26,6 +26,8 @@ export interface VmmOptions extends MachineConfig {
   recordTo?: (header: JournalHeader) => RecordSink;
   /** The image's name in the journal header (default: "guest.elf"). */
   imageName?: string;
+  /** A state digest record every this many exits (default 10,000). */
+  digestEveryExits?: number;
 }
 
 export type StopKind = 'finisher' | 'shutdown' | 'reset' | 'max-insns' | 'halt' | 'error';
@@ -72,8 +74,9 @@ export class LocalVmm {
   constructor(image: Uint8Array, options: VmmOptions = {}) {
     this.options = options;
     this.machine = new Machine(image, options);
-    const sink = options.recordTo?.(journalHeader(this.machine, image, options.imageName ?? 'guest.elf', options));
-    this.session = new VcpuSession(this.machine, sink ?? null);
+    const digestEvery = options.digestEveryExits ?? DEFAULT_DIGEST_EVERY_EXITS;
+    const sink = options.recordTo?.(journalHeader(this.machine, image, options.imageName ?? 'guest.elf', options, digestEvery));
+    this.session = new VcpuSession(this.machine, sink ?? null, digestEvery);
     const session = this.session;
     const { ram } = this.machine;
     const io: ConsoleIo = {

@@ -10,14 +10,15 @@ import { crc32 } from './crc32.js';
  *  12   frame    the header
  *  ..   frame*   records, appended in order
  *
- * A frame is u32 LE payload length, u32 LE CRC-32 of the payload, then the payload: one msgpack value. A frame
- * cut short by a crash is a torn tail (cut, never misread); a complete frame whose CRC does not match is
- * corruption, reported with its offset.
+ * A frame is u32 LE payload length, u32 LE its bitwise complement, u32 LE CRC-32 of the payload, then the payload:
+ * one msgpack value. The complement tells a damaged length (corruption) from a frame that runs past the end of the
+ * file because the recorder was killed while writing it (a torn tail: cut, never misread). A complete frame whose
+ * CRC does not match is corruption, reported with its offset.
  */
 export const JOURNAL_MAGIC = Uint8Array.from([0x48, 0x53, 0x4a, 0x52, 0x4e, 0x4c, 0x0d, 0x0a]);
 export const JOURNAL_VERSION = 1;
 export const PREAMBLE_SIZE = 12;
-export const FRAME_HEADER_SIZE = 8;
+export const FRAME_HEADER_SIZE = 12;
 /** No single frame is larger than this (an image can be big: a Linux kernel is tens of MiB). */
 export const MAX_FRAME_SIZE = 512 * 1024 * 1024;
 
@@ -64,7 +65,8 @@ export function encodeFrame(value: unknown): Uint8Array {
   const frame = new Uint8Array(FRAME_HEADER_SIZE + payload.length);
   const view = new DataView(frame.buffer);
   view.setUint32(0, payload.length, true);
-  view.setUint32(4, crc32(payload), true);
+  view.setUint32(4, ~payload.length >>> 0, true);
+  view.setUint32(8, crc32(payload), true);
   frame.set(payload, FRAME_HEADER_SIZE);
   return frame;
 }

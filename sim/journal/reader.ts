@@ -81,7 +81,9 @@ type FrameResult = { kind: 'ok'; value: unknown; next: number } | { kind: 'torn'
 function readFrame(bytes: Uint8Array, view: DataView, offset: number): FrameResult {
   if (offset + FRAME_HEADER_SIZE > bytes.length) return { kind: 'torn' };
   const len = view.getUint32(offset, true);
-  const crc = view.getUint32(offset + 4, true);
+  const check = view.getUint32(offset + 4, true);
+  const crc = view.getUint32(offset + 8, true);
+  if ((~len >>> 0) !== check) return { kind: 'corrupt', why: 'damaged frame length' };
   if (len > MAX_FRAME_SIZE) return { kind: 'corrupt', why: `frame length ${len} is beyond any record` };
   const start = offset + FRAME_HEADER_SIZE;
   if (start + len > bytes.length) return { kind: 'torn' };
