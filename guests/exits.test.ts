@@ -237,3 +237,40 @@ describe('guest debug (KVM_SET_GUEST_DEBUG)', () => {
     expect(() => vcpu.answer({ seq: exit.seq, reason: 'RISCV_SBI', ret: [0n, 0n] })).toThrow(/VCPU_BAD_STATE/);
   });
 });
+
+describe('recorded bug scenarios (recordings/) behave as their stories say', () => {
+  it('scenario-uart-race: the RX interrupt lands between the read and the write-back of head; one byte is lost', () => {
+    const { result, events } = record('scenario-uart-race', { input: Buffer.from('the quick brown fox\n') });
+    expect(result.exitCode).toBe(1);
+    expect(result.console).toContain('line: "the quick brown fx\\n"');
+    expect(result.console).toContain("LOST 1 byte(s): the checksums differ by 0x6f ('o')");
+    const m = events.filter((e) => e['reason'] === 'MMIO');
+    // The lost byte was read from RBR by the interrupt handler, after a PLIC claim.
+    const lost = m.findIndex((e) => e['phys_addr'] === '0x10000000' && e['is_write'] === 0 && e['data'] === '0x6f');
+    expect(lost).toBeGreaterThan(0);
+    expect(m.slice(0, lost).some((e) => e['phys_addr'] === '0xc200004' && e['data'] === '0x0000000a')).toBe(true);
+  });
+
+  it('scenario-bad-fnptr: a call through a garbage pointer is an instruction access fault the guest reports', () => {
+    const { result } = record('scenario-bad-fnptr');
+    expect(result.exitCode).toBe(2);
+    expect(result.console).toContain('stval  = 0x10001000');
+    expect(result.console).toContain('after 5 good command(s)');
+    expect(result.stats.find((s) => s.event === 'redirect-inst-access')?.count).toBe(1);
+  });
+
+  it('scenario-wrong-device-answer: the version answer, loaded signed, sends the driver down the wrong path', () => {
+    const { result, events } = record('scenario-wrong-device-answer');
+    expect(result.exitCode).toBe(3);
+    expect(events.filter((e) => e['reason'] === 'MMIO').map(mmio)).toContainEqual({ addr: '0x10008004', len: 4, w: 0, data: '0xf7e6d5c4' });
+    expect(result.console).toContain('unsupported, driver disabled');
+  });
+
+  it('console-flood: prints numbered lines until stopped (exact at any instruction limit)', () => {
+    const { result, exits } = record('console-flood', { maxInsns: 100_000 });
+    expect(result.stop).toBe('max-insns');
+    expect(result.icount).toBe(100_000);
+    expect(result.console.startsWith('--- console-flood ---\nline 0\nline 1\n')).toBe(true);
+    expect(exits.length).toBeGreaterThan(1000);
+  });
+});
