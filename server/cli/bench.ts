@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { formatCpuBench, runCpuBench } from '../../bench/cpu.js';
+import { formatJournalBench, runJournalBench } from '../../bench/journal.js';
 import { intOption, parseArgs } from './args.js';
 
 /** guests/build relative to the installed package (dist/server/cli → repository root). */
@@ -10,6 +11,11 @@ function defaultGuestsDir(): string {
 
 export function benchCommand(argv: string[]): number {
   const args = parseArgs(argv, { repeats: { value: true }, 'no-qemu': {}, only: { value: true }, guests: { value: true } });
+  if (args.positional[0] === 'journal') {
+    const rows = runJournalBench({ guestsDir: String(args.options.get('guests') ?? defaultGuestsDir()), repeats: intOption(args, 'repeats') ?? 3 });
+    process.stdout.write(`${formatJournalBench(rows)}\n(median of the repeats; the journal is written to a file in the temporary directory)\n`);
+    return 0;
+  }
   const only = args.options.get('only');
   const rows = runCpuBench({
     guestsDir: String(args.options.get('guests') ?? defaultGuestsDir()),

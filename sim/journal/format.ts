@@ -1,5 +1,6 @@
 import { Packr } from 'msgpackr';
 import type { ExitAnswer, VcpuExit } from '../kvm/exits.js';
+import { encodeRecord } from './codec.js';
 import { crc32 } from './crc32.js';
 
 /**
@@ -60,8 +61,8 @@ export type JournalRecord =
 /** One codec for every frame: bigints stay bigints, byte arrays stay byte arrays, maps stay maps. */
 export const packr = new Packr({ useRecords: false, int64AsType: 'bigint', mapsAsObjects: true });
 
-export function encodeFrame(value: unknown): Uint8Array {
-  const payload = packr.pack(value);
+/** A frame around a payload. */
+export function frame(payload: Uint8Array): Uint8Array {
   const frame = new Uint8Array(FRAME_HEADER_SIZE + payload.length);
   const view = new DataView(frame.buffer);
   view.setUint32(0, payload.length, true);
@@ -69,6 +70,16 @@ export function encodeFrame(value: unknown): Uint8Array {
   view.setUint32(8, crc32(payload), true);
   frame.set(payload, FRAME_HEADER_SIZE);
   return frame;
+}
+
+/** The header's frame: its payload is plain msgpack. */
+export function encodeFrame(value: unknown): Uint8Array {
+  return frame(packr.pack(value));
+}
+
+/** A record's frame: its payload is a tagged record (codec.ts). */
+export function encodeRecordFrame(record: JournalRecord): Uint8Array {
+  return frame(encodeRecord(record));
 }
 
 export function encodePreamble(): Uint8Array {

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runElf } from '../../client-sdk/index.js';
 import { SimError } from '../errors.js';
-import { encodeFrame, encodePreamble, FRAME_HEADER_SIZE, JournalHeader, JournalRecord, packr } from './format.js';
+import { decodeRecord } from './codec.js';
+import { encodeFrame, encodePreamble, encodeRecordFrame, FRAME_HEADER_SIZE, JournalHeader, JournalRecord } from './format.js';
 import { readJournal } from './reader.js';
 import { replayJournal } from './replay.js';
 import { MemoryJournalWriter } from './writer.js';
@@ -19,7 +20,7 @@ function record(name: string, options: Parameters<typeof runElf>[1] = {}): Uint8
 
 /** Re-encodes a journal from (possibly edited) records, with valid frames: what a mutation test feeds replay. */
 function encode(header: JournalHeader, records: JournalRecord[]): Uint8Array {
-  return Buffer.concat([encodePreamble(), encodeFrame(header), ...records.map((r) => encodeFrame(r))]);
+  return Buffer.concat([encodePreamble(), encodeFrame(header), ...records.map((r) => encodeRecordFrame(r))]);
 }
 
 /** A deterministic pseudo-random sequence for choosing test positions. */
@@ -57,7 +58,7 @@ describe('journal: record and replay', () => {
       const rec = j.entries[e.index].record;
       expect(rec.t === 'exit' && rec.exit.seq === e.seq && rec.exit.icount === e.icount).toBe(true);
       const view = new DataView(bytes.buffer, bytes.byteOffset + e.offset);
-      const frame = packr.unpack(bytes.subarray(e.offset + FRAME_HEADER_SIZE, e.offset + FRAME_HEADER_SIZE + view.getUint32(0, true)));
+      const frame = decodeRecord(bytes.subarray(e.offset + FRAME_HEADER_SIZE, e.offset + FRAME_HEADER_SIZE + view.getUint32(0, true)));
       expect((frame as JournalRecord).t).toBe('exit');
     });
     expect(j.entries.some((e) => e.record.t === 'digest')).toBe(true);

@@ -1,4 +1,5 @@
 import { SimError } from '../errors.js';
+import { decodeRecord } from './codec.js';
 import { crc32 } from './crc32.js';
 import {
   FRAME_HEADER_SIZE, JOURNAL_MAGIC, JOURNAL_VERSION, JournalHeader, JournalRecord, MAX_FRAME_SIZE, packr,
@@ -49,7 +50,7 @@ export function readJournal(bytes: Uint8Array): ParsedJournal {
   if (version !== JOURNAL_VERSION) {
     throw new SimError('JOURNAL_BAD_VERSION', `journal format version ${version}, this hindsight reads version ${JOURNAL_VERSION}`);
   }
-  const first = readFrame(bytes, view, PREAMBLE_SIZE);
+  const first = readFrame(bytes, view, PREAMBLE_SIZE, (p) => packr.unpack(p));
   if (first.kind !== 'ok') {
     if (first.kind === 'torn') throw new SimError('JOURNAL_TRUNCATED', 'the journal ends inside its header');
     throw new SimError('JOURNAL_CORRUPT', `header at offset ${PREAMBLE_SIZE}: ${first.why}`);
@@ -60,7 +61,7 @@ export function readJournal(bytes: Uint8Array): ParsedJournal {
   let offset = first.next;
   let closed = false;
   while (offset < bytes.length) {
-    const f = readFrame(bytes, view, offset);
+    const f = readFrame(bytes, view, offset, decodeRecord);
     if (f.kind === 'torn') break;
     if (f.kind === 'corrupt') throw new SimError('JOURNAL_CORRUPT', `record ${entries.length} at offset ${offset}: ${f.why}`);
     const record = f.value as JournalRecord;
@@ -78,7 +79,7 @@ export function readJournal(bytes: Uint8Array): ParsedJournal {
 
 type FrameResult = { kind: 'ok'; value: unknown; next: number } | { kind: 'torn' } | { kind: 'corrupt'; why: string };
 
-function readFrame(bytes: Uint8Array, view: DataView, offset: number): FrameResult {
+function readFrame(bytes: Uint8Array, view: DataView, offset: number, decode: (payload: Uint8Array) => unknown): FrameResult {
   if (offset + FRAME_HEADER_SIZE > bytes.length) return { kind: 'torn' };
   const len = view.getUint32(offset, true);
   const check = view.getUint32(offset + 4, true);
@@ -89,7 +90,7 @@ function readFrame(bytes: Uint8Array, view: DataView, offset: number): FrameResu
   if (start + len > bytes.length) return { kind: 'torn' };
   if (crc32(bytes, start, start + len) !== crc) return { kind: 'corrupt', why: 'checksum mismatch' };
   try {
-    return { kind: 'ok', value: packr.unpack(bytes.subarray(start, start + len)), next: start + len };
+    return { kind: 'ok', value: decode(bytes.subarray(start, start + len)), next: start + len };
   } catch (e) {
     return { kind: 'corrupt', why: `undecodable payload (${e instanceof Error ? e.message : String(e)})` };
   }

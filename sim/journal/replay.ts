@@ -128,17 +128,39 @@ function needsAnswerRecord(exit: VcpuExit): boolean {
   return exit.reason !== 'INTR' && exit.reason !== 'SYSTEM_EVENT' && exit.reason !== 'INTERNAL_ERROR';
 }
 
+const LEAD_KEYS = ['reason', 'seq', 'icount', 'pc'];
+
 /** The first field (in a fixed order) where two exits differ, or null. INTR causes budget/immediate_exit are one kind of stop. */
 export function firstDifference(want: VcpuExit, got: VcpuExit): string | null {
-  for (const key of ['reason', 'seq', 'icount', 'pc']) {
-    if (show(pick(want, key)) !== show(pick(got, key))) return key;
+  for (const key of LEAD_KEYS) {
+    if (!same(pick(want, key), pick(got, key))) return key;
   }
-  const keys = [...new Set([...Object.keys(want), ...Object.keys(got)])].sort();
-  for (const key of keys) {
+  const w = want as unknown as Record<string, unknown>, g = got as unknown as Record<string, unknown>;
+  let differs: string | null = null;
+  for (const key in w) {
     if (key === 'cause' && want.reason === 'INTR') continue;
-    if (show(pick(want, key)) !== show(pick(got, key))) return key;
+    if (!same(w[key], g[key]) && (differs === null || key < differs)) differs = key;
   }
-  return null;
+  for (const key in g) {
+    if (!(key in w) && (differs === null || key < differs)) differs = key;
+  }
+  return differs;
+}
+
+/** Structural equality for exit fields: numbers, strings, booleans, bigints, byte arrays, arrays of those. */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a instanceof Uint8Array && b instanceof Uint8Array) {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!same(a[i], b[i])) return false;
+    return true;
+  }
+  return false;
 }
 
 function pick(o: unknown, key: string): unknown {
