@@ -31,7 +31,7 @@ export function encodeFixed(b: Buffer, at: number, r: JournalRecord): number {
       b[at] = tag;
       b.writeDoubleLE(e.seq, at + 1);
       b.writeDoubleLE(e.icount, at + 9);
-      b.writeBigUInt64LE(e.pc, at + 17);
+      writeU64(b, e.pc, at + 17);
       return at + 25;
     };
     if (e.reason === 'MMIO' && exactKeys(e, 8) && e.data instanceof Uint8Array && e.data.length === e.len &&
@@ -47,7 +47,7 @@ export function encodeFixed(b: Buffer, at: number, r: JournalRecord): number {
         isU32(e.extensionId) && isU32(e.functionId)) {
       let p = head(TAG_EXIT_SBI);
       b.writeUInt32LE(e.extensionId, p); b.writeUInt32LE(e.functionId, p + 4); p += 8;
-      for (const a of e.args) { b.writeBigUInt64LE(BigInt.asUintN(64, a), p); p += 8; }
+      for (const a of e.args) { writeU64(b, a, p); p += 8; }
       return p - at;
     }
     if (e.reason === 'INTR' && exactKeys(e, 5) && INTR_CAUSES.includes(e.cause)) {
@@ -72,8 +72,8 @@ export function encodeFixed(b: Buffer, at: number, r: JournalRecord): number {
         typeof a.ret[0] === 'bigint' && typeof a.ret[1] === 'bigint') {
       b[at] = TAG_ANSWER_SBI;
       b.writeDoubleLE(a.seq, at + 1);
-      b.writeBigUInt64LE(BigInt.asUintN(64, a.ret[0]), at + 9);
-      b.writeBigUInt64LE(BigInt.asUintN(64, a.ret[1]), at + 17);
+      writeU64(b, a.ret[0], at + 9);
+      writeU64(b, a.ret[1], at + 17);
       return 25;
     }
   }
@@ -152,6 +152,53 @@ export function decodeRecord(p: Uint8Array): JournalRecord {
   }
 }
 
+/**
+ * 64-bit values as u64 LE. Most are below 2^32 (small guests' addresses, SBI arguments): those take plain number
+ * stores, since Buffer's BigInt methods cost several BigInt operations each.
+ */
+function writeU64(b: Buffer, v: bigint, o: number): void {
+  if (v >= 0n && v <= 0xffff_ffffn) {
+    b.writeUInt32LE(Number(v), o);
+    b.writeUInt32LE(0, o + 4);
+  } else {
+    b.writeBigUInt64LE(BigInt.asUintN(64, v), o);
+  }
+}
+
 function u64(b: Buffer, o: number): bigint {
-  return b.readBigUInt64LE(o);
+  return b.readUInt32LE(o + 4) === 0 ? BigInt(b.readUInt32LE(o)) : b.readBigUInt64LE(o);
+}
+
+/** Fixed-layout payload lengths (MMIO exits and answers: the minimum, plus their data). */
+const FIXED_LENGTH: Record<number, number> = { [TAG_EXIT_SBI]: 81, [TAG_EXIT_INTR]: 26, [TAG_ANSWER_SBI]: 25 };
+
+/**
+ * Checks a payload decodes, without building the record when its layout is fixed; returns for exits their seq,
+ * icount and reason (for the index), else null. Throws RangeError (or msgpack's error) when it would not decode.
+ */
+export function scanRecord(p: Uint8Array): { t: string; seq: number; icount: number; reason: string } | { t: string } {
+  const tag = p[0];
+  const b = Buffer.isBuffer(p) ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+  switch (tag) {
+    case TAG_EXIT_MMIO: case TAG_EXIT_SBI: case TAG_EXIT_INTR: {
+      const ok = tag === TAG_EXIT_MMIO ? b.length >= 35 && b.length === 35 + b[33] : b.length === FIXED_LENGTH[tag];
+      if (!ok || (tag === TAG_EXIT_INTR && b[25] > 2)) throw new RangeError('bad exit record');
+      return { t: 'exit', seq: b.readDoubleLE(1), icount: b.readDoubleLE(9), reason: tag === TAG_EXIT_MMIO ? 'MMIO' : tag === TAG_EXIT_SBI ? 'RISCV_SBI' : 'INTR' };
+    }
+    case TAG_ANSWER_MMIO:
+      if (b.length < 10 || b.length !== 10 + b[9]) throw new RangeError('bad MMIO answer record');
+      return { t: 'answer' };
+    case TAG_ANSWER_SBI:
+      if (b.length !== 25) throw new RangeError('bad SBI answer record');
+      return { t: 'answer' };
+    default: {
+      const r = decodeRecord(p) as unknown;
+      if (typeof r !== 'object' || r === null) throw new RangeError('not a journal record');
+      const rec = r as { t?: unknown; exit?: { seq?: unknown; icount?: unknown; reason?: unknown } };
+      if (rec.t === 'exit' && rec.exit !== undefined) {
+        return { t: 'exit', seq: Number(rec.exit.seq), icount: Number(rec.exit.icount), reason: String(rec.exit.reason) };
+      }
+      return { t: String(rec.t) };
+    }
+  }
 }

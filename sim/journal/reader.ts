@@ -1,17 +1,31 @@
 import { SimError } from '../errors.js';
-import { decodeRecord } from './codec.js';
+import { decodeRecord, scanRecord } from './codec.js';
 import { crc32 } from './crc32.js';
 import {
   FRAME_HEADER_SIZE, JOURNAL_MAGIC, JOURNAL_VERSION, JournalHeader, JournalRecord, MAX_FRAME_SIZE, packr,
   PREAMBLE_SIZE,
 } from './format.js';
 
-export interface JournalEntry {
+/**
+ * One record of a journal. The record itself is decoded when asked for and not kept: a long recording holds
+ * millions of them, and keeping them all alive would make replay mostly garbage collection.
+ */
+export class JournalEntry {
   /** Position in the record sequence (0 = first record after the header). */
-  index: number;
+  readonly index: number;
   /** Byte offset of the record's frame in the file. */
-  offset: number;
-  record: JournalRecord;
+  readonly offset: number;
+  private readonly payload: Uint8Array;
+
+  constructor(index: number, offset: number, payload: Uint8Array) {
+    this.index = index;
+    this.offset = offset;
+    this.payload = payload;
+  }
+
+  get record(): JournalRecord {
+    return decodeRecord(this.payload);
+  }
 }
 
 /** The exit index: exit seq → instruction count → record and file offset. */
@@ -50,36 +64,47 @@ export function readJournal(bytes: Uint8Array): ParsedJournal {
   if (version !== JOURNAL_VERSION) {
     throw new SimError('JOURNAL_BAD_VERSION', `journal format version ${version}, this hindsight reads version ${JOURNAL_VERSION}`);
   }
-  const first = readFrame(bytes, view, PREAMBLE_SIZE, (p) => packr.unpack(p));
+  const first = readFrame(bytes, view, PREAMBLE_SIZE);
   if (first.kind !== 'ok') {
     if (first.kind === 'torn') throw new SimError('JOURNAL_TRUNCATED', 'the journal ends inside its header');
     throw new SimError('JOURNAL_CORRUPT', `header at offset ${PREAMBLE_SIZE}: ${first.why}`);
   }
-  const header = first.value as JournalHeader;
+  let header: JournalHeader;
+  try {
+    header = packr.unpack(first.payload) as JournalHeader;
+  } catch (e) {
+    throw new SimError('JOURNAL_CORRUPT', `header at offset ${PREAMBLE_SIZE}: undecodable (${e instanceof Error ? e.message : String(e)})`);
+  }
   const entries: JournalEntry[] = [];
   const exits: ExitIndexEntry[] = [];
   let offset = first.next;
   let closed = false;
   while (offset < bytes.length) {
-    const f = readFrame(bytes, view, offset, decodeRecord);
+    const f = readFrame(bytes, view, offset);
     if (f.kind === 'torn') break;
-    if (f.kind === 'corrupt') throw new SimError('JOURNAL_CORRUPT', `record ${entries.length} at offset ${offset}: ${f.why}`);
-    const record = f.value as JournalRecord;
-    if (closed) throw new SimError('JOURNAL_CORRUPT', `record ${entries.length} at offset ${offset}: a record after the end record`);
-    if (!isRecord(record)) throw new SimError('JOURNAL_CORRUPT', `record ${entries.length} at offset ${offset}: not a journal record`);
-    if (record.t === 'exit') {
-      exits.push({ seq: record.exit.seq, icount: record.exit.icount, reason: record.exit.reason, index: entries.length, offset });
+    const where = `record ${entries.length} at offset ${offset}`;
+    if (f.kind === 'corrupt') throw new SimError('JOURNAL_CORRUPT', `${where}: ${f.why}`);
+    if (closed) throw new SimError('JOURNAL_CORRUPT', `${where}: a record after the end record`);
+    let scanned;
+    try {
+      scanned = scanRecord(f.payload);
+    } catch (e) {
+      throw new SimError('JOURNAL_CORRUPT', `${where}: undecodable payload (${e instanceof Error ? e.message : String(e)})`);
     }
-    if (record.t === 'end') closed = true;
-    entries.push({ index: entries.length, offset, record });
+    if (!RECORD_TYPES.has(scanned.t)) throw new SimError('JOURNAL_CORRUPT', `${where}: not a journal record`);
+    if ('seq' in scanned) exits.push({ seq: scanned.seq, icount: scanned.icount, reason: scanned.reason, index: entries.length, offset });
+    if (scanned.t === 'end') closed = true;
+    entries.push(new JournalEntry(entries.length, offset, f.payload));
     offset = f.next;
   }
   return { header, entries, exits, closed, tornBytes: bytes.length - offset, validLength: offset };
 }
 
-type FrameResult = { kind: 'ok'; value: unknown; next: number } | { kind: 'torn' } | { kind: 'corrupt'; why: string };
+type FrameResult = { kind: 'ok'; payload: Uint8Array; next: number } | { kind: 'torn' } | { kind: 'corrupt'; why: string };
 
-function readFrame(bytes: Uint8Array, view: DataView, offset: number, decode: (payload: Uint8Array) => unknown): FrameResult {
+const RECORD_TYPES = new Set(['exit', 'answer', 'input', 'digest', 'end']);
+
+function readFrame(bytes: Uint8Array, view: DataView, offset: number): FrameResult {
   if (offset + FRAME_HEADER_SIZE > bytes.length) return { kind: 'torn' };
   const len = view.getUint32(offset, true);
   const check = view.getUint32(offset + 4, true);
@@ -89,21 +114,5 @@ function readFrame(bytes: Uint8Array, view: DataView, offset: number, decode: (p
   const start = offset + FRAME_HEADER_SIZE;
   if (start + len > bytes.length) return { kind: 'torn' };
   if (crc32(bytes, start, start + len) !== crc) return { kind: 'corrupt', why: 'checksum mismatch' };
-  try {
-    return { kind: 'ok', value: decode(bytes.subarray(start, start + len)), next: start + len };
-  } catch (e) {
-    return { kind: 'corrupt', why: `undecodable payload (${e instanceof Error ? e.message : String(e)})` };
-  }
-}
-
-function isRecord(r: unknown): r is JournalRecord {
-  if (typeof r !== 'object' || r === null) return false;
-  const t = (r as { t?: unknown }).t;
-  switch (t) {
-    case 'exit': return typeof (r as { exit?: { seq?: unknown } }).exit?.seq === 'number';
-    case 'answer': return typeof (r as { answer?: { seq?: unknown } }).answer?.seq === 'number';
-    case 'input': return typeof (r as { icount?: unknown }).icount === 'number' && typeof (r as { input?: unknown }).input === 'object';
-    case 'digest': case 'end': return typeof (r as { digest?: unknown }).digest === 'string';
-    default: return false;
-  }
+  return { kind: 'ok', payload: bytes.subarray(start, start + len), next: start + len };
 }
