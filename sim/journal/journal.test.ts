@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runElf } from '../../client-sdk/index.js';
@@ -203,4 +203,24 @@ describe('journal: mutations are caught at the first divergent record', () => {
       expect(r.divergence).toMatchObject({ record: index, field: 'digest' });
     }
   });
+});
+
+describe('journal: every guest', () => {
+  const GUESTS = readdirSync(BUILD).filter((f) => f.endsWith('.elf')).map((f) => f.replace(/\.elf$/, ''));
+  const OPTIONS: Record<string, Parameters<typeof runElf>[1]> = {
+    'uart-irq': { input: Buffer.from('hello uart\n') },
+    'scenario-uart-race': { input: Buffer.from('the quick brown fox\n') },
+    breakpoints: { guestDebug: true },
+    'console-flood': { maxInsns: 2_000_000 },
+  };
+  for (const name of GUESTS) {
+    it(`${name}: record, then replay matches every exit and the final digest`, () => {
+      const j = readJournal(record(name, { digestEveryExits: 500, ...OPTIONS[name] }));
+      expect(j.closed).toBe(true);
+      const r = replayJournal(j);
+      expect(r.divergence, JSON.stringify(r.divergence)).toBeUndefined();
+      expect(r.exits).toBe(j.exits.length);
+      expect(r.finalDigest).toBe(r.recordedDigest);
+    });
+  }
 });
