@@ -423,7 +423,7 @@ export class Hart {
 
   getReg(i: number): bigint {
     if (i === 0) return 0n;
-    return (BigInt(this.x[2 * i + 1] >>> 0) << 32n) | BigInt(this.x[2 * i] >>> 0);
+    return toBigInt(this.x[2 * i], this.x[2 * i + 1]);
   }
 
   setReg(i: number, v: bigint): void {
@@ -433,7 +433,7 @@ export class Hart {
   }
 
   get pc(): bigint {
-    return (BigInt(this.pcHi >>> 0) << 32n) | BigInt(this.pcLo >>> 0);
+    return toBigInt(this.pcLo, this.pcHi);
   }
 
   set pc(v: bigint) {
@@ -451,6 +451,11 @@ export class Hart {
   get time(): number {
     return Math.floor((this.icount + this.idleCycles) / INSNS_PER_TIME_TICK);
   }
+}
+
+/** A 64-bit value from its halves; one BigInt operation when it fits in 32 bits (every exit builds several). */
+function toBigInt(lo: number, hi: number): bigint {
+  return hi === 0 ? BigInt(lo >>> 0) : (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 }
 
 function split(v: bigint): { lo: number; hi: number } {
