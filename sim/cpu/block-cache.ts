@@ -189,7 +189,7 @@ export class BlockCache implements CodeWriteListener {
     for (let i = first; i <= last; i++) g[i] = 1;
   }
 
-  /** A store hit a code page: drop every block of the page if the bytes written held code. */
+  /** A store hit a code page: drop every block of the page if the bytes written held code. The range lies in one page. */
   codeWritten(ramOff: number, len: number): boolean {
     const page = ramOff >>> PAGE_SHIFT;
     const g = this.granules.get(page);
@@ -198,7 +198,6 @@ export class BlockCache implements CodeWriteListener {
     const last = Math.min(((ramOff & 0xfff) + len - 1) >>> GRANULE_SHIFT, g.length - 1);
     let hit = false;
     for (let i = first; i <= last; i++) if (g[i] !== 0) hit = true;
-    if (((ramOff & 0xfff) + len) > 0x1000) hit = this.codeWritten((page + 1) << PAGE_SHIFT, ((ramOff & 0xfff) + len) - 0x1000) || hit;
     if (!hit) return false;
     this.invalidatePage(page);
     return true;

@@ -2,7 +2,7 @@ import { GuestRam } from '../memory.js';
 import { INSNS_PER_TIME_TICK } from '../layout.js';
 import { Block, BlockCache } from './block-cache.js';
 import {
-  CSR_SATP, CSR_SEED, CsrEffect, CsrFile, SIP_SEIP, SIP_SSIP, SIP_STIP, SSTATUS_MXR, SSTATUS_SIE, SSTATUS_SPIE, SSTATUS_SPP,
+  CSR_SEED, CsrEffect, CsrFile, SIP_SEIP, SIP_SSIP, SIP_STIP, SSTATUS_MXR, SSTATUS_SIE, SSTATUS_SPIE, SSTATUS_SPP,
   SSTATUS_SUM,
 } from './csr.js';
 import { DebugStopKind, DebugTriggers } from './debug.js';
@@ -355,7 +355,6 @@ export class Hart {
       const effect = c.write(num, nlo, nhi);
       if (effect & CsrEffect.Mmu) this.syncMmu();
       if (effect & CsrEffect.Irq) this.updateIrq();
-      if (num === CSR_SATP) this.mmu.flush();
     }
     if (insn.rd !== 0) {
       this.x[2 * insn.rd] = oldLo;

@@ -483,4 +483,3 @@ export function pageFaultCause(access: Access): number {
   return access === Access.Fetch ? Cause.InstPageFault : access === Access.Read ? Cause.LoadPageFault : Cause.StorePageFault;
 }
 
-export { CODE_TAG_BIT, NO_TAG, TLB_MASK };

@@ -17,6 +17,8 @@ export const TAG_MSGPACK = 0, TAG_EXIT_MMIO = 1, TAG_EXIT_SBI = 2, TAG_EXIT_INTR
 export const MAX_FIXED_RECORD = 128;
 
 const INTR_CAUSES = ['budget', 'immediate_exit', 'halt'] as const;
+/** Payload lengths of the fixed layouts that carry no data (MMIO exits and answers are checked with theirs). */
+const FIXED_LENGTH: Record<number, number> = { [TAG_EXIT_SBI]: 81, [TAG_EXIT_INTR]: 26, [TAG_ANSWER_SBI]: 25 };
 
 /**
  * Writes a record's payload at `at`, if it has a fixed layout; returns the bytes written, or 0 (use msgpack).
@@ -106,15 +108,28 @@ export function encodeRecord(r: JournalRecord): Uint8Array {
   return out;
 }
 
+/** A Buffer over the same memory (no copy): its read methods need no DataView or closures per record. */
+function asBuffer(p: Uint8Array): Buffer {
+  return Buffer.isBuffer(p) ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+}
+
+/** Throws RangeError unless a fixed-layout payload has exactly its layout's length (and a valid INTR cause). */
+function checkFixed(b: Buffer): void {
+  const tag = b[0];
+  const ok = tag === TAG_EXIT_MMIO ? b.length >= 35 && b.length === 35 + b[33]
+    : tag === TAG_ANSWER_MMIO ? b.length >= 10 && b.length === 10 + b[9]
+    : b.length === FIXED_LENGTH[tag] && (tag !== TAG_EXIT_INTR || b[25] < INTR_CAUSES.length);
+  if (!ok) throw new RangeError(`bad record (tag ${tag}, ${b.length} bytes)`);
+}
+
 export function decodeRecord(p: Uint8Array): JournalRecord {
-  // A Buffer over the same memory (no copy): its read methods need no DataView or closures per record.
-  const b = Buffer.isBuffer(p) ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+  const b = asBuffer(p);
+  if (b[0] !== TAG_MSGPACK) checkFixed(b);
   switch (b[0]) {
     case TAG_MSGPACK:
       return packr.unpack(new Uint8Array(b.buffer, b.byteOffset + 1, b.length - 1)) as JournalRecord;
     case TAG_EXIT_MMIO: {
       const len = b[33];
-      if (b.length !== 35 + len) throw new RangeError('bad MMIO exit record');
       return {
         t: 'exit',
         exit: {
@@ -124,7 +139,6 @@ export function decodeRecord(p: Uint8Array): JournalRecord {
       };
     }
     case TAG_EXIT_SBI:
-      if (b.length !== 81) throw new RangeError('bad SBI exit record');
       return {
         t: 'exit',
         exit: {
@@ -133,19 +147,14 @@ export function decodeRecord(p: Uint8Array): JournalRecord {
           args: [u64(b, 33), u64(b, 41), u64(b, 49), u64(b, 57), u64(b, 65), u64(b, 73)],
         },
       };
-    case TAG_EXIT_INTR: {
-      const cause = INTR_CAUSES[b[25]];
-      if (cause === undefined || b.length !== 26) throw new RangeError('bad INTR exit record');
-      return { t: 'exit', exit: { seq: b.readDoubleLE(1), icount: b.readDoubleLE(9), pc: u64(b, 17), reason: 'INTR', cause } };
-    }
+    case TAG_EXIT_INTR:
+      return { t: 'exit', exit: { seq: b.readDoubleLE(1), icount: b.readDoubleLE(9), pc: u64(b, 17), reason: 'INTR', cause: INTR_CAUSES[b[25]] } };
     case TAG_ANSWER_MMIO: {
       const n = b[9];
-      if (b.length !== 10 + n) throw new RangeError('bad MMIO answer record');
       const seq = b.readDoubleLE(1);
       return { t: 'answer', answer: n === 0 ? { seq, reason: 'MMIO' } : { seq, reason: 'MMIO', data: Uint8Array.from(b.subarray(10, 10 + n)) } };
     }
     case TAG_ANSWER_SBI:
-      if (b.length !== 25) throw new RangeError('bad SBI answer record');
       return { t: 'answer', answer: { seq: b.readDoubleLE(1), reason: 'RISCV_SBI', ret: [u64(b, 9), u64(b, 17)] } };
     default:
       throw new RangeError(`unknown record tag ${b[0]}`);
@@ -169,27 +178,19 @@ function u64(b: Buffer, o: number): bigint {
   return b.readUInt32LE(o + 4) === 0 ? BigInt(b.readUInt32LE(o)) : b.readBigUInt64LE(o);
 }
 
-/** Fixed-layout payload lengths (MMIO exits and answers: the minimum, plus their data). */
-const FIXED_LENGTH: Record<number, number> = { [TAG_EXIT_SBI]: 81, [TAG_EXIT_INTR]: 26, [TAG_ANSWER_SBI]: 25 };
 
 /**
  * Checks a payload decodes, without building the record when its layout is fixed; returns for exits their seq,
  * icount and reason (for the index), else null. Throws RangeError (or msgpack's error) when it would not decode.
  */
 export function scanRecord(p: Uint8Array): { t: string; seq: number; icount: number; reason: string } | { t: string } {
-  const tag = p[0];
-  const b = Buffer.isBuffer(p) ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+  const b = asBuffer(p);
+  const tag = b[0];
+  if (tag >= TAG_EXIT_MMIO && tag <= TAG_ANSWER_SBI) checkFixed(b);
   switch (tag) {
-    case TAG_EXIT_MMIO: case TAG_EXIT_SBI: case TAG_EXIT_INTR: {
-      const ok = tag === TAG_EXIT_MMIO ? b.length >= 35 && b.length === 35 + b[33] : b.length === FIXED_LENGTH[tag];
-      if (!ok || (tag === TAG_EXIT_INTR && b[25] > 2)) throw new RangeError('bad exit record');
+    case TAG_EXIT_MMIO: case TAG_EXIT_SBI: case TAG_EXIT_INTR:
       return { t: 'exit', seq: b.readDoubleLE(1), icount: b.readDoubleLE(9), reason: tag === TAG_EXIT_MMIO ? 'MMIO' : tag === TAG_EXIT_SBI ? 'RISCV_SBI' : 'INTR' };
-    }
-    case TAG_ANSWER_MMIO:
-      if (b.length < 10 || b.length !== 10 + b[9]) throw new RangeError('bad MMIO answer record');
-      return { t: 'answer' };
-    case TAG_ANSWER_SBI:
-      if (b.length !== 25) throw new RangeError('bad SBI answer record');
+    case TAG_ANSWER_MMIO: case TAG_ANSWER_SBI:
       return { t: 'answer' };
     default: {
       const r = decodeRecord(p) as unknown;

@@ -30,4 +30,3 @@ export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number 
   return crc32Js(bytes, start, end);
 }
 
-export { crc32Js };

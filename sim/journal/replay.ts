@@ -1,5 +1,5 @@
 import { SimError } from '../errors.js';
-import type { ExitAnswer, VcpuExit } from '../kvm/exits.js';
+import { needsAnswer, type ExitAnswer, type VcpuExit } from '../kvm/exits.js';
 import { Machine } from '../machine.js';
 import { StateDigester } from '../state-digest.js';
 import { JournalHeader } from './format.js';
@@ -90,8 +90,8 @@ export function replayJournal(journal: ParsedJournal, options: ReplayOptions = {
         const field = firstDifference(want, got);
         if (field !== null) return diverge(index, offset, field, pick(want, field), pick(got, field));
         lastExit = got;
-        if (options.onExit && !needsAnswerRecord(got)) options.onExit(got, undefined, machine);
-        if (options.stopAfterSeq === got.seq && !needsAnswerRecord(got)) return result();
+        if (options.onExit && !needsAnswer(got)) options.onExit(got, undefined, machine);
+        if (options.stopAfterSeq === got.seq && !needsAnswer(got)) return result();
         break;
       }
       case 'answer':
@@ -122,10 +122,6 @@ export function replayJournal(journal: ParsedJournal, options: ReplayOptions = {
     }
   }
   return result();
-}
-
-function needsAnswerRecord(exit: VcpuExit): boolean {
-  return exit.reason !== 'INTR' && exit.reason !== 'SYSTEM_EVENT' && exit.reason !== 'INTERNAL_ERROR';
 }
 
 const LEAD_KEYS = ['reason', 'seq', 'icount', 'pc'];
