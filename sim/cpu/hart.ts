@@ -137,9 +137,11 @@ export class Hart {
   /** Handles the pending trap: into the guest (returns false) or out to the hypervisor (returns true). */
   private deliverTrap(): boolean {
     this.trapPending = false;
-    // Any trap ends an LR/SC sequence (QEMU clears the reservation on every trap, to the guest or the hypervisor).
-    this.mmu.resValid = false;
     const cause = this.trapCause;
+    // Any trap ends an LR/SC sequence (QEMU clears the reservation on every trap, to the guest or the hypervisor).
+    // A stop for the hypervisor's own debug triggers is not a guest trap: stopping there must not change what the
+    // guest does next, or a breakpoint set only while replaying would alter the run.
+    if (cause !== DEBUG_TRIGGER_CAUSE) this.mmu.resValid = false;
     if (cause < 32 && ((this.hedeleg >>> cause) & 1) === 1) {
       this.enterGuestTrap(cause, false, this.trapTvalLo, this.trapTvalHi);
       return false;

@@ -137,3 +137,24 @@ describe('Vcpu exits', () => {
     expect(exits).toEqual([{ sepc: BASE, scause: Cause.LoadGuestPageFault, stval: UART + 8n, htval: Number((UART + 8n) >> 2n), htinst: 0x2503 }]);
   });
 });
+
+describe('debug stops do not change the guest', () => {
+  const LR_W = 0x1005a52f; // lr.w a0, (a1)
+  const ADDI = 0x00150513; // addi a0, a0, 1
+  const SC_W = 0x18a5a62f; // sc.w a2, a0, (a1)
+
+  it('a breakpoint between LR and SC keeps the reservation: the SC succeeds as it does without the breakpoint', () => {
+    for (const withBreakpoint of [false, true]) {
+      const { vcpu, hart } = vcpuWith([LR_W, ADDI, SC_W, J_SELF], { [a1]: BASE + 0x1000n, [a2]: 7n });
+      if (withBreakpoint) hart.addBreakpoint(BASE + 8n);
+      let exit = vcpu.run(3);
+      if (withBreakpoint) {
+        expect(exit).toMatchObject({ reason: 'DEBUG', why: 'address-breakpoint', pc: BASE + 8n });
+        vcpu.answer({ seq: exit.seq, reason: 'DEBUG', action: 'resume' });
+        exit = vcpu.run(1);
+      }
+      expect(exit).toMatchObject({ reason: 'INTR', icount: 3 });
+      expect(hart.getReg(a2)).toBe(0n); // SC succeeded
+    }
+  });
+});
