@@ -29,6 +29,15 @@ describe('Vcpu exits', () => {
     expect(vcpu.run(1)).toMatchObject({ reason: 'INTR', icount: 1001, seq: 1 });
   });
 
+  it('resume(): a spent slice is not an exit and takes no seq; slices add up to the same run', () => {
+    const { vcpu } = vcpuWith([J_SELF]);
+    expect(vcpu.resume(400)).toBeNull();
+    expect(vcpu.resume(600)).toBeNull();
+    expect(vcpu.run(1)).toMatchObject({ reason: 'INTR', cause: 'budget', icount: 1001, seq: 0 });
+    vcpu.requestImmediateExit();
+    expect(vcpu.resume(10)).toMatchObject({ reason: 'INTR', cause: 'immediate_exit', icount: 1001, seq: 1 });
+  });
+
   it('INTR/immediate_exit before entering the guest', () => {
     const { vcpu } = vcpuWith([J_SELF]);
     vcpu.requestImmediateExit();

@@ -96,6 +96,18 @@ export class Vcpu {
 
   /** Runs the guest until an exit that needs userspace, or until `budget` instructions have retired. */
   run(budget = DEFAULT_RUN_BUDGET): VcpuExit {
+    return this.enter(budget, true)!;
+  }
+
+  /**
+   * Like run(), but a spent budget is not an exit: it returns null and takes no exit seq. A service slicing guest
+   * time to stay responsive uses it; the slices leave no trace, so the journal (and a replay) never sees them.
+   */
+  resume(budget: number): VcpuExit | null {
+    return this.enter(budget, false);
+  }
+
+  private enter(budget: number, budgetIsExit: boolean): VcpuExit | null {
     const waiting = this.waiting;
     if (waiting !== null) throw new SimError('VCPU_BAD_STATE', `exit ${waiting.seq} (${waiting.reason}) has not been answered`);
     this.pending = null;
@@ -112,7 +124,7 @@ export class Vcpu {
       }
       this.updateTimer();
       let slice = target - h.icount;
-      if (slice <= 0) return this.exitToUser({ reason: 'INTR', cause: 'budget' });
+      if (slice <= 0) return budgetIsExit ? this.exitToUser({ reason: 'INTR', cause: 'budget' }) : null;
       const deadline = this.timerDeadlineIcount();
       if (deadline > h.icount && deadline - h.icount < slice) slice = deadline - h.icount;
       const stepping = this.singleStep;
