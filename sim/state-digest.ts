@@ -3,15 +3,22 @@ import type { Machine } from './machine.js';
 import { PAGE_SIZE } from './memory.js';
 
 const PAGE_DIGEST_SIZE = 16;
+/** Pages per group: a group's digest is the sha256 of its pages' digests. */
+const GROUP_PAGES = 256;
+const GROUP_DIGEST_SIZE = 32;
 
 /**
  * A digest of the whole guest-visible state: registers, pc, privilege, CSRs, counters, the LR reservation, the
- * SBI timer, and every byte of RAM. RAM is hashed per page and only the pages dirtied since the last digest are
- * hashed again (a page never dirtied still holds zeros), so periodic digests of a large guest stay cheap.
+ * SBI timer, and every byte of RAM. RAM is hashed in two levels: a 16-byte digest per page, and a sha256 per group
+ * of 256 pages over its pages' digests. Only the pages dirtied since the last digest (a page never dirtied still
+ * holds zeros) and their groups are hashed again, so a digest costs what changed, not what the RAM holds
+ * (128 MiB of RAM is 32 Ki pages: hashing all their digests each time would be half a megabyte per digest).
  */
 export class StateDigester {
   private readonly machine: Machine;
   private readonly pageDigests: Uint8Array;
+  private readonly groupDigests: Uint8Array;
+  private readonly groupDirty: Uint8Array;
 
   constructor(machine: Machine) {
     this.machine = machine;
@@ -19,18 +26,29 @@ export class StateDigester {
     this.pageDigests = new Uint8Array(pages * PAGE_DIGEST_SIZE);
     const zero = pageDigest(new Uint8Array(PAGE_SIZE));
     for (let p = 0; p < pages; p++) this.pageDigests.set(zero, p * PAGE_DIGEST_SIZE);
+    const groups = Math.ceil(pages / GROUP_PAGES);
+    this.groupDigests = new Uint8Array(groups * GROUP_DIGEST_SIZE);
+    this.groupDirty = new Uint8Array(groups).fill(1);
   }
 
   digest(): string {
     const { ram, hart } = this.machine;
     hart.mmu.markWritablePagesDirty();
-    const dirty = ram.dirty;
+    const dirty = ram.dirty, groupDirty = this.groupDirty;
     for (let p = 0; p < ram.pageCount; p++) {
       if (dirty[p] === 0) continue;
       this.pageDigests.set(pageDigest(ram.u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE)), p * PAGE_DIGEST_SIZE);
       dirty[p] = 0;
+      groupDirty[Math.floor(p / GROUP_PAGES)] = 1;
     }
-    return createHash('sha256').update(cpuState(this.machine)).update(this.pageDigests).digest('hex');
+    const groupBytes = GROUP_PAGES * PAGE_DIGEST_SIZE;
+    for (let g = 0; g < groupDirty.length; g++) {
+      if (groupDirty[g] === 0) continue;
+      const pages = this.pageDigests.subarray(g * groupBytes, Math.min((g + 1) * groupBytes, this.pageDigests.length));
+      this.groupDigests.set(createHash('sha256').update(pages).digest(), g * GROUP_DIGEST_SIZE);
+      groupDirty[g] = 0;
+    }
+    return createHash('sha256').update(cpuState(this.machine)).update(this.groupDigests).digest('hex');
   }
 }
 

@@ -3,83 +3,380 @@ import { JournalRecord, packr } from './format.js';
 
 /**
  * Record payloads: a tag byte, then the record. The records an exit-heavy guest produces by the million (MMIO,
- * SBI and INTR exits; MMIO and SBI answers) have fixed little-endian layouts, written straight into the writer's
- * batch buffer; every other record is msgpack (tag 0).
+ * SBI and INTR exits; MMIO and SBI answers) have compact binary layouts, written straight into the writer's batch
+ * buffer; every other record is msgpack (tag 0). `v` is an unsigned LEB128 varint (7 bits a byte, low first, the
+ * minimal form; 64-bit values take up to 10 bytes, seq/icount/phys_addr are integers below 2^53):
  *
- *   1 exit MMIO   f64 seq, f64 icount, u64 pc, f64 phys_addr, u8 len, u8 is_write, u8[len] data
- *   2 exit SBI    f64 seq, f64 icount, u64 pc, u32 eid, u32 fid, 6 × u64 args
- *   3 exit INTR   f64 seq, f64 icount, u64 pc, u8 cause (0 budget, 1 immediate_exit, 2 halt)
- *   4 answer MMIO f64 seq, u8 n, u8[n] data (n = 0: no data, the answer to a write)
- *   5 answer SBI  f64 seq, 2 × u64 ret
+ *   1 exit MMIO   v seq, v icount, v pc, v phys_addr, u8 len, u8 is_write, u8[len] data
+ *   2 exit SBI    v seq, v icount, v pc, v eid, v fid, 6 × v args
+ *   3 exit INTR   v seq, v icount, v pc, u8 cause (0 budget, 1 immediate_exit, 2 halt)
+ *   4 answer MMIO v seq, u8 n, u8[n] data (n = 0: no data, the answer to a write)
+ *   5 answer SBI  v seq, 2 × v ret
+ *
+ * Most of these values are small (SBI arguments are mostly 0), so an exit and its answer take ~30 bytes instead of
+ * the ~100 of fixed-width fields: less to checksum, write and read. The hot paths never convert a BigInt to a
+ * Number (a runtime call of ~50 ns each): 64-bit fields go through a BigUint64Array that shares its memory with a
+ * Uint32Array, which costs a few nanoseconds either way.
  */
 export const TAG_MSGPACK = 0, TAG_EXIT_MMIO = 1, TAG_EXIT_SBI = 2, TAG_EXIT_INTR = 3, TAG_ANSWER_MMIO = 4, TAG_ANSWER_SBI = 5;
 /** No fixed-layout record is longer than this. */
 export const MAX_FIXED_RECORD = 128;
+export const INTR_CAUSES = ['budget', 'immediate_exit', 'halt'] as const;
+export const INTR_BUDGET = 0, INTR_IMMEDIATE_EXIT = 1, INTR_HALT = 2;
 
-const INTR_CAUSES = ['budget', 'immediate_exit', 'halt'] as const;
-/** Payload lengths of the fixed layouts that carry no data (MMIO exits and answers are checked with theirs). */
-const FIXED_LENGTH: Record<number, number> = { [TAG_EXIT_SBI]: 81, [TAG_EXIT_INTR]: 26, [TAG_ANSWER_SBI]: 25 };
+// ---- 64-bit fields and varints ----
+
+const U64 = new BigUint64Array(1);
+const U32 = new Uint32Array(U64.buffer);
+const LITTLE = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+const LO = LITTLE ? 0 : 1, HI = LITTLE ? 1 : 0;
+const TWO_32 = 4294967296;
+
+/** Writes the varint of hi·2^32 + lo (both u32) at p; returns the position after it. */
+function putVar(b: Uint8Array, p: number, lo: number, hi: number): number {
+  while (hi !== 0) {
+    b[p++] = (lo & 0x7f) | 0x80;
+    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    hi >>>= 7;
+  }
+  while (lo > 0x7f) {
+    b[p++] = (lo & 0x7f) | 0x80;
+    lo >>>= 7;
+  }
+  b[p++] = lo;
+  return p;
+}
+
+/** A u32 as a varint, unrolled (seq, icount and addresses take 3 to 5 bytes; a loop costs twice as much). */
+function putU32(b: Uint8Array, p: number, n: number): number {
+  if (n < 0x80) {
+    b[p] = n;
+    return p + 1;
+  }
+  // A store into a Uint8Array keeps the low 8 bits: `n | 0x80` is (n & 0x7f) | 0x80.
+  b[p] = n | 0x80;
+  if (n < 0x4000) {
+    b[p + 1] = n >>> 7;
+    return p + 2;
+  }
+  b[p + 1] = (n >>> 7) | 0x80;
+  if (n < 0x20_0000) {
+    b[p + 2] = n >>> 14;
+    return p + 3;
+  }
+  b[p + 2] = (n >>> 14) | 0x80;
+  if (n < 0x1000_0000) {
+    b[p + 3] = n >>> 21;
+    return p + 4;
+  }
+  b[p + 3] = (n >>> 21) | 0x80;
+  b[p + 4] = n >>> 28;
+  return p + 5;
+}
+
+/** A number (a non-negative integer below 2^53) as a varint. */
+function putNum(b: Uint8Array, p: number, n: number): number {
+  if (n <= 0xffff_ffff) return putU32(b, p, n);
+  const lo = n >>> 0;
+  return putVar(b, p, lo, (n - lo) / TWO_32);
+}
+
+/** A bigint, mod 2^64 (what BigInt.asUintN(64, v) gives), as a varint. */
+function putBig(b: Uint8Array, p: number, v: bigint): number {
+  U64[0] = v;
+  const hi = U32[HI];
+  return hi === 0 ? putU32(b, p, U32[LO]) : putVar(b, p, U32[LO], hi);
+}
+
+/**
+ * Varint reading: readVar() decodes the varint at `p` (which must end before `end`) into varLo/varHi and returns
+ * the position after it, or -1 when it runs past `end` or past 64 bits.
+ */
+let varLo = 0, varHi = 0;
+
+function readVar(b: Uint8Array, p: number, end: number): number {
+  const first = b[p];
+  if (first < 0x80 && p < end) {
+    varLo = first;
+    varHi = 0;
+    return p + 1;
+  }
+  let lo = 0, hi = 0, shift = 0;
+  for (;;) {
+    if (p >= end || shift > 63) return -1;
+    const x = b[p++];
+    const bits = x & 0x7f;
+    if (shift < 28) lo |= bits << shift;
+    else if (shift === 28) {
+      lo |= bits << 28;
+      hi |= bits >>> 4;
+    } else hi |= bits << (shift - 32);
+    if (x < 0x80) break;
+    shift += 7;
+  }
+  varLo = lo >>> 0;
+  varHi = hi >>> 0;
+  return p;
+}
+
+function varNum(): number {
+  return varHi * TWO_32 + varLo;
+}
+
+/** BigInts are immutable values: the small ones (most SBI arguments and return values) are made once. */
+const SMALL_BIGINTS = Array.from({ length: 256 }, (_, i) => BigInt(i));
+
+function varBig(): bigint {
+  if (varHi === 0) return varLo < 256 ? SMALL_BIGINTS[varLo] : BigInt(varLo);
+  U32[LO] = varLo;
+  U32[HI] = varHi;
+  return U64[0];
+}
+
+/** A DataView over exactly the bytes of `b`. */
+export function viewOf(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
+// ---- encoding ----
+
+/** The 64-bit value held as (lo, hi) halves at w[i], w[i + 1], as a varint. */
+function putWords(b: Uint8Array, p: number, w: Int32Array, i: number): number {
+  const hi = w[i + 1];
+  return hi === 0 ? putU32(b, p, w[i] >>> 0) : putVar(b, p, w[i] >>> 0, hi >>> 0);
+}
+
+/**
+ * Writes an exit exactly as the vCPU returns it (so its shape is known: the keys of its reason, integer seq,
+ * icount and address, 64-bit fields in range, MMIO data of `len` bytes) at `at`; returns the bytes written, or 0
+ * when its reason has no fixed layout. MAX_FIXED_RECORD bytes must be free at `at`.
+ *
+ * `words`, when given, holds the exit's 64-bit fields as 32-bit halves (Vcpu.exitWordsOf): the same bytes come
+ * out without reading a BigInt.
+ */
+export function encodeVcpuExit(b: Uint8Array, at: number, e: VcpuExit, words: Int32Array | null = null): number {
+  let p: number;
+  switch (e.reason) {
+    case 'RISCV_SBI': {
+      b[at] = TAG_EXIT_SBI;
+      p = putNum(b, putNum(b, at + 1, e.seq), e.icount);
+      if (words !== null) {
+        p = putNum(b, putNum(b, putWords(b, p, words, 0), e.extensionId), e.functionId);
+        for (let i = 2; i < 14; i += 2) p = putWords(b, p, words, i);
+        return p - at;
+      }
+      p = putNum(b, putNum(b, putBig(b, p, e.pc), e.extensionId), e.functionId);
+      const a = e.args;
+      p = putBig(b, putBig(b, putBig(b, p, a[0]), a[1]), a[2]);
+      p = putBig(b, putBig(b, putBig(b, p, a[3]), a[4]), a[5]);
+      return p - at;
+    }
+    case 'MMIO': {
+      b[at] = TAG_EXIT_MMIO;
+      p = putNum(b, putNum(b, at + 1, e.seq), e.icount);
+      p = words !== null ? putWords(b, p, words, 0) : putBig(b, p, e.pc);
+      p = putNum(b, p, e.physAddr);
+      const n = e.len, d = e.data;
+      b[p] = n;
+      b[p + 1] = e.isWrite ? 1 : 0;
+      p += 2;
+      for (let i = 0; i < n; i++) b[p + i] = d[i];
+      return p + n - at;
+    }
+    case 'INTR':
+      b[at] = TAG_EXIT_INTR;
+      p = putNum(b, putNum(b, at + 1, e.seq), e.icount);
+      p = words !== null ? putWords(b, p, words, 0) : putBig(b, p, e.pc);
+      b[p] = e.cause === 'budget' ? INTR_BUDGET : e.cause === 'immediate_exit' ? INTR_IMMEDIATE_EXIT : INTR_HALT;
+      return p + 1 - at;
+    default:
+      return 0;
+  }
+}
+
+// ---- staged records ----
+
+/**
+ * A staged record: a hot record kept as raw fields until its batch is written (see writer.ts), then encoded by
+ * encodeStaged to exactly the bytes encodeVcpuExit / encodeAnswer give. Per record: its tag, STAGE_NUMS numbers
+ * and STAGE_WORDS 32-bit words:
+ *
+ *   SBI exit     nums seq, icount          words pc lo/hi, a0..a5 lo/hi, eid, fid
+ *   MMIO exit    nums seq, icount, addr    words pc lo/hi, len | is_write << 8, data[0..3], data[4..7]
+ *   INTR exit    nums seq, icount          words pc lo/hi, cause
+ *   SBI answer   nums seq                  words ret0 lo/hi, ret1 lo/hi
+ *   MMIO answer  nums seq                  words n, data[0..3], data[4..7]
+ */
+export const STAGE_NUMS = 3, STAGE_WORDS = 16;
+
+/** Stages an exit exactly as the vCPU returned it, with its words (Vcpu.exitWordsOf); false when it has no fixed layout. */
+export function stageVcpuExit(tags: Uint8Array, nums: Float64Array, words: Int32Array, i: number, e: VcpuExit, ew: Int32Array): boolean {
+  const n = i * STAGE_NUMS, w = i * STAGE_WORDS;
+  switch (e.reason) {
+    case 'RISCV_SBI':
+      tags[i] = TAG_EXIT_SBI;
+      for (let k = 0; k < 14; k++) words[w + k] = ew[k];
+      words[w + 14] = e.extensionId;
+      words[w + 15] = e.functionId;
+      break;
+    case 'MMIO': {
+      tags[i] = TAG_EXIT_MMIO;
+      words[w] = ew[0];
+      words[w + 1] = ew[1];
+      words[w + 2] = e.len | (e.isWrite ? 0x100 : 0);
+      packBytes(words, w + 3, e.data, e.len);
+      nums[n + 2] = e.physAddr;
+      break;
+    }
+    case 'INTR':
+      tags[i] = TAG_EXIT_INTR;
+      words[w] = ew[0];
+      words[w + 1] = ew[1];
+      words[w + 2] = e.cause === 'budget' ? INTR_BUDGET : e.cause === 'immediate_exit' ? INTR_IMMEDIATE_EXIT : INTR_HALT;
+      break;
+    default:
+      return false;
+  }
+  nums[n] = e.seq;
+  nums[n + 1] = e.icount;
+  return true;
+}
+
+/** Stages an answer if it fits a fixed layout exactly (as encodeAnswer decides); false when it does not. */
+export function stageAnswer(tags: Uint8Array, nums: Float64Array, words: Int32Array, i: number, a: ExitAnswer): boolean {
+  if (!fitsFixedAnswer(a)) return false;
+  const w = i * STAGE_WORDS;
+  nums[i * STAGE_NUMS] = a.seq;
+  if (a.reason === 'RISCV_SBI') {
+    tags[i] = TAG_ANSWER_SBI;
+    U64[0] = a.ret[0];
+    words[w] = U32[LO];
+    words[w + 1] = U32[HI];
+    U64[0] = a.ret[1];
+    words[w + 2] = U32[LO];
+    words[w + 3] = U32[HI];
+  } else {
+    tags[i] = TAG_ANSWER_MMIO;
+    const d = (a as { data?: Uint8Array }).data;
+    const n = d === undefined ? 0 : d.length;
+    words[w] = n;
+    if (n > 0) packBytes(words, w + 1, d!, n);
+  }
+  return true;
+}
+
+function packBytes(words: Int32Array, w: number, d: Uint8Array, n: number): void {
+  let lo = 0, hi = 0;
+  for (let k = 0; k < n && k < 4; k++) lo |= d[k] << (8 * k);
+  for (let k = 4; k < n; k++) hi |= d[k] << (8 * (k - 4));
+  words[w] = lo;
+  words[w + 1] = hi;
+}
+
+function unpackBytes(b: Uint8Array, p: number, words: Int32Array, w: number, n: number): void {
+  const lo = words[w], hi = words[w + 1];
+  for (let k = 0; k < n && k < 4; k++) b[p + k] = lo >>> (8 * k);
+  for (let k = 4; k < n; k++) b[p + k] = hi >>> (8 * (k - 4));
+}
+
+/** Encodes staged record i at `at` (MAX_FIXED_RECORD bytes free there); returns the bytes written. */
+export function encodeStaged(b: Uint8Array, at: number, tags: Uint8Array, nums: Float64Array, words: Int32Array, i: number): number {
+  const tag = tags[i], n = i * STAGE_NUMS, w = i * STAGE_WORDS;
+  b[at] = tag;
+  let p = putNum(b, at + 1, nums[n]);
+  switch (tag) {
+    case TAG_EXIT_SBI:
+      p = putWords(b, putNum(b, p, nums[n + 1]), words, w);
+      p = putU32(b, putU32(b, p, words[w + 14] >>> 0), words[w + 15] >>> 0);
+      for (let k = 2; k < 14; k += 2) p = putWords(b, p, words, w + k);
+      return p - at;
+    case TAG_EXIT_MMIO: {
+      p = putNum(b, putWords(b, putNum(b, p, nums[n + 1]), words, w), nums[n + 2]);
+      const len = words[w + 2] & 0xff;
+      b[p] = len;
+      b[p + 1] = words[w + 2] >>> 8;
+      unpackBytes(b, p + 2, words, w + 3, len);
+      return p + 2 + len - at;
+    }
+    case TAG_EXIT_INTR:
+      p = putWords(b, putNum(b, p, nums[n + 1]), words, w);
+      b[p] = words[w + 2];
+      return p + 1 - at;
+    case TAG_ANSWER_SBI:
+      return putWords(b, putWords(b, p, words, w), words, w + 2) - at;
+    default: {
+      const len = words[w];
+      b[p] = len;
+      unpackBytes(b, p + 1, words, w + 1, len);
+      return p + 1 + len - at;
+    }
+  }
+}
+
+/**
+ * Writes an answer at `at` if it fits a fixed layout exactly; returns the bytes written, or 0 (use msgpack).
+ * 64-bit values are kept mod 2^64, as the vCPU reads them.
+ */
+export function encodeAnswer(b: Uint8Array, at: number, a: ExitAnswer): number {
+  if (!fitsFixedAnswer(a)) return 0;
+  if (a.reason === 'RISCV_SBI') {
+    b[at] = TAG_ANSWER_SBI;
+    return putBig(b, putBig(b, putNum(b, at + 1, a.seq), a.ret[0]), a.ret[1]) - at;
+  }
+  const d = (a as { data?: Uint8Array }).data;
+  b[at] = TAG_ANSWER_MMIO;
+  let p = putNum(b, at + 1, a.seq);
+  const n = d === undefined ? 0 : d.length;
+  b[p++] = n;
+  for (let i = 0; i < n; i++) b[p + i] = d![i];
+  return p + n - at;
+}
+
+/** Whether an answer fits its fixed layout exactly: an SBI answer with two bigints, an MMIO answer with 0..8 bytes. */
+function fitsFixedAnswer(a: ExitAnswer): boolean {
+  if (!isNum(a.seq)) return false;
+  if (a.reason === 'RISCV_SBI') {
+    const ret = a.ret;
+    return Array.isArray(ret) && ret.length === 2 && typeof ret[0] === 'bigint' && typeof ret[1] === 'bigint' && exactKeys(a, 3);
+  }
+  if (a.reason === 'MMIO') {
+    const d = a.data;
+    return d === undefined ? exactKeys(a, 2) : d instanceof Uint8Array && d.length >= 1 && d.length <= 8 && exactKeys(a, 3);
+  }
+  return false;
+}
 
 /**
  * Writes a record's payload at `at`, if it has a fixed layout; returns the bytes written, or 0 (use msgpack).
+ * Any record is accepted: one that does not fit a layout exactly (a mutated record in a test) is left to msgpack.
  * The buffer must have MAX_FIXED_RECORD bytes free at `at`.
  */
-export function encodeFixed(b: Buffer, at: number, r: JournalRecord): number {
-  if (r.t === 'exit') {
-    const e = r.exit;
-    // Only records that fit a layout exactly use it; anything else (a mutated record in a test) is msgpack.
-    if (!fitsCommon(e)) return 0;
-    const head = (tag: number): number => {
-      b[at] = tag;
-      b.writeDoubleLE(e.seq, at + 1);
-      b.writeDoubleLE(e.icount, at + 9);
-      writeU64(b, e.pc, at + 17);
-      return at + 25;
-    };
-    if (e.reason === 'MMIO' && exactKeys(e, 8) && e.data instanceof Uint8Array && e.data.length === e.len &&
-        (e.len === 1 || e.len === 2 || e.len === 4 || e.len === 8) && typeof e.isWrite === 'boolean' && typeof e.physAddr === 'number') {
-      let p = head(TAG_EXIT_MMIO);
-      b.writeDoubleLE(e.physAddr, p); p += 8;
-      b[p++] = e.len;
-      b[p++] = e.isWrite ? 1 : 0;
-      b.set(e.data, p);
-      return p + e.data.length - at;
-    }
-    if (e.reason === 'RISCV_SBI' && exactKeys(e, 7) && Array.isArray(e.args) && e.args.length === 6 && e.args.every((a) => typeof a === 'bigint') &&
-        isU32(e.extensionId) && isU32(e.functionId)) {
-      let p = head(TAG_EXIT_SBI);
-      b.writeUInt32LE(e.extensionId, p); b.writeUInt32LE(e.functionId, p + 4); p += 8;
-      for (const a of e.args) { writeU64(b, a, p); p += 8; }
-      return p - at;
-    }
-    if (e.reason === 'INTR' && exactKeys(e, 5) && INTR_CAUSES.includes(e.cause)) {
-      const p = head(TAG_EXIT_INTR);
-      b[p] = INTR_CAUSES.indexOf(e.cause);
-      return p + 1 - at;
-    }
-    return 0;
+export function encodeFixed(b: Uint8Array, at: number, r: JournalRecord): number {
+  if (r.t === 'answer') return encodeAnswer(b, at, r.answer);
+  if (r.t !== 'exit' || !fitsFixedExit(r.exit)) return 0;
+  return encodeVcpuExit(b, at, r.exit);
+}
+
+/** Whether an exit has exactly the shape encodeVcpuExit needs (as the vCPU's exits have). */
+function fitsFixedExit(e: VcpuExit): boolean {
+  if (!isNum(e.seq) || !isNum(e.icount) || typeof e.pc !== 'bigint' || e.pc < 0n || e.pc > 0xffff_ffff_ffff_ffffn) return false;
+  switch (e.reason) {
+    case 'MMIO':
+      return exactKeys(e, 8) && e.data instanceof Uint8Array && e.data.length === e.len &&
+        (e.len === 1 || e.len === 2 || e.len === 4 || e.len === 8) && typeof e.isWrite === 'boolean' && isNum(e.physAddr);
+    case 'RISCV_SBI':
+      return exactKeys(e, 7) && Array.isArray(e.args) && e.args.length === 6 && e.args.every((a) => typeof a === 'bigint') &&
+        isU32(e.extensionId) && isU32(e.functionId);
+    case 'INTR':
+      return exactKeys(e, 5) && INTR_CAUSES.includes(e.cause);
+    default:
+      return false;
   }
-  if (r.t === 'answer') {
-    const a = r.answer;
-    if (a.reason === 'MMIO' && typeof a.seq === 'number' && exactKeys(a, a.data === undefined ? 2 : 3) &&
-        (a.data === undefined || (a.data instanceof Uint8Array && a.data.length >= 1 && a.data.length <= 8))) {
-      b[at] = TAG_ANSWER_MMIO;
-      b.writeDoubleLE(a.seq, at + 1);
-      const n = a.data?.length ?? 0;
-      b[at + 9] = n;
-      if (a.data !== undefined) b.set(a.data, at + 10);
-      return 10 + n;
-    }
-    if (a.reason === 'RISCV_SBI' && typeof a.seq === 'number' && exactKeys(a, 3) && Array.isArray(a.ret) && a.ret.length === 2 &&
-        typeof a.ret[0] === 'bigint' && typeof a.ret[1] === 'bigint') {
-      b[at] = TAG_ANSWER_SBI;
-      b.writeDoubleLE(a.seq, at + 1);
-      writeU64(b, a.ret[0], at + 9);
-      writeU64(b, a.ret[1], at + 17);
-      return 25;
-    }
-  }
-  return 0;
+}
+
+/** A number a varint holds exactly: a non-negative integer below 2^53. */
+function isNum(v: unknown): boolean {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
 function isU32(v: unknown): boolean {
@@ -92,15 +389,11 @@ function exactKeys(o: object, n: number): boolean {
   return k === n;
 }
 
-function fitsCommon(e: VcpuExit): boolean {
-  return typeof e.seq === 'number' && typeof e.icount === 'number' && typeof e.pc === 'bigint' && e.pc >= 0n && e.pc <= 0xffff_ffff_ffff_ffffn;
-}
-
 /** A record's payload as a fresh buffer. */
 export function encodeRecord(r: JournalRecord): Uint8Array {
-  const scratch = Buffer.allocUnsafe(MAX_FIXED_RECORD);
+  const scratch = new Uint8Array(MAX_FIXED_RECORD);
   const n = encodeFixed(scratch, 0, r);
-  if (n > 0) return new Uint8Array(scratch.subarray(0, n));
+  if (n > 0) return scratch.slice(0, n);
   const body = packr.pack(r);
   const out = new Uint8Array(1 + body.length);
   out[0] = TAG_MSGPACK;
@@ -108,98 +401,161 @@ export function encodeRecord(r: JournalRecord): Uint8Array {
   return out;
 }
 
-/** A Buffer over the same memory (no copy): its read methods need no DataView or closures per record. */
-function asBuffer(p: Uint8Array): Buffer {
-  return Buffer.isBuffer(p) ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+// ---- checking and decoding ----
+
+/** The seq and icount of the exit fixedLengthOk last accepted. */
+export let scannedSeq = 0, scannedIcount = 0;
+
+/**
+ * Walks a payload of tag 1..5 (`len` bytes at `at`): true when it is exactly one well-formed record of its layout
+ * (varints that end in time, a valid INTR cause, data of the length it says, nothing after). For an exit, leaves
+ * its seq and icount in scannedSeq / scannedIcount.
+ */
+export function fixedLengthOk(b: Uint8Array, at: number, len: number): boolean {
+  const end = at + len, tag = b[at];
+  let p = at + 1;
+  if (tag >= TAG_ANSWER_MMIO) {
+    if (tag === TAG_ANSWER_SBI) return skipVars(b, p, end, 3) === end;
+    p = skipVars(b, p, end, 1);
+    return p >= 0 && p < end && b[p] <= 8 && p + 1 + b[p] === end;
+  }
+  // seq and icount (one or two bytes each, mostly: read inline).
+  let x = b[p];
+  if (x < 0x80 && p < end) {
+    scannedSeq = x;
+    p++;
+  } else {
+    p = readVar(b, p, end);
+    if (p < 0) return false;
+    scannedSeq = varNum();
+  }
+  x = b[p];
+  if (x < 0x80 && p < end) {
+    scannedIcount = x;
+    p++;
+  } else {
+    p = readVar(b, p, end);
+    if (p < 0) return false;
+    scannedIcount = varNum();
+  }
+  switch (tag) {
+    case TAG_EXIT_MMIO:
+      p = skipVars(b, p, end, 2);
+      return p >= 0 && p + 2 <= end && p + 2 + b[p] === end;
+    case TAG_EXIT_SBI:
+      return skipVars(b, p, end, 9) === end;
+    default:
+      p = skipVars(b, p, end, 1);
+      return p >= 0 && p + 1 === end && b[p] < INTR_CAUSES.length;
+  }
 }
 
-/** Throws RangeError unless a fixed-layout payload has exactly its layout's length (and a valid INTR cause). */
-function checkFixed(b: Buffer): void {
-  const tag = b[0];
-  const ok = tag === TAG_EXIT_MMIO ? b.length >= 35 && b.length === 35 + b[33]
-    : tag === TAG_ANSWER_MMIO ? b.length >= 10 && b.length === 10 + b[9]
-    : b.length === FIXED_LENGTH[tag] && (tag !== TAG_EXIT_INTR || b[25] < INTR_CAUSES.length);
-  if (!ok) throw new RangeError(`bad record (tag ${tag}, ${b.length} bytes)`);
+/** The position after `n` varints from p (none running past `end` or longer than 10 bytes), or -1. */
+function skipVars(b: Uint8Array, p: number, end: number, n: number): number {
+  for (let start = p; n > 0; p++) {
+    if (p >= end || p - start >= 10) return -1;
+    if (b[p] < 0x80) {
+      n--;
+      start = p + 1;
+    }
+  }
+  return p;
+}
+
+/** The icount of a fixed-layout exit payload (tag 1..3) that fixedLengthOk accepted. */
+export function exitIcountAt(b: Uint8Array, at: number, len: number): number {
+  readVar(b, readVar(b, at + 1, at + len), at + len);
+  return varNum();
+}
+
+function badRecord(b: Uint8Array, at: number, len: number): RangeError {
+  return new RangeError(`bad record (tag ${b[at]}, ${len} bytes)`);
+}
+
+/** Decodes the payload of `len` bytes at `at` of `b`. */
+export function decodeAt(b: Uint8Array, at: number, len: number): JournalRecord {
+  if (len === 0) throw new RangeError('empty record');
+  const tag = b[at];
+  // A plain Uint8Array view (not a Buffer's subarray): msgpack's byte arrays come back as Uint8Array.
+  if (tag === TAG_MSGPACK) return packr.unpack(new Uint8Array(b.buffer, b.byteOffset + at + 1, len - 1)) as JournalRecord;
+  if (tag > TAG_ANSWER_SBI) throw new RangeError(`unknown record tag ${tag}`);
+  if (!fixedLengthOk(b, at, len)) throw badRecord(b, at, len);
+  if (tag >= TAG_ANSWER_MMIO) return { t: 'answer', answer: decodeAnswerAt(b, at, len) };
+  const end = at + len;
+  let p = readVar(b, at + 1, end);
+  const seq = varNum();
+  p = readVar(b, p, end);
+  const icount = varNum();
+  p = readVar(b, p, end);
+  const pc = varBig();
+  switch (tag) {
+    case TAG_EXIT_MMIO: {
+      p = readVar(b, p, end);
+      const physAddr = varNum();
+      const n = b[p];
+      return { t: 'exit', exit: { seq, icount, pc, reason: 'MMIO', physAddr, len: n as 1 | 2 | 4 | 8, isWrite: b[p + 1] === 1, data: copyBytes(b, p + 2, n) } };
+    }
+    case TAG_EXIT_SBI: {
+      p = readVar(b, p, end);
+      const extensionId = varNum();
+      p = readVar(b, p, end);
+      const functionId = varNum();
+      const args: bigint[] = [];
+      for (let k = 0; k < 6; k++) {
+        p = readVar(b, p, end);
+        args.push(varBig());
+      }
+      return { t: 'exit', exit: { seq, icount, pc, reason: 'RISCV_SBI', extensionId, functionId, args } };
+    }
+    default:
+      return { t: 'exit', exit: { seq, icount, pc, reason: 'INTR', cause: INTR_CAUSES[b[p]] } };
+  }
+}
+
+/** The answer of a fixed-layout answer payload (tag 4 or 5) that fixedLengthOk accepted. */
+export function decodeAnswerAt(b: Uint8Array, at: number, len: number): ExitAnswer {
+  const end = at + len;
+  let p = readVar(b, at + 1, end);
+  const seq = varNum();
+  if (b[at] === TAG_ANSWER_SBI) {
+    p = readVar(b, p, end);
+    const r0 = varBig();
+    readVar(b, p, end);
+    return { seq, reason: 'RISCV_SBI', ret: [r0, varBig()] };
+  }
+  const n = b[p];
+  return n === 0 ? { seq, reason: 'MMIO' } : { seq, reason: 'MMIO', data: copyBytes(b, p + 1, n) };
+}
+
+function copyBytes(b: Uint8Array, at: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = b[at + i];
+  return out;
 }
 
 export function decodeRecord(p: Uint8Array): JournalRecord {
-  const b = asBuffer(p);
-  if (b[0] !== TAG_MSGPACK) checkFixed(b);
-  switch (b[0]) {
-    case TAG_MSGPACK:
-      return packr.unpack(new Uint8Array(b.buffer, b.byteOffset + 1, b.length - 1)) as JournalRecord;
-    case TAG_EXIT_MMIO: {
-      const len = b[33];
-      return {
-        t: 'exit',
-        exit: {
-          seq: b.readDoubleLE(1), icount: b.readDoubleLE(9), pc: u64(b, 17), reason: 'MMIO', physAddr: b.readDoubleLE(25),
-          len: len as 1 | 2 | 4 | 8, isWrite: b[34] === 1, data: Uint8Array.from(b.subarray(35, 35 + len)),
-        },
-      };
-    }
-    case TAG_EXIT_SBI:
-      return {
-        t: 'exit',
-        exit: {
-          seq: b.readDoubleLE(1), icount: b.readDoubleLE(9), pc: u64(b, 17), reason: 'RISCV_SBI',
-          extensionId: b.readUInt32LE(25), functionId: b.readUInt32LE(29),
-          args: [u64(b, 33), u64(b, 41), u64(b, 49), u64(b, 57), u64(b, 65), u64(b, 73)],
-        },
-      };
-    case TAG_EXIT_INTR:
-      return { t: 'exit', exit: { seq: b.readDoubleLE(1), icount: b.readDoubleLE(9), pc: u64(b, 17), reason: 'INTR', cause: INTR_CAUSES[b[25]] } };
-    case TAG_ANSWER_MMIO: {
-      const n = b[9];
-      const seq = b.readDoubleLE(1);
-      return { t: 'answer', answer: n === 0 ? { seq, reason: 'MMIO' } : { seq, reason: 'MMIO', data: Uint8Array.from(b.subarray(10, 10 + n)) } };
-    }
-    case TAG_ANSWER_SBI:
-      return { t: 'answer', answer: { seq: b.readDoubleLE(1), reason: 'RISCV_SBI', ret: [u64(b, 9), u64(b, 17)] } };
-    default:
-      throw new RangeError(`unknown record tag ${b[0]}`);
-  }
+  return decodeAt(p, 0, p.length);
 }
-
-/**
- * 64-bit values as u64 LE. Most are below 2^32 (small guests' addresses, SBI arguments): those take plain number
- * stores, since Buffer's BigInt methods cost several BigInt operations each.
- */
-function writeU64(b: Buffer, v: bigint, o: number): void {
-  if (v >= 0n && v <= 0xffff_ffffn) {
-    b.writeUInt32LE(Number(v), o);
-    b.writeUInt32LE(0, o + 4);
-  } else {
-    b.writeBigUInt64LE(BigInt.asUintN(64, v), o);
-  }
-}
-
-function u64(b: Buffer, o: number): bigint {
-  return b.readUInt32LE(o + 4) === 0 ? BigInt(b.readUInt32LE(o)) : b.readBigUInt64LE(o);
-}
-
 
 /**
  * Checks a payload decodes, without building the record when its layout is fixed; returns for exits their seq,
- * icount and reason (for the index), else null. Throws RangeError (or msgpack's error) when it would not decode.
+ * icount and reason (for the index). Throws RangeError (or msgpack's error) when it would not decode.
  */
 export function scanRecord(p: Uint8Array): { t: string; seq: number; icount: number; reason: string } | { t: string } {
-  const b = asBuffer(p);
-  const tag = b[0];
-  if (tag >= TAG_EXIT_MMIO && tag <= TAG_ANSWER_SBI) checkFixed(b);
-  switch (tag) {
-    case TAG_EXIT_MMIO: case TAG_EXIT_SBI: case TAG_EXIT_INTR:
-      return { t: 'exit', seq: b.readDoubleLE(1), icount: b.readDoubleLE(9), reason: tag === TAG_EXIT_MMIO ? 'MMIO' : tag === TAG_EXIT_SBI ? 'RISCV_SBI' : 'INTR' };
-    case TAG_ANSWER_MMIO: case TAG_ANSWER_SBI:
-      return { t: 'answer' };
-    default: {
-      const r = decodeRecord(p) as unknown;
-      if (typeof r !== 'object' || r === null) throw new RangeError('not a journal record');
-      const rec = r as { t?: unknown; exit?: { seq?: unknown; icount?: unknown; reason?: unknown } };
-      if (rec.t === 'exit' && rec.exit !== undefined) {
-        return { t: 'exit', seq: Number(rec.exit.seq), icount: Number(rec.exit.icount), reason: String(rec.exit.reason) };
-      }
-      return { t: String(rec.t) };
-    }
+  const tag = p[0];
+  if (tag >= TAG_EXIT_MMIO && tag <= TAG_ANSWER_SBI) {
+    if (!fixedLengthOk(p, 0, p.length)) throw badRecord(p, 0, p.length);
+    if (tag >= TAG_ANSWER_MMIO) return { t: 'answer' };
+    return { t: 'exit', seq: scannedSeq, icount: scannedIcount, reason: FIXED_EXIT_REASON[tag] };
   }
+  const r = decodeRecord(p) as unknown;
+  if (typeof r !== 'object' || r === null) throw new RangeError('not a journal record');
+  const rec = r as { t?: unknown; exit?: { seq?: unknown; icount?: unknown; reason?: unknown } };
+  if (rec.t === 'exit' && rec.exit !== undefined) {
+    return { t: 'exit', seq: Number(rec.exit.seq), icount: Number(rec.exit.icount), reason: String(rec.exit.reason) };
+  }
+  return { t: String(rec.t) };
 }
+
+/** The exit reason of each fixed exit layout, by tag. */
+export const FIXED_EXIT_REASON = ['', 'MMIO', 'RISCV_SBI', 'INTR'];

@@ -17,7 +17,7 @@ import { crc32 } from './crc32.js';
  * CRC does not match is corruption, reported with its offset.
  */
 export const JOURNAL_MAGIC = Uint8Array.from([0x48, 0x53, 0x4a, 0x52, 0x4e, 0x4c, 0x0d, 0x0a]);
-export const JOURNAL_VERSION = 1;
+export const JOURNAL_VERSION = 2;
 export const PREAMBLE_SIZE = 12;
 export const FRAME_HEADER_SIZE = 12;
 /** No single frame is larger than this (an image can be big: a Linux kernel is tens of MiB). */

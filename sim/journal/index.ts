@@ -3,5 +3,5 @@ export { JOURNAL_MAGIC, JOURNAL_VERSION, type JournalHeader, type JournalInput, 
 export { readJournal, type ParsedJournal, type JournalEntry, type ExitIndexEntry } from './reader.js';
 export { FileJournalWriter, MemoryJournalWriter, type RecordSink } from './writer.js';
 export { VcpuSession, applyInput, journalHeader, sha256, DEFAULT_DIGEST_EVERY_EXITS } from './session.js';
-export { replayJournal, machineForJournal, firstDifference, show, type Divergence, type ReplayOptions, type ReplayResult } from './replay.js';
+export { replayJournal, Replayer, machineForJournal, firstDifference, show, type Divergence, type ReplayOptions, type ReplayResult, type ReplayStep } from './replay.js';
 export { crc32 } from './crc32.js';

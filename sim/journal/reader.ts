@@ -1,9 +1,11 @@
 import { SimError } from '../errors.js';
-import { decodeRecord, scanRecord } from './codec.js';
+import {
+  decodeRecord, encodeRecord, FIXED_EXIT_REASON, fixedLengthOk, scannedIcount, scannedSeq, scanRecord, TAG_ANSWER_SBI, TAG_EXIT_INTR,
+  TAG_EXIT_MMIO, viewOf,
+} from './codec.js';
 import { crc32 } from './crc32.js';
 import {
-  FRAME_HEADER_SIZE, JOURNAL_MAGIC, JOURNAL_VERSION, JournalHeader, JournalRecord, MAX_FRAME_SIZE, packr,
-  PREAMBLE_SIZE,
+  frame, FRAME_HEADER_SIZE, JOURNAL_MAGIC, JOURNAL_VERSION, JournalHeader, JournalRecord, MAX_FRAME_SIZE, packr, PREAMBLE_SIZE,
 } from './format.js';
 
 /**
@@ -15,7 +17,8 @@ export class JournalEntry {
   readonly index: number;
   /** Byte offset of the record's frame in the file. */
   readonly offset: number;
-  private readonly payload: Uint8Array;
+  /** The record's payload as stored (a tag byte, then the record). */
+  readonly payload: Uint8Array;
 
   constructor(index: number, offset: number, payload: Uint8Array) {
     this.index = index;
@@ -50,6 +53,127 @@ export interface ParsedJournal {
 }
 
 /**
+ * Where each record is, in typed arrays (no object per record): what replay walks. readJournal builds one as it
+ * scans; `entries` and `exits` are built from it only when someone reads them.
+ */
+export class RecordTable {
+  /** The frames: `frames[i]` is where record i's frame (length, complement, CRC, payload) starts in `bytes`. */
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  count = 0;
+  frames: Float64Array;
+  /** Per record: its frame's offset in the file (the same as `frames` for a table read from a file). */
+  offsets: Float64Array;
+  exitCount = 0;
+  /** Per exit: seq, icount, reason (a code: FIXED_EXIT_REASON's index, or 0 with the name in otherReasons), its record. */
+  exitSeq: Float64Array;
+  exitIcount: Float64Array;
+  exitRecord: Uint32Array;
+  exitReason: Uint8Array;
+  readonly otherReasons = new Map<number, string>();
+
+  /** `capacity`: the expected number of records (a guess; the arrays grow as needed). */
+  constructor(bytes: Uint8Array, capacity = 1024, separateOffsets = false) {
+    this.bytes = bytes;
+    this.view = viewOf(bytes);
+    const n = Math.max(16, capacity);
+    this.frames = new Float64Array(n);
+    this.offsets = separateOffsets ? new Float64Array(n) : this.frames;
+    const e = Math.max(16, n >>> 1);
+    this.exitSeq = new Float64Array(e);
+    this.exitIcount = new Float64Array(e);
+    this.exitRecord = new Uint32Array(e);
+    this.exitReason = new Uint8Array(e);
+  }
+
+  /** Payload start and length of record i. */
+  start(i: number): number {
+    return this.frames[i] + FRAME_HEADER_SIZE;
+  }
+
+  length(i: number): number {
+    return this.view.getUint32(this.frames[i], true);
+  }
+
+  add(frame: number, offset: number): void {
+    const i = this.count;
+    if (i === this.frames.length) {
+      const separate = this.offsets !== this.frames;
+      this.frames = grow(this.frames);
+      this.offsets = separate ? grow(this.offsets) : this.frames;
+    }
+    this.frames[i] = frame;
+    this.offsets[i] = offset;
+    this.count = i + 1;
+  }
+
+  /** Registers the record about to be added (number `count`) as an exit; `code` 0 takes the reason's name. */
+  addExit(seq: number, icount: number, code: number, reason?: string): void {
+    const k = this.exitCount;
+    if (k === this.exitSeq.length) {
+      this.exitSeq = grow(this.exitSeq);
+      this.exitIcount = grow(this.exitIcount);
+      this.exitRecord = grow(this.exitRecord);
+      this.exitReason = grow(this.exitReason);
+    }
+    this.exitSeq[k] = seq;
+    this.exitIcount[k] = icount;
+    this.exitRecord[k] = this.count;
+    this.exitReason[k] = code;
+    if (code === 0) this.otherReasons.set(k, reason ?? '');
+    this.exitCount = k + 1;
+  }
+
+  entries(): JournalEntry[] {
+    const out = new Array<JournalEntry>(this.count);
+    for (let i = 0; i < this.count; i++) {
+      const start = this.start(i);
+      out[i] = new JournalEntry(i, this.offsets[i], this.bytes.subarray(start, start + this.length(i)));
+    }
+    return out;
+  }
+
+  exits(): ExitIndexEntry[] {
+    const out = new Array<ExitIndexEntry>(this.exitCount);
+    for (let k = 0; k < this.exitCount; k++) {
+      const index = this.exitRecord[k], code = this.exitReason[k];
+      const reason = code === 0 ? this.otherReasons.get(k)! : FIXED_EXIT_REASON[code];
+      out[k] = { seq: this.exitSeq[k], icount: this.exitIcount[k], reason, index, offset: this.offsets[index] };
+    }
+    return out;
+  }
+
+  /** A table over records given as entries (a journal put together by hand rather than read from bytes). */
+  static fromEntries(entries: readonly JournalEntry[]): RecordTable {
+    const payloads = entries.map((e) => (e instanceof JournalEntry ? e.payload : encodeRecord((e as { record: JournalRecord }).record)));
+    const frames = payloads.map((p) => frame(p));
+    const t = new RecordTable(Buffer.concat(frames), entries.length, true);
+    let at = 0;
+    entries.forEach((e, i) => {
+      const scanned = scanRecord(payloads[i]);
+      if ('seq' in scanned) t.addExit(scanned.seq, scanned.icount, 0, scanned.reason);
+      t.add(at, e.offset);
+      at += frames[i].length;
+    });
+    return t;
+  }
+}
+
+function grow<T extends Float64Array | Uint32Array | Uint8Array>(a: T): T {
+  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/** The record tables of the journals readJournal returned (replay walks these, not `entries`). */
+const TABLES = new WeakMap<ParsedJournal, RecordTable>();
+
+/** The record table behind a parsed journal: the one readJournal built, or one made from its entries. */
+export function recordTable(journal: ParsedJournal): RecordTable {
+  return TABLES.get(journal) ?? RecordTable.fromEntries(journal.entries);
+}
+
+/**
  * Reads a journal. A torn tail (a frame cut short, as a killed recorder leaves it) is cut and reported in
  * `tornBytes`; a complete frame that fails its CRC or does not decode is corruption: JOURNAL_CORRUPT naming the
  * offset, never a misread record.
@@ -59,7 +183,7 @@ export function readJournal(bytes: Uint8Array): ParsedJournal {
   for (let i = 0; i < JOURNAL_MAGIC.length; i++) {
     if (bytes[i] !== JOURNAL_MAGIC[i]) throw new SimError('JOURNAL_BAD_MAGIC', 'not a hindsight journal (bad magic)');
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = viewOf(bytes);
   const version = view.getUint32(8, true);
   if (version !== JOURNAL_VERSION) {
     throw new SimError('JOURNAL_BAD_VERSION', `journal format version ${version}, this hindsight reads version ${JOURNAL_VERSION}`);
@@ -75,29 +199,66 @@ export function readJournal(bytes: Uint8Array): ParsedJournal {
   } catch (e) {
     throw new SimError('JOURNAL_CORRUPT', `header at offset ${PREAMBLE_SIZE}: undecodable (${e instanceof Error ? e.message : String(e)})`);
   }
-  const entries: JournalEntry[] = [];
-  const exits: ExitIndexEntry[] = [];
+  const size = bytes.length;
+  // Hot exit records take ~20-30 bytes with their frames: a capacity that rarely needs to grow (capped, for a
+  // journal of a few large records).
+  const table = new RecordTable(bytes, Math.min(Math.ceil((size - first.next) / 24), 1 << 21));
   let offset = first.next;
   let closed = false;
-  while (offset < bytes.length) {
-    const f = readFrame(bytes, view, offset);
-    if (f.kind === 'torn') break;
-    const where = `record ${entries.length} at offset ${offset}`;
-    if (f.kind === 'corrupt') throw new SimError('JOURNAL_CORRUPT', `${where}: ${f.why}`);
-    if (closed) throw new SimError('JOURNAL_CORRUPT', `${where}: a record after the end record`);
-    let scanned;
-    try {
-      scanned = scanRecord(f.payload);
-    } catch (e) {
-      throw new SimError('JOURNAL_CORRUPT', `${where}: undecodable payload (${e instanceof Error ? e.message : String(e)})`);
+  // Frame by frame, as readFrame does, inline: millions of records, and nothing allocated for the usual ones.
+  while (offset + FRAME_HEADER_SIZE <= size) {
+    const len = view.getUint32(offset, true);
+    if ((~len >>> 0) !== view.getUint32(offset + 4, true)) throw corruptRecord(table.count, offset, 'damaged frame length');
+    if (len > MAX_FRAME_SIZE) throw corruptRecord(table.count, offset, `frame length ${len} is beyond any record`);
+    const start = offset + FRAME_HEADER_SIZE;
+    if (start + len > size) break;
+    if (crc32(bytes, start, start + len) !== view.getUint32(offset + 8, true)) throw corruptRecord(table.count, offset, 'checksum mismatch');
+    if (closed) throw corruptRecord(table.count, offset, 'a record after the end record');
+    const tag = len === 0 ? -1 : bytes[start];
+    if (tag >= TAG_EXIT_MMIO && tag <= TAG_ANSWER_SBI) {
+      if (!fixedLengthOk(bytes, start, len)) throw corruptRecord(table.count, offset, `undecodable payload (bad record (tag ${tag}, ${len} bytes))`);
+      if (tag <= TAG_EXIT_INTR) table.addExit(scannedSeq, scannedIcount, tag);
+    } else {
+      let scanned;
+      try {
+        scanned = scanRecord(bytes.subarray(start, start + len));
+      } catch (e) {
+        throw corruptRecord(table.count, offset, `undecodable payload (${e instanceof Error ? e.message : String(e)})`);
+      }
+      if (!RECORD_TYPES.has(scanned.t)) throw corruptRecord(table.count, offset, 'not a journal record');
+      if ('seq' in scanned) table.addExit(scanned.seq, scanned.icount, 0, scanned.reason);
+      if (scanned.t === 'end') closed = true;
     }
-    if (!RECORD_TYPES.has(scanned.t)) throw new SimError('JOURNAL_CORRUPT', `${where}: not a journal record`);
-    if ('seq' in scanned) exits.push({ seq: scanned.seq, icount: scanned.icount, reason: scanned.reason, index: entries.length, offset });
-    if (scanned.t === 'end') closed = true;
-    entries.push(new JournalEntry(entries.length, offset, f.payload));
-    offset = f.next;
+    table.add(offset, offset);
+    offset = start + len;
   }
-  return { header, entries, exits, closed, tornBytes: bytes.length - offset, validLength: offset };
+  const journal = lazyJournal(header, table, closed, size - offset, offset);
+  TABLES.set(journal, table);
+  return journal;
+}
+
+function corruptRecord(index: number, offset: number, why: string): SimError {
+  return new SimError('JOURNAL_CORRUPT', `record ${index} at offset ${offset}: ${why}`);
+}
+
+/** A ParsedJournal whose `entries` and `exits` arrays are built on first use (replay does not need them). */
+function lazyJournal(header: JournalHeader, table: RecordTable, closed: boolean, tornBytes: number, validLength: number): ParsedJournal {
+  const journal = { header, closed, tornBytes, validLength } as ParsedJournal;
+  const lazy = <K extends 'entries' | 'exits'>(key: K, build: () => ParsedJournal[K]) => {
+    Object.defineProperty(journal, key, {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        const value = build();
+        Object.defineProperty(journal, key, { value, enumerable: true, configurable: true, writable: true });
+        return value;
+      },
+      set: (value: ParsedJournal[K]) => Object.defineProperty(journal, key, { value, enumerable: true, configurable: true, writable: true }),
+    });
+  };
+  lazy('entries', () => table.entries());
+  lazy('exits', () => table.exits());
+  return journal;
 }
 
 type FrameResult = { kind: 'ok'; payload: Uint8Array; next: number } | { kind: 'torn' } | { kind: 'corrupt'; why: string };

@@ -1,9 +1,15 @@
+import type { Hart } from '../cpu/hart.js';
 import { SimError } from '../errors.js';
 import { needsAnswer, type ExitAnswer, type VcpuExit } from '../kvm/exits.js';
+import type { Vcpu } from '../kvm/vcpu.js';
 import { Machine } from '../machine.js';
 import { StateDigester } from '../state-digest.js';
-import { JournalHeader } from './format.js';
-import { ParsedJournal } from './reader.js';
+import {
+  decodeAnswerAt, decodeAt, encodeVcpuExit, exitIcountAt, INTR_HALT, INTR_IMMEDIATE_EXIT, MAX_FIXED_RECORD, TAG_ANSWER_MMIO,
+  TAG_ANSWER_SBI, TAG_EXIT_INTR, TAG_EXIT_MMIO,
+} from './codec.js';
+import { JournalHeader, JournalRecord } from './format.js';
+import { ParsedJournal, RecordTable, recordTable } from './reader.js';
 import { applyInput, sha256 } from './session.js';
 
 /** The first place a replay differs from its recording. */
@@ -58,70 +64,282 @@ export function machineForJournal(header: JournalHeader, image?: Uint8Array): Ma
   return machine;
 }
 
+/** What one step of a Replayer did. */
+export type ReplayStep =
+  /**
+   * An exit was replayed and matched the recording, and (when it needs one) the recorded answer was fed to the vCPU.
+   * `answer` is undefined for an exit that needs none, and for one whose answer the journal does not hold (it
+   * ends, or was closed, right after the exit).
+   */
+  | { kind: 'exit'; exit: VcpuExit; answer: ExitAnswer | undefined }
+  /** The instruction budget of the step ran out before the next exit; step again to go on. */
+  | { kind: 'budget' }
+  /** The replay is over: the journal ended, or was closed (final digest checked), or the replay diverged. */
+  | { kind: 'done'; result: ReplayResult };
+
+const BUDGET: ReplayStep = { kind: 'budget' };
+
+/**
+ * Replays a journal step by step: each step() re-runs the guest to the next recorded exit, compares the exit,
+ * applies the inputs and digests recorded around it and feeds it the recorded answer. A caller that slices time
+ * (a service, time travel) gives step() an instruction budget and steps again when it returns 'budget'.
+ *
+ * The common case costs no decoding: the exit the vCPU returns is encoded the way the recorder encoded it and its
+ * bytes are compared with the recorded ones; only when they differ is the record decoded and searched for the
+ * first differing field.
+ */
+export class Replayer {
+  readonly journal: ParsedJournal;
+  readonly machine: Machine;
+  private readonly vcpu: Vcpu;
+  private readonly hart: Hart;
+  private readonly digester: StateDigester;
+  private readonly table: RecordTable;
+  private readonly bytes: Uint8Array;
+  private readonly scratch = new Uint8Array(MAX_FIXED_RECORD);
+  private pos = 0;
+  /** The number of exit records before `pos` (the table's exit index, in record order). */
+  private exitOrdinal = 0;
+  private exitsReplayed = 0;
+  private recordedDigest: string | undefined;
+  private final: ReplayResult | null = null;
+  /** The replayed exit whose recorded answer comes next. */
+  private awaiting: VcpuExit | null = null;
+
+  /** Builds the machine the journal describes (JOURNAL_IMAGE_MISMATCH / JOURNAL_CONFIG_MISMATCH when it cannot). */
+  constructor(journal: ParsedJournal, options: { image?: Uint8Array } = {}) {
+    this.journal = journal;
+    this.machine = machineForJournal(journal.header, options.image);
+    this.vcpu = this.machine.vcpu;
+    this.hart = this.machine.hart;
+    this.digester = new StateDigester(this.machine);
+    this.table = recordTable(journal);
+    this.bytes = this.table.bytes;
+  }
+
+  /** The number of the next record to replay (0 = the first after the header). */
+  get record(): number {
+    return this.pos;
+  }
+
+  /** Exits replayed so far. */
+  get exits(): number {
+    return this.exitsReplayed;
+  }
+
+  /** The replay is over (step() returns the same 'done' again). */
+  get done(): boolean {
+    return this.final !== null;
+  }
+
+  /**
+   * The result: once the replay is over, how it ended; before that, where it stands (ok, with the state digest
+   * of the machine now).
+   */
+  result(): ReplayResult {
+    return this.final ?? this.snapshot();
+  }
+
+  /**
+   * Replays up to the next exit and its answer. With `maxInsns`, runs at most that many instructions: when they
+   * are spent before the exit is reached it returns 'budget' (a slice leaves no trace: stepping on is the same as
+   * one longer step).
+   */
+  step(maxInsns = Infinity): ReplayStep {
+    if (this.final !== null) return { kind: 'done', result: this.final };
+    const t = this.table, b = this.bytes;
+    while (this.pos < t.count) {
+      const i = this.pos, start = t.start(i), len = t.length(i);
+      const tag = b[start];
+      // The tables readJournal and RecordTable.fromEntries build hold only records whose layout has been checked.
+      if (tag >= TAG_EXIT_MMIO && tag <= TAG_EXIT_INTR && len > 0) {
+        const cause = tag === TAG_EXIT_INTR ? b[start + len - 1] : -1;
+        const k = this.exitOrdinal;
+        const icount = t.exitRecord[k] === i && k < t.exitCount ? t.exitIcount[k] : exitIcountAt(b, start, len);
+        const got = this.runToExit(i, icount, tag === TAG_EXIT_INTR && cause !== INTR_HALT, cause === INTR_IMMEDIATE_EXIT, maxInsns);
+        if (got === null) return BUDGET;
+        if (got === undefined) return this.doneStep();
+        if (!this.sameAsRecorded(got, start, len, tag)) {
+          const want = (decodeAt(b, start, len) as ExitRecord).exit;
+          const field = firstDifference(want, got);
+          if (field !== null) return this.divergeExit(i, field, want, got);
+        }
+        this.pos = i + 1;
+        this.exitOrdinal = k + 1;
+        if (needsAnswer(got)) this.awaiting = got;
+        else return { kind: 'exit', exit: got, answer: undefined };
+        continue;
+      }
+      if ((tag === TAG_ANSWER_SBI || tag === TAG_ANSWER_MMIO) && len > 0) {
+        const answered = this.answer(i, decodeAnswerAt(b, start, len));
+        if (answered !== null) return answered;
+        continue;
+      }
+      const record = decodeAt(b, start, len);
+      switch (record.t) {
+        case 'exit': {
+          const want = record.exit;
+          const got = this.runToExit(i, want.icount, want.reason === 'INTR' && want.cause !== 'halt', want.reason === 'INTR' && want.cause === 'immediate_exit', maxInsns);
+          if (got === null) return BUDGET;
+          if (got === undefined) return this.doneStep();
+          const field = firstDifference(want, got);
+          if (field !== null) return this.divergeExit(i, field, want, got);
+          this.pos = i + 1;
+          this.exitOrdinal++;
+          if (needsAnswer(got)) this.awaiting = got;
+          else return { kind: 'exit', exit: got, answer: undefined };
+          break;
+        }
+        case 'answer': {
+          const answered = this.answer(i, record.answer);
+          if (answered !== null) return answered;
+          break;
+        }
+        case 'input':
+          if (record.icount !== this.hart.icount) return this.diverge(i, 'input.icount', record.icount, this.hart.icount);
+          applyInput(this.machine, record.input);
+          this.pos = i + 1;
+          break;
+        case 'digest': {
+          const d = this.digester.digest();
+          if (d !== record.digest) return this.diverge(i, 'digest', record.digest, d);
+          this.pos = i + 1;
+          break;
+        }
+        case 'end': {
+          // The exit before was replayed but its answer was never recorded: report it before ending.
+          const unanswered = this.takeUnanswered();
+          if (unanswered !== null) return unanswered;
+          this.recordedDigest = record.digest;
+          const r = this.snapshot();
+          if (r.finalDigest !== record.digest) return this.diverge(i, 'digest', record.digest, r.finalDigest);
+          if (record.icount !== this.hart.icount) return this.diverge(i, 'icount', record.icount, this.hart.icount);
+          this.pos = i + 1;
+          this.final = r;
+          return { kind: 'done', result: r };
+        }
+      }
+    }
+    const unanswered = this.takeUnanswered();
+    if (unanswered !== null) return unanswered;
+    this.final = this.snapshot();
+    return { kind: 'done', result: this.final };
+  }
+
+  /**
+   * Runs the vCPU to the recorded exit at `wantIcount`. Returns the exit the vCPU returned, null when `maxInsns`
+   * ran out first, undefined when the replay diverged (already past that count).
+   */
+  private runToExit(i: number, wantIcount: number, stops: boolean, immediate: boolean, maxInsns: number): VcpuExit | null | undefined {
+    const h = this.hart;
+    if (wantIcount < h.icount) {
+      this.setDivergence(i, 'icount', wantIcount, `past it (${h.icount})`);
+      return undefined;
+    }
+    // An INTR stop lands exactly where it was recorded; any other exit must come by then (one instruction more
+    // lets the trapping instruction be reached, and no further).
+    const need = wantIcount - h.icount + (stops ? 0 : 1);
+    let got: VcpuExit | null;
+    if (immediate) {
+      // The recorder may have let the guest run (in slices that left no trace) before it asked for the immediate
+      // exit: run there first, then take it.
+      const ahead = wantIcount - h.icount;
+      got = ahead > 0 ? this.vcpu.resume(Math.min(ahead, maxInsns > 0 ? Math.floor(maxInsns) : 0)) : null;
+      if (got === null) {
+        if (h.icount < wantIcount) return null;
+        this.vcpu.requestImmediateExit();
+        got = this.vcpu.run(0);
+      }
+    } else if (maxInsns < need) {
+      got = this.vcpu.resume(maxInsns > 0 ? Math.floor(maxInsns) : 0);
+      if (got === null) return null;
+    } else {
+      got = this.vcpu.run(need);
+    }
+    this.exitsReplayed++;
+    return got;
+  }
+
+  /**
+   * Whether the exit the vCPU returned is byte for byte the recorded one (a fixed layout: tag 1..3 at `start`).
+   * INTR's cause (how the stop was requested) is not compared. False sends the caller to the field-by-field check.
+   */
+  private sameAsRecorded(got: VcpuExit, start: number, len: number, tag: number): boolean {
+    const s = this.scratch, b = this.bytes;
+    const n = encodeVcpuExit(s, 0, got, this.vcpu.exitWordsOf(got));
+    if (n !== len || s[0] !== tag) return false;
+    const m = tag === TAG_EXIT_INTR ? n - 1 : n;
+    for (let k = 1; k < m; k++) if (s[k] !== b[start + k]) return false;
+    return true;
+  }
+
+  /** Feeds a recorded answer; returns the step to report, or null to go on. */
+  private answer(i: number, answer: ExitAnswer): ReplayStep | null {
+    try {
+      this.vcpu.answer(answer);
+    } catch (e) {
+      return this.diverge(i, 'answer', `answer to exit ${answer.seq}`, e instanceof Error ? e.message : String(e));
+    }
+    this.pos = i + 1;
+    const exit = this.awaiting;
+    if (exit === null) return null;
+    this.awaiting = null;
+    return { kind: 'exit', exit, answer };
+  }
+
+  private takeUnanswered(): ReplayStep | null {
+    const exit = this.awaiting;
+    if (exit === null) return null;
+    this.awaiting = null;
+    return { kind: 'exit', exit, answer: undefined };
+  }
+
+  private snapshot(divergence?: Divergence): ReplayResult {
+    return {
+      ok: divergence === undefined, divergence, exits: this.exitsReplayed, icount: this.hart.icount, closed: this.journal.closed,
+      recordedDigest: this.recordedDigest, finalDigest: this.digester.digest(), machine: this.machine,
+    };
+  }
+
+  private setDivergence(i: number, field: string, expected: unknown, actual: unknown): void {
+    this.awaiting = null;
+    this.final = this.snapshot({
+      record: i, offset: this.table.offsets[i], icount: this.hart.icount, field, expected: show(expected), actual: show(actual),
+    });
+  }
+
+  private diverge(i: number, field: string, expected: unknown, actual: unknown): ReplayStep {
+    this.setDivergence(i, field, expected, actual);
+    return this.doneStep();
+  }
+
+  private divergeExit(i: number, field: string, want: VcpuExit, got: VcpuExit): ReplayStep {
+    return this.diverge(i, field, pick(want, field), pick(got, field));
+  }
+
+  private doneStep(): ReplayStep {
+    return { kind: 'done', result: this.final! };
+  }
+}
+
+type ExitRecord = Extract<JournalRecord, { t: 'exit' }>;
+
 /**
  * Re-runs a recording: builds the machine from the header, feeds the recorded answers and inputs instead of asking
  * anyone, and compares every exit and digest with the recorded ones. The first difference stops the replay.
  */
 export function replayJournal(journal: ParsedJournal, options: ReplayOptions = {}): ReplayResult {
-  const machine = machineForJournal(journal.header, options.image);
-  const { vcpu, hart } = machine;
-  const digester = new StateDigester(machine);
-  let exits = 0;
-  let recordedDigest: string | undefined;
-  let lastExit: VcpuExit | undefined;
-  const result = (divergence?: Divergence): ReplayResult => ({
-    ok: divergence === undefined, divergence, exits, icount: hart.icount, closed: journal.closed, recordedDigest,
-    finalDigest: digester.digest(), machine,
-  });
-  const diverge = (record: number, offset: number, field: string, expected: unknown, actual: unknown) =>
-    result({ record, offset, icount: hart.icount, field, expected: show(expected), actual: show(actual) });
-
-  for (const { index, offset, record } of journal.entries) {
-    switch (record.t) {
-      case 'exit': {
-        const want = record.exit;
-        if (want.icount < hart.icount) return diverge(index, offset, 'icount', want.icount, `past it (${hart.icount})`);
-        // An INTR stop lands exactly where it was recorded; any other exit must come by then (one instruction
-        // more lets the trapping instruction be reached, and no further).
-        const stops = want.reason === 'INTR' && want.cause !== 'halt';
-        if (want.reason === 'INTR' && want.cause === 'immediate_exit') vcpu.requestImmediateExit();
-        const got = vcpu.run(want.icount - hart.icount + (stops ? 0 : 1));
-        exits++;
-        const field = firstDifference(want, got);
-        if (field !== null) return diverge(index, offset, field, pick(want, field), pick(got, field));
-        lastExit = got;
-        if (options.onExit && !needsAnswer(got)) options.onExit(got, undefined, machine);
-        if (options.stopAfterSeq === got.seq && !needsAnswer(got)) return result();
-        break;
-      }
-      case 'answer':
-        try {
-          vcpu.answer(record.answer);
-        } catch (e) {
-          return diverge(index, offset, 'answer', `answer to exit ${record.answer.seq}`, e instanceof Error ? e.message : String(e));
-        }
-        if (lastExit !== undefined) options.onExit?.(lastExit, record.answer, machine);
-        if (options.stopAfterSeq !== undefined && record.answer.seq === options.stopAfterSeq) return result();
-        break;
-      case 'input':
-        if (record.icount !== hart.icount) return diverge(index, offset, 'input.icount', record.icount, hart.icount);
-        applyInput(machine, record.input);
-        break;
-      case 'digest': {
-        const d = digester.digest();
-        if (d !== record.digest) return diverge(index, offset, 'digest', record.digest, d);
-        break;
-      }
-      case 'end': {
-        recordedDigest = record.digest;
-        const r = result();
-        if (r.finalDigest !== record.digest) return diverge(index, offset, 'digest', record.digest, r.finalDigest);
-        if (record.icount !== hart.icount) return diverge(index, offset, 'icount', record.icount, hart.icount);
-        return r;
-      }
-    }
+  const replayer = new Replayer(journal, { image: options.image });
+  const { onExit, stopAfterSeq } = options;
+  for (;;) {
+    const s = replayer.step();
+    if (s.kind === 'done') return s.result;
+    if (s.kind !== 'exit') continue;
+    // An exit whose answer the journal does not hold is not reported (it was never completed).
+    if (s.answer === undefined && needsAnswer(s.exit)) continue;
+    onExit?.(s.exit, s.answer, replayer.machine);
+    if (stopAfterSeq === s.exit.seq) return replayer.result();
   }
-  return result();
 }
 
 const LEAD_KEYS = ['reason', 'seq', 'icount', 'pc'];

@@ -55,6 +55,8 @@ export class VcpuSession {
   private readonly sink: RecordSink | null;
   private readonly digester: StateDigester | null;
   private readonly digestEvery: number;
+  /** Exits until the next state digest. */
+  private untilDigest: number;
   private exits = 0;
   private ended = false;
 
@@ -62,24 +64,46 @@ export class VcpuSession {
     this.machine = machine;
     this.sink = sink;
     this.digester = sink === null ? null : new StateDigester(machine);
-    this.digestEvery = digestEveryExits;
+    // 0 (or nonsense) means no periodic digests, as `exits % 0` never matched.
+    this.digestEvery = digestEveryExits > 0 ? digestEveryExits : Infinity;
+    this.untilDigest = this.digestEvery;
   }
 
   run(budget?: number): VcpuExit {
     const exit = this.machine.vcpu.run(budget);
     this.exits++;
-    if (this.sink !== null) {
-      this.sink.append({ t: 'exit', exit });
-      if (this.exits % this.digestEvery === 0) {
-        this.sink.append({ t: 'digest', seq: exit.seq, icount: exit.icount, digest: this.digester!.digest() });
-      }
-    }
+    if (this.sink !== null) this.recordExit(exit);
     return exit;
+  }
+
+  /**
+   * Like run(), as vcpu.resume(): a spent budget returns null and leaves no trace in the journal (a service slicing
+   * guest time); an exit is recorded as run() records it.
+   */
+  resume(budget: number): VcpuExit | null {
+    const exit = this.machine.vcpu.resume(budget);
+    if (exit === null) return null;
+    this.exits++;
+    if (this.sink !== null) this.recordExit(exit);
+    return exit;
+  }
+
+  private recordExit(exit: VcpuExit): void {
+    const sink = this.sink!;
+    if (sink.appendExit !== undefined) sink.appendExit(exit, this.machine.vcpu.exitWordsOf(exit));
+    else sink.append({ t: 'exit', exit });
+    if (--this.untilDigest <= 0) {
+      this.untilDigest = this.digestEvery;
+      sink.append({ t: 'digest', seq: exit.seq, icount: exit.icount, digest: this.digester!.digest() });
+    }
   }
 
   answer(answer: ExitAnswer): void {
     this.machine.vcpu.answer(answer);
-    this.sink?.append({ t: 'answer', answer });
+    const sink = this.sink;
+    if (sink === null) return;
+    if (sink.appendAnswer !== undefined) sink.appendAnswer(answer);
+    else sink.append({ t: 'answer', answer });
   }
 
   input(input: JournalInput): void {

@@ -30,6 +30,9 @@ export interface TraceSink {
   kvmExit?(trap: KvmExitTrace, icount: number): void;
 }
 
+/** Length of Vcpu.exitWordsOf's array: pc and six SBI arguments as 32-bit halves. */
+export const EXIT_WORDS = 14;
+
 /** Default instruction budget of one run() call when the caller gives none. */
 const DEFAULT_RUN_BUDGET = 1_000_000_000;
 
@@ -63,6 +66,9 @@ export class Vcpu {
   private immediateExit = false;
   /** Resume after an address breakpoint or watchpoint: the next instruction runs with the triggers suspended. */
   private stepOverTriggers = false;
+  /** The last exit returned, and its 64-bit fields as 32-bit halves (see exitWordsOf). */
+  private lastExit: VcpuExit | null = null;
+  private readonly lastExitWords = new Int32Array(EXIT_WORDS);
 
   constructor(hart: Hart) {
     this.hart = hart;
@@ -87,6 +93,15 @@ export class Vcpu {
   /** The exit waiting for an answer, if any. */
   get waiting(): VcpuExit | null {
     return this.pending !== null && needsAnswer(this.pending.exit) ? this.pending.exit : null;
+  }
+
+  /**
+   * The 64-bit fields of `exit`, if it is the exit this vCPU returned last, as (lo, hi) 32-bit halves: [0, 1] its
+   * pc, and for RISCV_SBI [2..13] its args. The journal encodes and compares exits from these without BigInt
+   * arithmetic (converting a BigInt to a number is a runtime call). Valid until the next run.
+   */
+  exitWordsOf(exit: VcpuExit): Int32Array | null {
+    return exit === this.lastExit ? this.lastExitWords : null;
   }
 
   /** The SBI timer deadline in timebase ticks (Infinity when none is armed). */
@@ -221,6 +236,11 @@ export class Vcpu {
     const h = this.hart;
     const exit = { seq: this.seq++, icount: h.icount, pc: h.pc, ...body } as VcpuExit;
     this.pending = { exit, ...extra };
+    const w = this.lastExitWords;
+    w[0] = h.pcLo;
+    w[1] = h.pcHi;
+    if (exit.reason === 'RISCV_SBI') for (let i = 0; i < 12; i++) w[2 + i] = h.x[20 + i];
+    this.lastExit = exit;
     this.stats.record(exit.reason, 'exit', h.icount);
     return exit;
   }
