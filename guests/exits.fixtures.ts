@@ -3,5 +3,5 @@ export const HINDSIGHT_ONLY = [
   'mmio-widths', 'dbcn', 'srst', 'inst-access-fault', 'wfi-idle', 'seed-csr',
   // The recorded bug scenarios (recordings/): their stories depend on hindsight's devices and exact timing.
   'scenario-uart-race', 'scenario-bad-fnptr', 'scenario-wrong-device-answer',
-  'console-flood',
+  'console-flood', 'mmio-loop',
 ];

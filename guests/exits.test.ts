@@ -266,6 +266,15 @@ describe('recorded bug scenarios (recordings/) behave as their stories say', () 
     expect(result.console).toContain('unsupported, driver disabled');
   });
 
+  it('mmio-loop: one MMIO read exit per load, each answered with the test pattern, the sum checked', () => {
+    const { result, events } = record('mmio-loop');
+    expect(result.exitCode).toBe(0);
+    expect(result.console).toContain('mmio-loop: 50000 loads, sum 0x890cf7a1f800');
+    const reads = events.filter((e) => e['reason'] === 'MMIO' && e['phys_addr'] === '0x10008000');
+    expect(reads).toHaveLength(50_000);
+    expect(reads.every((e) => e['len'] === 4 && e['is_write'] === 0 && e['data'] === '0xb3a29180')).toBe(true);
+  });
+
   it('console-flood: prints numbered lines until stopped (exact at any instruction limit)', () => {
     const { result, exits } = record('console-flood', { maxInsns: 100_000 });
     expect(result.stop).toBe('max-insns');
