@@ -8,3 +8,11 @@ export { Plic } from './devices/plic.js';
 export { PatternTestDevice, PATTERN_TEST_DEVICE_BASE } from './devices/test-device.js';
 export type { IrqLine } from './devices/irq.js';
 export { SbiConsole, type ConsoleIo, type GuestMemory } from './devices/sbi-console.js';
+export { BuiltinDevices, Entropy, type DeviceHost } from './builtin-devices.js';
+export { HindsightClient, type CreateVmOptions, type CreatedVm, type VmInfo } from './remote/http-client.js';
+export { VmConnection, ProtocolError, type Welcome } from './remote/connection.js';
+export { RemoteVmm, type RemoteVmmOptions, type ExitHandler } from './remote/remote-vmm.js';
+export {
+  PROTOCOL_VERSION, CLOSE, encodeMessage, decodeMessage,
+  type ClientMessage, type ServerMessage, type RequestBody, type ProtocolErrorCode, type Registers, type Role, type VmEnd, type VmState, type VmStatus, type VmSummary, type RecordingInfo,
+} from './protocol.js';

@@ -5,6 +5,7 @@ import { benchCommand } from './bench.js';
 import { inspectCommand } from './inspect.js';
 import { RECORD_USAGE, recordCommand, RUN_USAGE, runCommand } from './run.js';
 import { replayCommand } from './replay.js';
+import { SERVE_USAGE, serveCommand } from './serve.js';
 
 const USAGE = `usage: hindsight <command> [options]
 
@@ -14,10 +15,13 @@ commands:
   replay <run.hsj> [--verify] re-run a recording bit-exactly, comparing every exit
   inspect <run.hsj> [--json]  summarize a recording
   bench                       run the CPU benchmarks in guests/build (and QEMU, when installed)
+  serve [--port 8080]         the service: VMs over HTTP, their exits over WebSocket (docs/protocol.md)
 
 ${RUN_USAGE}
 
-${RECORD_USAGE}`;
+${RECORD_USAGE}
+
+${SERVE_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -27,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
     case 'replay': return replayCommand(rest);
     case 'inspect': return inspectCommand(rest);
     case 'bench': return benchCommand(rest);
+    case 'serve': return serveCommand(rest);
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 2 : 0;

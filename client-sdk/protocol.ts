@@ -1,0 +1,165 @@
+/**
+ * The VM channel protocol (docs/protocol.md): what a client and the server say to each other over one VM's
+ * WebSocket. Binary frames, each one msgpack map with a `type`. Shared by the server and the SDK so the two
+ * cannot drift apart.
+ */
+import { Packr } from 'msgpackr';
+import type { ExitAnswer, VcpuExit } from '../sim/index.js';
+
+export const PROTOCOL_VERSION = 1;
+
+export type Role = 'controller' | 'observer';
+
+/** Where a VM is: running guest code, paused (by request or with no controller), or finished for good. */
+export type VmState = 'created' | 'running' | 'paused' | 'waiting' | 'halted' | 'ended';
+
+/** Stable error codes carried by `error` messages (and HTTP error bodies). */
+export type ProtocolErrorCode =
+  | 'BAD_FRAME' // not a binary msgpack map with a string `type`
+  | 'BAD_HELLO' // the first message was not a valid hello
+  | 'UNSUPPORTED_PROTOCOL'
+  | 'UNAUTHORIZED'
+  | 'UNKNOWN_TYPE'
+  | 'UNKNOWN_OP'
+  | 'BAD_REQUEST' // a field is missing or has the wrong type
+  | 'NOT_CONTROLLER' // an observer asked for something only the controller may do
+  | 'CONTROLLER_PRESENT' // a second controller tried to attach
+  | 'WRONG_SEQ' // an answer for an exit that is not the one waiting
+  | 'NO_PENDING_EXIT'
+  | 'BAD_ANSWER' // an answer the waiting exit cannot take (wrong kind, wrong data length)
+  | 'EXIT_PENDING' // the request needs the vCPU stopped with no exit waiting
+  | 'VM_ENDED'
+  | 'VM_NOT_FOUND'
+  | 'BAD_ADDRESS' // a memory request outside guest RAM
+  | 'TOO_MANY_PENDING' // more requests in flight than the server allows
+  | 'FRAME_TOO_LARGE'
+  | 'NOT_SUPPORTED' // the request does not apply to this kind of VM (e.g. writing registers in a replay)
+  | 'INTERNAL';
+
+/** A request's operation and its arguments. */
+export type RequestBody =
+  | { op: 'status' }
+  | { op: 'run' }
+  | { op: 'pause' }
+  | { op: 'step' }
+  | { op: 'guest-debug'; enabled: boolean }
+  | { op: 'breakpoint'; pc: bigint; add: boolean }
+  | { op: 'watchpoint'; addr: bigint; len: number; read: boolean; write: boolean; add: boolean }
+  | { op: 'get-regs' }
+  | { op: 'set-reg'; reg: number; value: bigint }
+  | { op: 'set-pc'; value: bigint }
+  | { op: 'read-mem'; addr: number; len: number }
+  | { op: 'write-mem'; addr: number; data: Uint8Array }
+  | { op: 'irq'; level: boolean }
+  /** End the run for good (a device model saw the guest finish): the journal closes with this reason. */
+  | { op: 'stop'; reason: string; exitCode: number };
+
+export type RequestOp = RequestBody['op'];
+
+export const REQUEST_OPS: readonly RequestOp[] = [
+  'status', 'run', 'pause', 'step', 'guest-debug', 'breakpoint', 'watchpoint', 'get-regs', 'set-reg', 'set-pc',
+  'read-mem', 'write-mem', 'irq', 'stop',
+];
+
+/** Requests an observer may make: they only look. */
+export const OBSERVER_OPS: ReadonlySet<RequestOp> = new Set(['status', 'get-regs', 'read-mem']);
+
+export type ClientMessage =
+  | { type: 'hello'; protocol: number; role: Role; token: string }
+  | ({ type: 'req'; id: number } & RequestBody)
+  | { type: 'answer'; answer: ExitAnswer };
+
+export interface VmStatus {
+  id: string;
+  kind: 'live' | 'replay';
+  state: VmState;
+  icount: number;
+  exits: number;
+  /** The exit waiting for its answer, if any. */
+  waitingSeq?: number;
+}
+
+/** What the HTTP API says about a VM. */
+export interface VmSummary {
+  id: string;
+  kind: 'live' | 'replay';
+  name: string;
+  state: VmState;
+  icount: number;
+  exits: number;
+  exitsByReason: Record<string, number>;
+  recording: string | null;
+  controller: boolean;
+  observers: number;
+  createdAt: string;
+  end?: VmEnd;
+}
+
+/** A journal in the server's recordings folder. */
+export interface RecordingInfo {
+  name: string;
+  bytes: number;
+  modified: string;
+  /** The VM recording into it right now, if any. */
+  vm?: string;
+}
+
+export interface Registers {
+  pc: bigint;
+  /** x0..x31 as unsigned 64-bit values. */
+  x: bigint[];
+  icount: number;
+}
+
+/** How a VM ended: the reason, the guest's exit code when it has one, and the final state digest of the journal. */
+export interface VmEnd {
+  reason: string;
+  exitCode: number;
+  icount: number;
+  exits: number;
+  digest?: string;
+  message?: string;
+  /** For a replay: whether every exit and the final digest matched, and where it first did not. */
+  verified?: boolean;
+  divergence?: { record: number; offset: number; icount: number; field: string; expected: string; actual: string };
+}
+
+export type ServerMessage =
+  | { type: 'welcome'; protocol: number; role: Role; vm: VmStatus; waiting?: VcpuExit }
+  /** An exit; in a replay (and to observers) it carries the answer it was given. */
+  | { type: 'exit'; exit: VcpuExit; answer?: ExitAnswer }
+  /** To observers: the controller's answer to an exit. */
+  | { type: 'answer'; answer: ExitAnswer }
+  | { type: 'reply'; id: number; result: unknown }
+  | { type: 'error'; id?: number; seq?: number; code: ProtocolErrorCode; message: string }
+  | { type: 'state'; state: VmState; icount: number }
+  | { type: 'ended'; end: VmEnd };
+
+/** WebSocket close codes the server uses (RFC 6455 ones where they fit, 4xxx for the application's own). */
+export const CLOSE = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  PROTOCOL_ERROR: 1002,
+  UNSUPPORTED_DATA: 1003,
+  POLICY: 1008,
+  TOO_BIG: 1009,
+  INTERNAL: 1011,
+  UNAUTHORIZED: 4001,
+  VM_NOT_FOUND: 4004,
+  CONTROLLER_PRESENT: 4009,
+  VM_DELETED: 4010,
+  FLOOD: 4029,
+} as const;
+
+/** bigints stay bigints (registers, pcs), byte arrays stay byte arrays, maps decode as plain objects. */
+const packr = new Packr({ useRecords: false, int64AsType: 'bigint', mapsAsObjects: true });
+
+export function encodeMessage(message: ServerMessage | ClientMessage): Uint8Array {
+  // pack() returns a view of the packer's buffer that its next call may reuse: copy it out.
+  return new Uint8Array(packr.pack(message));
+}
+
+/** Decodes one frame; throws on bytes that are not one msgpack value. */
+export function decodeMessage(bytes: Uint8Array): unknown {
+  return packr.unpack(bytes);
+}

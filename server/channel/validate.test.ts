@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { decodeMessage, encodeMessage } from '../../client-sdk/protocol.js';
+import { MessageError, parseClientMessage } from './validate.js';
+
+const code = (value: unknown): string => {
+  try {
+    parseClientMessage(value);
+  } catch (e) {
+    if (e instanceof MessageError) return e.code;
+    throw e;
+  }
+  return 'OK';
+};
+
+describe('client message validation', () => {
+  it('accepts every well-formed message, through a msgpack round trip', () => {
+    const messages = [
+      { type: 'hello', protocol: 1, role: 'observer', token: 't' },
+      { type: 'req', id: 1, op: 'breakpoint', pc: 0x8020_0000n, add: true },
+      { type: 'req', id: 2, op: 'watchpoint', addr: 0xffff_ffc0_0000_1000n, len: 8, read: false, write: true, add: true },
+      { type: 'req', id: 3, op: 'write-mem', addr: 0x8000_0000, data: Uint8Array.of(1, 2, 3) },
+      { type: 'req', id: 4, op: 'stop', reason: 'finisher', exitCode: 3 },
+      { type: 'answer', answer: { seq: 9, reason: 'MMIO', data: Uint8Array.of(1, 2, 3, 4) } },
+      { type: 'answer', answer: { seq: 9, reason: 'RISCV_SBI', ret: [-2n, 0n] } },
+      { type: 'answer', answer: { seq: 9, reason: 'DEBUG', action: 'inject' } },
+    ];
+    for (const m of messages) {
+      const parsed = parseClientMessage(decodeMessage(encodeMessage(m as never)));
+      expect(parsed.type).toBe(m.type);
+    }
+  });
+
+  it('64-bit values arrive as plain integers from other languages and come out as unsigned bigints', () => {
+    expect(parseClientMessage({ type: 'req', id: 1, op: 'set-reg', reg: 5, value: -1 })).toMatchObject({ value: (1n << 64n) - 1n });
+    expect(parseClientMessage({ type: 'req', id: 1, op: 'set-pc', value: 0x8020_0000 })).toMatchObject({ value: 0x8020_0000n });
+    expect(parseClientMessage({ type: 'answer', answer: { seq: 0, reason: 'RISCV_SBI', ret: [0, 7] } })).toMatchObject({ answer: { ret: [0n, 7n] } });
+  });
+
+  it('names what is wrong with a stable code', () => {
+    expect(code([1, 2, 3])).toBe('BAD_FRAME');
+    expect(code('hello')).toBe('BAD_FRAME');
+    expect(code(Uint8Array.of(1))).toBe('BAD_FRAME');
+    expect(code({ type: 'nope' })).toBe('UNKNOWN_TYPE');
+    expect(code({ type: 'hello', protocol: 1, role: 'admin', token: 't' })).toBe('BAD_HELLO');
+    expect(code({ type: 'hello', protocol: 1, role: 'controller' })).toBe('BAD_HELLO');
+    expect(code({ type: 'req', op: 'run' })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1.5, op: 'run' })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1, op: 'format-disk' })).toBe('UNKNOWN_OP');
+    expect(code({ type: 'req', id: 1, op: 'set-reg', reg: 32, value: 1 })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1, op: 'set-reg', reg: 3, value: 1n << 64n })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1, op: 'read-mem', addr: 0, len: (1 << 20) + 1 })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1, op: 'watchpoint', addr: 0, len: 0, read: true, write: true, add: true })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1, op: 'write-mem', addr: 0, data: 'text' })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1, op: 'irq', level: 1 })).toBe('BAD_REQUEST');
+    expect(code({ type: 'answer', answer: { seq: 1, reason: 'INTR' } })).toBe('BAD_ANSWER');
+    expect(code({ type: 'answer', answer: { seq: 1, reason: 'DEBUG', action: 'explode' } })).toBe('BAD_REQUEST');
+    expect(code({ type: 'answer', answer: { seq: -1, reason: 'MMIO' } })).toBe('BAD_REQUEST');
+    expect(code({ type: 'answer', answer: { seq: 1, reason: 'RISCV_SBI', ret: [0] } })).toBe('BAD_REQUEST');
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * The HTTP side (express): VMs, recordings, replays, health and metrics. Every /v1 route needs the server token.
+ * Errors are JSON bodies {error: {code, message}} with a stable code.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { readFileSync } from 'node:fs';
+import { bearer, tokensEqual } from '../auth.js';
+import type { ServerOptions } from '../config.js';
+import type { ServerMetrics } from '../metrics.js';
+import { VmRequestError, type VmHandle } from '../vm/vm-handle.js';
+import { stopVm, type VmRegistry } from '../vm/registry.js';
+
+const STATUS_BY_CODE: Record<string, number> = {
+  UNAUTHORIZED: 401, VM_NOT_FOUND: 404, GUEST_NOT_FOUND: 404, RECORDING_NOT_FOUND: 404, NOT_FOUND: 404,
+  VM_LIMIT: 429, PAYLOAD_TOO_LARGE: 413, VM_ENDED: 409, EXIT_PENDING: 409, NO_GUESTS_DIR: 400,
+};
+
+function httpStatus(code: string): number {
+  if (code in STATUS_BY_CODE) return STATUS_BY_CODE[code];
+  if (code.startsWith('BAD_') || code.startsWith('ELF_') || code.startsWith('JOURNAL_') || code.startsWith('FDT_')) return 400;
+  return 500;
+}
+
+function sendError(res: Response, code: string, message: string): void {
+  res.status(httpStatus(code)).json({ error: { code, message } });
+}
+
+/** What a client needs to reach a VM it just created. */
+function created(vm: VmHandle): Record<string, unknown> {
+  return { ...vm.summary(), token: vm.token, channel: `/v1/vms/${vm.id}/channel` };
+}
+
+const asyncRoute = (fn: (req: Request, res: Response) => Promise<void> | void) =>
+  (req: Request, res: Response, next: NextFunction) => {
+    Promise.resolve(fn(req, res)).catch(next);
+  };
+
+function optionalInt(v: unknown, name: string): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isInteger(n)) throw new VmRequestError('BAD_REQUEST', `'${name}' must be an integer`);
+  return n;
+}
+
+function optionalBool(v: unknown, name: string): boolean | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (v === true || v === 'true' || v === '1') return true;
+  if (v === false || v === 'false' || v === '0') return false;
+  throw new VmRequestError('BAD_REQUEST', `'${name}' must be true or false`);
+}
+
+function optionalString(v: unknown, name: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.length > 4096) throw new VmRequestError('BAD_REQUEST', `'${name}' must be a string`);
+  return v;
+}
+
+export function createApp(options: ServerOptions, registry: VmRegistry, metrics: ServerMetrics): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((_req, _res, next) => { metrics.httpRequest(); next(); });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true, vms: registry.list().length });
+  });
+
+  app.get('/metrics', (_req, res) => {
+    res.type('text/plain; version=0.0.4').send(metrics.render(registry.list().map((vm) => vm.summary())));
+  });
+
+  app.use('/v1', (req, res, next) => {
+    const token = bearer(req.get('authorization'));
+    if (token === null || !tokensEqual(token, options.token)) return sendError(res, 'UNAUTHORIZED', 'the server token is needed (Authorization: Bearer ...)');
+    next();
+  });
+
+  // An image upload is the raw ELF bytes; anything else is a JSON description.
+  app.post('/v1/vms', express.raw({ type: 'application/octet-stream', limit: options.limits.maxUploadBytes }),
+    express.json({ limit: '64kb' }), asyncRoute(async (req, res) => {
+      const upload = Buffer.isBuffer(req.body);
+      const params = (upload ? req.query : (req.body ?? {})) as Record<string, unknown>;
+      let image: Uint8Array, name: string;
+      if (upload) {
+        image = new Uint8Array(req.body as Buffer);
+        name = optionalString(params.name, 'name') ?? 'upload.elf';
+      } else {
+        const guest = optionalString(params.guest, 'guest');
+        if (guest === undefined) throw new VmRequestError('BAD_REQUEST', "give 'guest' (a name in the guests folder) or upload the image as application/octet-stream");
+        image = readFileSync(registry.guestPath(guest));
+        name = guest;
+      }
+      const vm = await registry.createLive({
+        image, name, ramMib: optionalInt(params.ramMib, 'ramMib'), bootargs: optionalString(params.bootargs, 'bootargs'),
+        record: optionalBool(params.record, 'record'),
+      });
+      res.status(201).json(created(vm));
+    }));
+
+  app.get('/v1/vms', (_req, res) => {
+    res.json(registry.list().map((vm) => vm.summary()));
+  });
+
+  app.get('/v1/vms/:id', asyncRoute(async (req, res) => {
+    const vm = registry.get(String(req.params.id));
+    let stats: unknown = null, status: Record<string, unknown> = {};
+    if (vm.end === null) {
+      // The worker knows the live figures; the main thread only has them as of the last exit.
+      [stats, status] = await Promise.all([vm.request({ op: 'stats' }), vm.request({ op: 'status' }) as Promise<Record<string, unknown>>]);
+    }
+    const { waiting: _waiting, ...live } = status;
+    res.json({ ...vm.summary(), ...live, stats });
+  }));
+
+  app.post('/v1/vms/:id/stop', asyncRoute(async (req, res) => {
+    const vm = registry.get(String(req.params.id));
+    await stopVm(vm);
+    res.json(vm.summary());
+  }));
+
+  app.delete('/v1/vms/:id', asyncRoute(async (req, res) => {
+    await registry.delete(String(req.params.id));
+    res.status(204).end();
+  }));
+
+  app.get('/v1/recordings', (_req, res) => {
+    res.json(registry.recordings());
+  });
+
+  app.get('/v1/recordings/:name', (req, res) => {
+    const path = registry.recordingPath(String(req.params.name));
+    res.type('application/octet-stream').sendFile(path);
+  });
+
+  app.post('/v1/replays', express.json({ limit: '16kb' }), asyncRoute(async (req, res) => {
+    const recording = optionalString((req.body ?? {}).recording, 'recording');
+    if (recording === undefined) throw new VmRequestError('BAD_REQUEST', "give the 'recording' to replay");
+    const vm = await registry.createReplay(recording);
+    res.status(201).json(created(vm));
+  }));
+
+  app.use((_req: Request, res: Response) => sendError(res, 'NOT_FOUND', 'no such route'));
+
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof VmRequestError) return sendError(res, err.code, err.message);
+    const e = err as { type?: string; status?: number; message?: string };
+    if (e.type === 'entity.too.large') return sendError(res, 'PAYLOAD_TOO_LARGE', 'the upload is larger than the server allows');
+    if (e.type === 'entity.parse.failed') return sendError(res, 'BAD_REQUEST', 'the body is not valid JSON');
+    sendError(res, 'INTERNAL', e.message ?? String(err));
+  });
+
+  return app;
+}

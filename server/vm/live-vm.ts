@@ -1,0 +1,274 @@
+/**
+ * A live VM inside its worker: the vCPU loop of a VMM whose userspace is remote. Guest time runs in slices; between
+ * slices (and while an exit waits for its answer) the worker takes messages. Everything that changes the guest goes
+ * through the VcpuSession, so it lands in the journal at an exact icount.
+ *
+ * The journal only knows exits, answers and inputs, so an input must arrive where the journal can place it: at an
+ * exit. While the vCPU is stopped (an exit waiting, paused, halted, not started) that holds already; between two
+ * slices of a running guest it does not, and the VM first takes an immediate exit (KVM's immediate_exit), which the
+ * clients see and the journal records, then applies the input there.
+ */
+import {
+  FileJournalWriter, Machine, SimError, VcpuSession, journalHeader, needsAnswer, type ExitAnswer, type JournalInput, type VcpuExit,
+} from '../../sim/index.js';
+import { encodeMessage, type ProtocolErrorCode, type RequestBody, type VmEnd, type VmState } from '../../client-sdk/protocol.js';
+import type { FromWorker, InternalRequest, LiveInit, ToWorker } from './worker-messages.js';
+
+export interface WorkerPort {
+  post(message: FromWorker): void;
+  /** Runs fn soon, after pending messages have been taken (setImmediate in a worker). */
+  defer(fn: () => void): void;
+}
+
+class RequestError extends Error {
+  constructor(readonly code: ProtocolErrorCode, message: string) {
+    super(message);
+  }
+}
+
+export class LiveVm {
+  readonly machine: Machine;
+  private readonly session: VcpuSession;
+  private readonly port: WorkerPort;
+  private readonly sliceInsns: number;
+  private mode: 'running' | 'paused' = 'paused';
+  private started = false;
+  private waiting: VcpuExit | null = null;
+  private halted = false;
+  private ended: VmEnd | null = null;
+  private exits = 0;
+  private observers = 0;
+  private scheduled = false;
+  private debugEnabled = false;
+  private singleStep = false;
+
+  constructor(init: LiveInit, port: WorkerPort) {
+    this.port = port;
+    this.sliceInsns = init.sliceInsns;
+    const config = { ramSize: init.ramSize, ...(init.bootargs !== undefined ? { bootargs: init.bootargs } : {}) };
+    this.machine = new Machine(init.image, config);
+    const sink = init.recordPath === null
+      ? null
+      : new FileJournalWriter(init.recordPath, journalHeader(this.machine, init.image, init.imageName, config, init.digestEveryExits));
+    this.session = new VcpuSession(this.machine, sink, init.digestEveryExits);
+  }
+
+  get state(): VmState {
+    if (this.ended !== null) return 'ended';
+    if (this.waiting !== null) return 'waiting';
+    if (this.halted) return 'halted';
+    if (this.mode === 'running') return 'running';
+    return this.started ? 'paused' : 'created';
+  }
+
+  private get canRun(): boolean {
+    return this.mode === 'running' && this.waiting === null && !this.halted && this.ended === null;
+  }
+
+  handle(message: ToWorker): void {
+    switch (message.t) {
+      case 'req':
+        try {
+          this.port.post({ t: 'reply', rid: message.rid, result: this.request(message.body) });
+        } catch (e) {
+          const { code, text } = describe(e);
+          this.port.post({ t: 'error', rid: message.rid, code, message: text });
+        }
+        break;
+      case 'answer':
+        this.answer(message.answer);
+        break;
+      case 'detach':
+        this.mode = 'paused';
+        this.stopAtExit();
+        this.session.flush();
+        this.postState();
+        break;
+      case 'observers':
+        this.observers = message.count;
+        break;
+    }
+    if (this.canRun) this.schedule();
+  }
+
+  private answer(answer: ExitAnswer): void {
+    const fail = (code: ProtocolErrorCode, text: string) => this.port.post({ t: 'error', seq: answer.seq, code, message: text });
+    if (this.ended !== null) return fail('VM_ENDED', 'the VM has ended');
+    const w = this.waiting;
+    if (w === null) return fail('NO_PENDING_EXIT', `answer for exit ${answer.seq}, but no exit is waiting`);
+    if (answer.seq !== w.seq) return fail('WRONG_SEQ', `answer for exit ${answer.seq}, but exit ${w.seq} is waiting`);
+    try {
+      this.session.answer(answer);
+    } catch (e) {
+      return fail('BAD_ANSWER', e instanceof Error ? e.message : String(e));
+    }
+    this.waiting = null;
+    if (this.observers > 0) this.port.post({ t: 'answered', frame: encodeMessage({ type: 'answer', answer }) });
+    // The fast path of an exit-heavy guest: straight back into the guest, no trip through the event loop.
+    if (this.canRun) this.pump();
+    else this.postState();
+  }
+
+  private request(body: RequestBody | InternalRequest): unknown {
+    if (body.op === 'status') return this.status();
+    if (body.op === 'stats') return { icount: this.machine.hart.icount, exits: this.exits, rows: this.machine.vcpu.stats.rows() };
+    if (body.op === 'get-regs') return this.registers();
+    if (body.op === 'read-mem') {
+      if (!this.machine.ram.contains(body.addr, body.len)) throw new RequestError('BAD_ADDRESS', `0x${body.addr.toString(16)}+${body.len} is not guest RAM`);
+      return Uint8Array.from(this.machine.ram.read(body.addr, body.len));
+    }
+    if (this.ended !== null) throw new RequestError('VM_ENDED', 'the VM has ended');
+    switch (body.op) {
+      case 'run':
+        this.mode = 'running';
+        if (this.singleStep) this.input({ kind: 'guest-debug', enabled: this.debugEnabled, singleStep: (this.singleStep = false) });
+        this.postState();
+        return this.status();
+      case 'pause':
+        this.mode = 'paused';
+        this.stopAtExit();
+        this.postState();
+        return this.status();
+      case 'step': return this.step();
+      case 'stop':
+        this.stopAtExit();
+        this.end(body.reason, body.exitCode);
+        return this.status();
+      case 'guest-debug':
+        this.debugEnabled = body.enabled;
+        this.input({ kind: 'guest-debug', enabled: body.enabled, singleStep: this.singleStep });
+        return true;
+      case 'breakpoint': this.input({ kind: 'breakpoint', pc: body.pc, add: body.add }); return true;
+      case 'watchpoint':
+        this.input({ kind: 'watchpoint', addr: body.addr, len: body.len, read: body.read, write: body.write, add: body.add });
+        return true;
+      case 'set-reg': this.input({ kind: 'set-reg', reg: body.reg, value: body.value }); return true;
+      case 'set-pc': this.input({ kind: 'set-pc', value: body.value }); return true;
+      case 'write-mem':
+        if (!this.machine.ram.contains(body.addr, body.data.length)) {
+          throw new RequestError('BAD_ADDRESS', `0x${body.addr.toString(16)}+${body.data.length} is not guest RAM`);
+        }
+        this.input({ kind: 'write-mem', addr: body.addr, data: body.data });
+        return true;
+      case 'irq': this.input({ kind: 'irq', level: body.level }); return true;
+    }
+  }
+
+  /** One instruction with single-step on; the DEBUG exit (or whatever exit the instruction causes) is pushed. */
+  private step(): unknown {
+    if (this.waiting !== null) throw new RequestError('EXIT_PENDING', `exit ${this.waiting.seq} (${this.waiting.reason}) waits for its answer`);
+    this.mode = 'paused';
+    this.stopAtExit();
+    // KVM single-steps only with guest debug enabled (KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP).
+    if (!this.singleStep) this.input({ kind: 'guest-debug', enabled: true, singleStep: (this.singleStep = true) });
+    this.halted = false;
+    this.started = true;
+    const exit = this.session.run(this.sliceInsns);
+    this.deliver(exit);
+    return { ...this.status(), exit };
+  }
+
+  /** Applies an input where the journal can place it (see the file comment). */
+  private input(input: JournalInput): void {
+    this.stopAtExit();
+    this.session.input(input);
+    // Anything may wake a halted guest (an interrupt line, a new pc); if nothing did, it halts again at once.
+    this.halted = false;
+  }
+
+  /** Between two slices of a running guest: take an immediate exit so that the guest stops at a recorded point. */
+  private stopAtExit(): void {
+    if (!this.started || this.waiting !== null || this.halted || this.ended !== null) return;
+    if (this.lastWasExit) return;
+    this.machine.vcpu.requestImmediateExit();
+    this.deliver(this.session.run(0));
+  }
+
+  /** True when nothing has run since the last exit (or its answer): the journal is already at this point. */
+  private lastWasExit = true;
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.port.defer(() => {
+      this.scheduled = false;
+      if (this.canRun) this.pump();
+    });
+  }
+
+  private pump(): void {
+    this.started = true;
+    const icount = this.machine.hart.icount;
+    const exit = this.session.resume(this.sliceInsns);
+    if (this.machine.hart.icount !== icount) this.lastWasExit = false;
+    if (exit !== null) this.deliver(exit);
+    if (this.canRun) this.schedule();
+  }
+
+  private deliver(exit: VcpuExit): void {
+    this.exits++;
+    this.lastWasExit = true;
+    const waits = needsAnswer(exit);
+    if (waits) this.waiting = exit;
+    this.port.post({
+      t: 'exit', seq: exit.seq, reason: exit.reason, waiting: waits, icount: exit.icount, frame: encodeMessage({ type: 'exit', exit }),
+    });
+    switch (exit.reason) {
+      case 'SYSTEM_EVENT':
+        this.end(exit.type, exit.type === 'shutdown' && exit.data[1] !== 0n ? 1 : 0);
+        break;
+      case 'INTERNAL_ERROR':
+        this.end('error', 1, `${exit.message} at pc 0x${exit.pc.toString(16)}`);
+        break;
+      case 'DEBUG':
+        // All-stop, as gdb expects: a debug stop pauses the VM; the debugger's continue runs it again.
+        this.mode = 'paused';
+        break;
+      case 'INTR':
+        if (exit.cause === 'halt') {
+          this.halted = true;
+          this.postState();
+        }
+        break;
+    }
+  }
+
+  private end(reason: string, exitCode: number, message?: string): void {
+    if (this.ended !== null) return;
+    const digest = this.session.close(reason) ?? undefined;
+    this.ended = {
+      reason, exitCode, icount: this.machine.hart.icount, exits: this.exits,
+      ...(digest !== undefined ? { digest } : {}), ...(message !== undefined ? { message } : {}),
+    };
+    this.waiting = null;
+    this.port.post({ t: 'ended', end: this.ended });
+  }
+
+  status(): { state: VmState; icount: number; exits: number; waitingSeq?: number; waiting?: VcpuExit; end?: VmEnd } {
+    return {
+      state: this.state, icount: this.machine.hart.icount, exits: this.exits,
+      ...(this.waiting !== null ? { waitingSeq: this.waiting.seq, waiting: this.waiting } : {}),
+      ...(this.ended !== null ? { end: this.ended } : {}),
+    };
+  }
+
+  private registers(): { pc: bigint; x: bigint[]; icount: number } {
+    const h = this.machine.hart;
+    return { pc: h.pc, x: Array.from({ length: 32 }, (_, i) => h.getReg(i)), icount: h.icount };
+  }
+
+  private postState(): void {
+    this.port.post({ t: 'state', state: this.state, icount: this.machine.hart.icount, exits: this.exits });
+  }
+
+  /** The process is going away: whatever was recorded must survive. */
+  flush(): void {
+    this.session.flush();
+  }
+}
+
+function describe(e: unknown): { code: ProtocolErrorCode; text: string } {
+  if (e instanceof RequestError) return { code: e.code, text: e.message };
+  if (e instanceof SimError) return { code: 'BAD_REQUEST', text: `${e.code}: ${e.message}` };
+  return { code: 'INTERNAL', text: e instanceof Error ? e.message : String(e) };
+}

@@ -1,0 +1,141 @@
+/** The server's VMs: creating them within the limits, finding them, ending them. */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { newToken } from '../auth.js';
+import type { ServerOptions } from '../config.js';
+import type { ServerMetrics } from '../metrics.js';
+import type { RecordingInfo } from '../../client-sdk/protocol.js';
+import { VmHandle, VmRequestError } from './vm-handle.js';
+
+export interface CreateVm {
+  image: Uint8Array;
+  name: string;
+  ramMib?: number;
+  bootargs?: string;
+  record?: boolean;
+}
+
+const RECORDING_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.hsj$/;
+
+export class VmRegistry {
+  private readonly vms = new Map<string, VmHandle>();
+  private creating = 0;
+
+  constructor(private readonly options: ServerOptions, private readonly metrics: ServerMetrics) {}
+
+  get recordingsDir(): string {
+    return join(this.options.dataDir, 'recordings');
+  }
+
+  private reserve(): void {
+    if (this.vms.size + this.creating >= this.options.limits.maxVms) {
+      throw new VmRequestError('VM_LIMIT', `the server runs at most ${this.options.limits.maxVms} VMs`);
+    }
+    this.creating++;
+  }
+
+  private newId(): string {
+    return `vm-${randomBytes(6).toString('hex')}`;
+  }
+
+  async createLive(req: CreateVm): Promise<VmHandle> {
+    const ramMib = req.ramMib ?? this.options.defaultRamMib;
+    if (!Number.isInteger(ramMib) || ramMib < 16 || ramMib > this.options.limits.maxRamMib) {
+      throw new VmRequestError('BAD_RAM_SIZE', `RAM must be a whole number of MiB in [16, ${this.options.limits.maxRamMib}]`);
+    }
+    this.reserve();
+    try {
+      const id = this.newId();
+      const recording = req.record === false ? null : `${id}.hsj`;
+      const vm = await VmHandle.start({
+        kind: 'live', id, image: req.image, imageName: req.name, ramSize: ramMib * 1024 * 1024,
+        ...(req.bootargs !== undefined ? { bootargs: req.bootargs } : {}),
+        recordPath: recording === null ? null : join(this.recordingsDir, recording), sliceInsns: this.options.sliceInsns,
+      }, newToken(), req.name, recording);
+      return this.add(vm);
+    } finally {
+      this.creating--;
+    }
+  }
+
+  async createReplay(recording: string): Promise<VmHandle> {
+    const path = this.recordingPath(recording);
+    this.reserve();
+    try {
+      const vm = await VmHandle.start({ kind: 'replay', id: this.newId(), journalPath: path, sliceInsns: this.options.sliceInsns }, newToken(), recording, null);
+      return this.add(vm);
+    } finally {
+      this.creating--;
+    }
+  }
+
+  private add(vm: VmHandle): VmHandle {
+    this.vms.set(vm.id, vm);
+    this.metrics.vmCreated();
+    return vm;
+  }
+
+  get(id: string): VmHandle {
+    const vm = this.vms.get(id);
+    if (vm === undefined) throw new VmRequestError('VM_NOT_FOUND', `no VM ${id}`);
+    return vm;
+  }
+
+  find(id: string): VmHandle | undefined {
+    return this.vms.get(id);
+  }
+
+  list(): VmHandle[] {
+    return [...this.vms.values()];
+  }
+
+  /** Ends the VM's run (closing its journal) if it has not ended, then its worker. */
+  async delete(id: string): Promise<void> {
+    const vm = this.get(id);
+    this.vms.delete(id);
+    await stopVm(vm);
+    await vm.terminate();
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.list().map((vm) => this.delete(vm.id)));
+  }
+
+  /** A guest image by name from the configured folder (a bare file name: no paths). */
+  guestPath(name: string): string {
+    const dir = this.options.guestsDir;
+    if (dir === null) throw new VmRequestError('NO_GUESTS_DIR', 'this server has no guests folder; upload the image');
+    if (basename(name) !== name || name.startsWith('.')) throw new VmRequestError('BAD_GUEST_NAME', 'a guest is named by its file name only');
+    const path = join(dir, name);
+    if (!existsSync(path)) throw new VmRequestError('GUEST_NOT_FOUND', `no guest ${name} in the guests folder`);
+    return path;
+  }
+
+  recordingPath(name: string): string {
+    if (!RECORDING_NAME.test(name)) throw new VmRequestError('BAD_RECORDING_NAME', 'a recording is named like vm-1234abcd.hsj');
+    const path = join(this.recordingsDir, name);
+    if (!existsSync(path)) throw new VmRequestError('RECORDING_NOT_FOUND', `no recording ${name}`);
+    return path;
+  }
+
+  recordings(): RecordingInfo[] {
+    if (!existsSync(this.recordingsDir)) return [];
+    const live = new Map(this.list().filter((vm) => vm.recording !== null && vm.end === null).map((vm) => [vm.recording!, vm.id]));
+    return readdirSync(this.recordingsDir).filter((f) => RECORDING_NAME.test(f)).sort().map((name) => {
+      const st = statSync(join(this.recordingsDir, name));
+      const vm = live.get(name);
+      return { name, bytes: st.size, modified: st.mtime.toISOString(), ...(vm !== undefined ? { vm } : {}) };
+    });
+  }
+}
+
+/** Ends a VM's run with reason "stopped" unless it already ended. */
+export async function stopVm(vm: VmHandle): Promise<void> {
+  if (vm.end !== null) return;
+  try {
+    await vm.request({ op: 'stop', reason: 'stopped', exitCode: 0 });
+  } catch (e) {
+    if (!(e instanceof VmRequestError) || e.code !== 'VM_ENDED') throw e;
+  }
+}
