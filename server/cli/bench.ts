@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { formatCpuBench, runCpuBench } from '../../bench/cpu.js';
 import { formatJournalBench, runJournalBench } from '../../bench/journal.js';
+import { formatLoopbackBench, runLoopbackBench } from '../../bench/loopback.js';
 import { intOption, parseArgs } from './args.js';
 
 /** guests/build relative to the installed package (dist/server/cli → repository root). */
@@ -9,8 +10,15 @@ function defaultGuestsDir(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'guests', 'build');
 }
 
-export function benchCommand(argv: string[]): number {
+export async function benchCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { repeats: { value: true }, 'no-qemu': {}, only: { value: true }, guests: { value: true } });
+  if (args.positional[0] === 'loopback') {
+    const guestsDir = String(args.options.get('guests') ?? defaultGuestsDir());
+    const cli = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
+    const rows = await runLoopbackBench({ cli, guestsDir, vmCounts: [1, 8] });
+    process.stdout.write(`${formatLoopbackBench(rows)}\n(round trip: the client sends an answer until the next exit arrives; the server runs in its own process, the clients share this one)\n`);
+    return 0;
+  }
   if (args.positional[0] === 'journal') {
     const rows = runJournalBench({ guestsDir: String(args.options.get('guests') ?? defaultGuestsDir()), repeats: intOption(args, 'repeats') ?? 3 });
     process.stdout.write(`${formatJournalBench(rows)}\n(median of the repeats; the journal is written to a file in the temporary directory)\n`);

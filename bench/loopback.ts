@@ -1,0 +1,96 @@
+/**
+ * MMIO round trips answered by a remote SDK client over loopback: the real server (`hindsight serve` in a child
+ * process), the mmio-loop guest (50,000 MMIO reads, each an exit the client answers from its device models), one VM
+ * and then several at once. Prints exits per second and round-trip latency percentiles. A benchmark, not a test.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HindsightClient, RemoteVmm } from '../client-sdk/index.js';
+
+export interface LoopbackRow {
+  vms: number;
+  exits: number;
+  seconds: number;
+  exitsPerSecond: number;
+  p50us: number;
+  p99us: number;
+  recorded: boolean;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+async function startServer(cli: string, guestsDir: string): Promise<{ url: string; token: string; stop(): void; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'hindsight-loopback-'));
+  const token = 'loopback-bench-token-0123456789';
+  writeFileSync(join(dir, 'token'), token);
+  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--data', dir, '--token-file', join(dir, 'token'), '--guests', guestsDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+  });
+  return { url, token, dir, stop: () => { child.kill('SIGTERM'); } };
+}
+
+/** Runs `vms` mmio-loop guests at once, each with its own controller; returns the combined figures. */
+async function round(client: HindsightClient, vms: number, record: boolean): Promise<LoopbackRow> {
+  const created = await Promise.all(Array.from({ length: vms }, () => client.createVm({ guest: 'mmio-loop.elf', record })));
+  const latencies: number[] = [];
+  const controllers = await Promise.all(created.map(async (vm) => {
+    const conn = await client.connect(vm, 'controller');
+    let sentAt = -1;
+    conn.on('exit', () => {
+      if (sentAt >= 0) latencies.push(performance.now() - sentAt);
+      sentAt = -1;
+    });
+    const vmm = new RemoteVmm(conn, { onExit: (_exit, answer) => { if (answer !== undefined) sentAt = performance.now(); } });
+    return vmm;
+  }));
+  const t0 = performance.now();
+  await Promise.all(controllers.map((c) => c.run()));
+  const ends = await Promise.all(controllers.map((c) => c.ended));
+  const seconds = (performance.now() - t0) / 1000;
+  for (const [i, end] of ends.entries()) {
+    if (end.exitCode !== 0) throw new Error(`VM ${created[i].id} ended with ${JSON.stringify(end)}`);
+  }
+  await Promise.all(controllers.map((c) => c.conn.close()));
+  await Promise.all(created.map((vm) => client.deleteVm(vm.id)));
+  const exits = ends.reduce((n, e) => n + e.exits, 0);
+  const sorted = Float64Array.from(latencies).sort();
+  return { vms, exits, seconds, exitsPerSecond: exits / seconds, p50us: percentile(sorted, 0.5) * 1000, p99us: percentile(sorted, 0.99) * 1000, recorded: record };
+}
+
+export async function runLoopbackBench(opts: { cli: string; guestsDir: string; vmCounts: number[] }): Promise<LoopbackRow[]> {
+  readFileSync(join(opts.guestsDir, 'mmio-loop.elf'));
+  const server = await startServer(opts.cli, opts.guestsDir);
+  const client = new HindsightClient(server.url, server.token);
+  const rows: LoopbackRow[] = [];
+  try {
+    await round(client, 1, true); // warm-up: JIT on both sides
+    for (const vms of opts.vmCounts) rows.push(await round(client, vms, true));
+    rows.push(await round(client, 1, false));
+  } finally {
+    server.stop();
+    rmSync(server.dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+export function formatLoopbackBench(rows: LoopbackRow[]): string {
+  const lines = [
+    '| VMs at once | recorded | exits | seconds | exits/s (all VMs) | round trip p50 | round trip p99 |',
+    '|---:|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    lines.push(`| ${r.vms} | ${r.recorded ? 'yes' : 'no'} | ${r.exits} | ${r.seconds.toFixed(2)} | ${Math.round(r.exitsPerSecond)} | ${r.p50us.toFixed(0)} µs | ${r.p99us.toFixed(0)} µs |`);
+  }
+  return lines.join('\n');
+}
