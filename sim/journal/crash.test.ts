@@ -34,7 +34,8 @@ describe('journal: a recorder killed at any moment', () => {
       let withRecords = 0;
       for (let i = 0; i < KILLS; i++) {
         x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-        const ms = 150 + (x % 900);
+        // Late enough that node has started and written a batch or more in most runs (records are batched by size).
+        const ms = 300 + (x % 1500);
         const file = join(dir, `kill-${i}.hsj`);
         const signal = await recordAndKill(file, ms);
         expect(signal, `run ${i} ended before it was killed`).toBe('SIGKILL');
