@@ -403,7 +403,7 @@ export function encodeRecord(r: JournalRecord): Uint8Array {
 
 // ---- checking and decoding ----
 
-/** The seq and icount of the exit fixedLengthOk last accepted. */
+/** The seq and icount of the exit fixedLayoutOk last accepted. */
 export let scannedSeq = 0, scannedIcount = 0;
 
 /**
@@ -411,7 +411,7 @@ export let scannedSeq = 0, scannedIcount = 0;
  * (varints that end in time, a valid INTR cause, data of the length it says, nothing after). For an exit, leaves
  * its seq and icount in scannedSeq / scannedIcount.
  */
-export function fixedLengthOk(b: Uint8Array, at: number, len: number): boolean {
+export function fixedLayoutOk(b: Uint8Array, at: number, len: number): boolean {
   const end = at + len, tag = b[at];
   let p = at + 1;
   if (tag >= TAG_ANSWER_MMIO) {
@@ -462,7 +462,7 @@ function skipVars(b: Uint8Array, p: number, end: number, n: number): number {
   return p;
 }
 
-/** The icount of a fixed-layout exit payload (tag 1..3) that fixedLengthOk accepted. */
+/** The icount of a fixed-layout exit payload (tag 1..3) that fixedLayoutOk accepted. */
 export function exitIcountAt(b: Uint8Array, at: number, len: number): number {
   readVar(b, readVar(b, at + 1, at + len), at + len);
   return varNum();
@@ -479,7 +479,7 @@ export function decodeAt(b: Uint8Array, at: number, len: number): JournalRecord 
   // A plain Uint8Array view (not a Buffer's subarray): msgpack's byte arrays come back as Uint8Array.
   if (tag === TAG_MSGPACK) return packr.unpack(new Uint8Array(b.buffer, b.byteOffset + at + 1, len - 1)) as JournalRecord;
   if (tag > TAG_ANSWER_SBI) throw new RangeError(`unknown record tag ${tag}`);
-  if (!fixedLengthOk(b, at, len)) throw badRecord(b, at, len);
+  if (!fixedLayoutOk(b, at, len)) throw badRecord(b, at, len);
   if (tag >= TAG_ANSWER_MMIO) return { t: 'answer', answer: decodeAnswerAt(b, at, len) };
   const end = at + len;
   let p = readVar(b, at + 1, end);
@@ -512,7 +512,7 @@ export function decodeAt(b: Uint8Array, at: number, len: number): JournalRecord 
   }
 }
 
-/** The answer of a fixed-layout answer payload (tag 4 or 5) that fixedLengthOk accepted. */
+/** The answer of a fixed-layout answer payload (tag 4 or 5) that fixedLayoutOk accepted. */
 export function decodeAnswerAt(b: Uint8Array, at: number, len: number): ExitAnswer {
   const end = at + len;
   let p = readVar(b, at + 1, end);
@@ -544,7 +544,7 @@ export function decodeRecord(p: Uint8Array): JournalRecord {
 export function scanRecord(p: Uint8Array): { t: string; seq: number; icount: number; reason: string } | { t: string } {
   const tag = p[0];
   if (tag >= TAG_EXIT_MMIO && tag <= TAG_ANSWER_SBI) {
-    if (!fixedLengthOk(p, 0, p.length)) throw badRecord(p, 0, p.length);
+    if (!fixedLayoutOk(p, 0, p.length)) throw badRecord(p, 0, p.length);
     if (tag >= TAG_ANSWER_MMIO) return { t: 'answer' };
     return { t: 'exit', seq: scannedSeq, icount: scannedIcount, reason: FIXED_EXIT_REASON[tag] };
   }

@@ -1,6 +1,6 @@
 import { SimError } from '../errors.js';
 import {
-  decodeRecord, encodeRecord, FIXED_EXIT_REASON, fixedLengthOk, scannedIcount, scannedSeq, scanRecord, TAG_ANSWER_SBI, TAG_EXIT_INTR,
+  decodeRecord, encodeRecord, FIXED_EXIT_REASON, fixedLayoutOk, scannedIcount, scannedSeq, scanRecord, TAG_ANSWER_SBI, TAG_EXIT_INTR,
   TAG_EXIT_MMIO, viewOf,
 } from './codec.js';
 import { crc32 } from './crc32.js';
@@ -216,7 +216,7 @@ export function readJournal(bytes: Uint8Array): ParsedJournal {
     if (closed) throw corruptRecord(table.count, offset, 'a record after the end record');
     const tag = len === 0 ? -1 : bytes[start];
     if (tag >= TAG_EXIT_MMIO && tag <= TAG_ANSWER_SBI) {
-      if (!fixedLengthOk(bytes, start, len)) throw corruptRecord(table.count, offset, `undecodable payload (bad record (tag ${tag}, ${len} bytes))`);
+      if (!fixedLayoutOk(bytes, start, len)) throw corruptRecord(table.count, offset, `undecodable payload (bad record (tag ${tag}, ${len} bytes))`);
       if (tag <= TAG_EXIT_INTR) table.addExit(scannedSeq, scannedIcount, tag);
     } else {
       let scanned;

@@ -36,10 +36,10 @@ const STAGE_RECORDS = 512;
  * middle of a write, at most one frame cut short, which the reader cuts).
  *
  * Exits and answers, millions of them, are not even encoded as they happen: their fields are copied into typed
- * arrays (a few stores) and encoded, framed and checksummed in one pass when the batch is written. Work done in
- * bulk, away from the guest's run, costs a fraction of the same work done a record at a time in the middle of it
- * (the emulator keeps the caches for itself). Nothing leaves the process before the batch is written either way,
- * so what a crash leaves is the same.
+ * arrays (a few stores) and encoded, framed and checksummed in one pass, STAGE_RECORDS at a time. Done in bulk,
+ * away from the guest's run, the same work costs less than a record at a time in the middle of it (the emulator
+ * keeps the caches for itself). Nothing leaves the process before the batch is written either way, so what a
+ * crash leaves is the same.
  */
 abstract class BatchingSink implements RecordSink {
   private readonly batch = Buffer.allocUnsafe(BATCH_BYTES);
