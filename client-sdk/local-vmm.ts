@@ -1,11 +1,12 @@
-import { DEFAULT_DIGEST_EVERY_EXITS, Machine, MachineConfig, journalHeader, layout, needsAnswer, VcpuSession } from '../sim/index.js';
+import { DEFAULT_DIGEST_EVERY_EXITS, Machine, MachineConfig, journalHeader, needsAnswer, VcpuSession } from '../sim/index.js';
 import type { ExitAnswer, JournalHeader, RecordSink, StatRow, VcpuExit } from '../sim/index.js';
-import { MmioBus } from './devices/bus.js';
-import { Plic } from './devices/plic.js';
+import { BuiltinDevices, Entropy } from './builtin-devices.js';
+import type { MmioBus } from './devices/bus.js';
+import type { Plic } from './devices/plic.js';
 import { ConsoleIo, SbiConsole } from './devices/sbi-console.js';
-import { PATTERN_TEST_DEVICE_BASE, PATTERN_TEST_DEVICE_SIZE, PatternTestDevice } from './devices/test-device.js';
-import { TestFinisher } from './devices/test-finisher.js';
-import { Uart16550 } from './devices/uart16550.js';
+import type { PatternTestDevice } from './devices/test-device.js';
+import type { TestFinisher } from './devices/test-finisher.js';
+import type { Uart16550 } from './devices/uart16550.js';
 
 export interface VmmOptions extends MachineConfig {
   /** Stop after this many guest instructions (default: no limit). */
@@ -60,15 +61,17 @@ export class LocalVmm {
   readonly machine: Machine;
   /** Every exit, answer and input goes through the session (and into the journal when recording). */
   readonly session: VcpuSession;
-  readonly bus = new MmioBus();
+  /** The built-in device models (shared with the remote controller, RemoteVmm). */
+  readonly devices: BuiltinDevices;
+  readonly bus: MmioBus;
   readonly uart: Uart16550;
   readonly plic: Plic;
-  readonly finisher = new TestFinisher();
-  readonly testDevice = new PatternTestDevice();
+  readonly finisher: TestFinisher;
+  readonly testDevice: PatternTestDevice;
   private readonly sbiConsole: SbiConsole;
   private readonly options: VmmOptions;
   private readonly transcript: Uint8Array[] = [];
-  private entropy: bigint;
+  private readonly entropy: Entropy;
   private exits = 0;
 
   constructor(image: Uint8Array, options: VmmOptions = {}) {
@@ -83,8 +86,11 @@ export class LocalVmm {
       write: (bytes) => this.output(bytes),
       readByte: () => this.uart.takeByte(),
     };
-    this.plic = new Plic({ set: (level) => session.input({ kind: 'irq', level }) });
-    this.uart = new Uart16550((bytes) => this.output(bytes), this.plic.line(layout.UART0_IRQ));
+    this.devices = new BuiltinDevices({
+      output: (bytes) => this.output(bytes),
+      setExternalInterrupt: (level) => session.input({ kind: 'irq', level }),
+    });
+    ({ bus: this.bus, uart: this.uart, plic: this.plic, finisher: this.finisher, testDevice: this.testDevice } = this.devices);
     this.sbiConsole = new SbiConsole(io, {
       readPhys: (addr, len) => (ram.contains(addr, len) ? ram.read(addr, len) : null),
       writePhys: (addr, data) => {
@@ -95,13 +101,9 @@ export class LocalVmm {
         return true;
       },
     });
-    this.bus.register(layout.TEST_FINISHER_BASE, layout.TEST_FINISHER_SIZE, this.finisher);
-    this.bus.register(layout.UART0_BASE, layout.UART0_SIZE, this.uart);
-    this.bus.register(layout.PLIC_BASE, layout.PLIC_SIZE, this.plic);
-    this.bus.register(PATTERN_TEST_DEVICE_BASE, PATTERN_TEST_DEVICE_SIZE, this.testDevice);
     if (options.input) this.uart.receive(options.input);
     if (options.guestDebug) session.input({ kind: 'guest-debug', enabled: true, singleStep: false });
-    this.entropy = options.entropySeed ?? 0x9e37_79b9_7f4a_7c15n;
+    this.entropy = new Entropy(options.entropySeed);
   }
 
   private output(bytes: Uint8Array): void {
@@ -118,16 +120,8 @@ export class LocalVmm {
     let end: RunEnd | null = null;
     switch (exit.reason) {
       case 'MMIO': {
-        const target = this.bus.find(exit.physAddr, exit.len);
-        if (exit.isWrite) {
-          target?.device.write(target.offset, exit.data);
-          answer = { seq: exit.seq, reason: 'MMIO' };
-        } else {
-          // Nothing mapped there: reads as zero, as kvmtool answers unclaimed MMIO.
-          answer = { seq: exit.seq, reason: 'MMIO', data: target ? target.device.read(target.offset, exit.len) : new Uint8Array(exit.len) };
-        }
-        const r = this.finisher.result;
-        if (r !== null) end = r.kind === 'pass' ? { stop: 'finisher', exitCode: 0 } : r.kind === 'fail' ? { stop: 'finisher', exitCode: r.code } : { stop: 'reset', exitCode: 0 };
+        answer = this.devices.mmio(exit);
+        end = this.devices.finished();
         break;
       }
       case 'RISCV_SBI':
@@ -137,7 +131,7 @@ export class LocalVmm {
         };
         break;
       case 'RISCV_CSR':
-        answer = { seq: exit.seq, reason: 'RISCV_CSR', retValue: this.nextEntropy() };
+        answer = { seq: exit.seq, reason: 'RISCV_CSR', retValue: this.entropy.next() };
         break;
       case 'DEBUG': {
         const action = this.options.onDebug?.(exit) ?? (exit.why === 'breakpoint-instruction' ? 'inject' : 'resume');
@@ -158,16 +152,6 @@ export class LocalVmm {
     if (answer !== undefined && needsAnswer(exit)) this.session.answer(answer);
     this.options.onExit?.(exit, answer);
     return end;
-  }
-
-  /** Zkr seed: 16 bits of entropy with OPST = ES16 (0b10), from a deterministic xorshift64. */
-  private nextEntropy(): bigint {
-    let x = this.entropy;
-    x ^= (x << 13n) & 0xffff_ffff_ffff_ffffn;
-    x ^= x >> 7n;
-    x ^= (x << 17n) & 0xffff_ffff_ffff_ffffn;
-    this.entropy = x;
-    return (2n << 30n) | (x & 0xffffn);
   }
 
   run(): RunResult {

@@ -12,18 +12,13 @@ import {
   FileJournalWriter, Machine, SimError, VcpuSession, journalHeader, needsAnswer, type ExitAnswer, type JournalInput, type VcpuExit,
 } from '../../sim/index.js';
 import { encodeMessage, type ProtocolErrorCode, type RequestBody, type VmEnd, type VmState } from '../../client-sdk/protocol.js';
+import { checkRam, readRam, registersOf, RequestError } from './machine-view.js';
 import type { FromWorker, InternalRequest, LiveInit, ToWorker } from './worker-messages.js';
 
 export interface WorkerPort {
   post(message: FromWorker): void;
   /** Runs fn soon, after pending messages have been taken (setImmediate in a worker). */
   defer(fn: () => void): void;
-}
-
-class RequestError extends Error {
-  constructor(readonly code: ProtocolErrorCode, message: string) {
-    super(message);
-  }
 }
 
 export class LiveVm {
@@ -41,6 +36,11 @@ export class LiveVm {
   private scheduled = false;
   private debugEnabled = false;
   private singleStep = false;
+  /**
+   * Nothing has run since the last exit (or its answer, or the start): the journal is already at this point. An
+   * exit waiting, a halt and the end all come with an exit, so this alone says whether an input can go in here.
+   */
+  private atExit = true;
 
   constructor(init: LiveInit, port: WorkerPort) {
     this.port = port;
@@ -112,11 +112,8 @@ export class LiveVm {
   private request(body: RequestBody | InternalRequest): unknown {
     if (body.op === 'status') return this.status();
     if (body.op === 'stats') return { icount: this.machine.hart.icount, exits: this.exits, rows: this.machine.vcpu.stats.rows() };
-    if (body.op === 'get-regs') return this.registers();
-    if (body.op === 'read-mem') {
-      if (!this.machine.ram.contains(body.addr, body.len)) throw new RequestError('BAD_ADDRESS', `0x${body.addr.toString(16)}+${body.len} is not guest RAM`);
-      return Uint8Array.from(this.machine.ram.read(body.addr, body.len));
-    }
+    if (body.op === 'get-regs') return registersOf(this.machine);
+    if (body.op === 'read-mem') return readRam(this.machine, body.addr, body.len);
     if (this.ended !== null) throw new RequestError('VM_ENDED', 'the VM has ended');
     switch (body.op) {
       case 'run':
@@ -145,9 +142,7 @@ export class LiveVm {
       case 'set-reg': this.input({ kind: 'set-reg', reg: body.reg, value: body.value }); return true;
       case 'set-pc': this.input({ kind: 'set-pc', value: body.value }); return true;
       case 'write-mem':
-        if (!this.machine.ram.contains(body.addr, body.data.length)) {
-          throw new RequestError('BAD_ADDRESS', `0x${body.addr.toString(16)}+${body.data.length} is not guest RAM`);
-        }
+        checkRam(this.machine, body.addr, body.data.length);
         this.input({ kind: 'write-mem', addr: body.addr, data: body.data });
         return true;
       case 'irq': this.input({ kind: 'irq', level: body.level }); return true;
@@ -178,14 +173,10 @@ export class LiveVm {
 
   /** Between two slices of a running guest: take an immediate exit so that the guest stops at a recorded point. */
   private stopAtExit(): void {
-    if (!this.started || this.waiting !== null || this.halted || this.ended !== null) return;
-    if (this.lastWasExit) return;
+    if (this.atExit) return;
     this.machine.vcpu.requestImmediateExit();
     this.deliver(this.session.run(0));
   }
-
-  /** True when nothing has run since the last exit (or its answer): the journal is already at this point. */
-  private lastWasExit = true;
 
   private schedule(): void {
     if (this.scheduled) return;
@@ -200,14 +191,14 @@ export class LiveVm {
     this.started = true;
     const icount = this.machine.hart.icount;
     const exit = this.session.resume(this.sliceInsns);
-    if (this.machine.hart.icount !== icount) this.lastWasExit = false;
+    if (this.machine.hart.icount !== icount) this.atExit = false;
     if (exit !== null) this.deliver(exit);
     if (this.canRun) this.schedule();
   }
 
   private deliver(exit: VcpuExit): void {
     this.exits++;
-    this.lastWasExit = true;
+    this.atExit = true;
     const waits = needsAnswer(exit);
     if (waits) this.waiting = exit;
     this.port.post({
@@ -250,11 +241,6 @@ export class LiveVm {
       ...(this.waiting !== null ? { waitingSeq: this.waiting.seq, waiting: this.waiting } : {}),
       ...(this.ended !== null ? { end: this.ended } : {}),
     };
-  }
-
-  private registers(): { pc: bigint; x: bigint[]; icount: number } {
-    const h = this.machine.hart;
-    return { pc: h.pc, x: Array.from({ length: 32 }, (_, i) => h.getReg(i)), icount: h.icount };
   }
 
   private postState(): void {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { readJournal, Replayer, SimError, type ReplayResult } from '../../sim/index.js';
 import { encodeMessage, type ProtocolErrorCode, type RequestBody, type VmEnd, type VmState } from '../../client-sdk/protocol.js';
 import type { WorkerPort } from './live-vm.js';
+import { readRam, registersOf, RequestError } from './machine-view.js';
 import type { InternalRequest, ReplayInit, ToWorker } from './worker-messages.js';
 
 export class ReplayVm {
@@ -36,7 +37,7 @@ export class ReplayVm {
       try {
         this.port.post({ t: 'reply', rid: message.rid, result: this.request(message.body) });
       } catch (e) {
-        const code: ProtocolErrorCode = e instanceof SimError ? 'BAD_REQUEST' : (e as { code?: ProtocolErrorCode }).code ?? 'INTERNAL';
+        const code: ProtocolErrorCode = e instanceof RequestError ? e.code : e instanceof SimError ? 'BAD_REQUEST' : 'INTERNAL';
         this.port.post({ t: 'error', rid: message.rid, code, message: e instanceof Error ? e.message : String(e) });
       }
     } else if (message.t === 'answer') {
@@ -50,14 +51,10 @@ export class ReplayVm {
     switch (body.op) {
       case 'status': return this.status();
       case 'stats': return { icount: h.icount, exits: this.exits, rows: this.replayer.machine.vcpu.stats.rows() };
-      case 'get-regs': return { pc: h.pc, x: Array.from({ length: 32 }, (_, i) => h.getReg(i)), icount: h.icount };
-      case 'read-mem': {
-        const ram = this.replayer.machine.ram;
-        if (!ram.contains(body.addr, body.len)) throw Object.assign(new Error(`0x${body.addr.toString(16)}+${body.len} is not guest RAM`), { code: 'BAD_ADDRESS' });
-        return Uint8Array.from(ram.read(body.addr, body.len));
-      }
+      case 'get-regs': return registersOf(this.replayer.machine);
+      case 'read-mem': return readRam(this.replayer.machine, body.addr, body.len);
       case 'run':
-        if (this.ended !== null) throw Object.assign(new Error('the replay has ended'), { code: 'VM_ENDED' });
+        if (this.ended !== null) throw new RequestError('VM_ENDED', 'the replay has ended');
         this.mode = 'running';
         this.postState();
         return this.status();
@@ -69,7 +66,7 @@ export class ReplayVm {
         this.finish(this.replayer.result(), 'stopped');
         return this.status();
       default:
-        throw Object.assign(new Error(`${body.op} would change a recorded run`), { code: 'NOT_SUPPORTED' });
+        throw new RequestError('NOT_SUPPORTED', `${body.op} would change a recorded run`);
     }
   }
 

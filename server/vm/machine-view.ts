@@ -1,0 +1,24 @@
+/** What a client may read of a machine, the same for a live VM and a replay, and the coded error of a request. */
+import type { Machine } from '../../sim/index.js';
+import type { ProtocolErrorCode, Registers } from '../../client-sdk/protocol.js';
+
+export class RequestError extends Error {
+  constructor(readonly code: ProtocolErrorCode, message: string) {
+    super(message);
+  }
+}
+
+export function registersOf(machine: Machine): Registers {
+  const h = machine.hart;
+  return { pc: h.pc, x: Array.from({ length: 32 }, (_, i) => h.getReg(i)), icount: h.icount };
+}
+
+/** Guest-physical bytes, copied; BAD_ADDRESS outside RAM. */
+export function readRam(machine: Machine, addr: number, len: number): Uint8Array {
+  checkRam(machine, addr, len);
+  return Uint8Array.from(machine.ram.read(addr, len));
+}
+
+export function checkRam(machine: Machine, addr: number, len: number): void {
+  if (!machine.ram.contains(addr, len)) throw new RequestError('BAD_ADDRESS', `0x${addr.toString(16)}+${len} is not guest RAM`);
+}
