@@ -37,6 +37,8 @@ export class Machine {
     this.ram = new GuestRam(RAM_BASE, ramSize);
     const elf = parseElf(image);
     loadElfIntoRam(elf, { base: RAM_BASE, size: ramSize, bytes: this.ram.u8 });
+    // The loader writes the RAM bytes directly: mark what it wrote, so that every non-zero page is in the dirty log.
+    for (const seg of elf.segments) if (seg.memSize > 0) this.ram.markDirty(seg.paddr - RAM_BASE, seg.memSize);
     this.dtb = buildDeviceTree({
       ramBase: RAM_BASE, ramSize, harts: 1, isa: GUEST_ISA, mmuType: config.mmuType ?? 'riscv,sv48',
       timebaseFrequency: TIMEBASE_FREQUENCY, bootargs: config.bootargs,
@@ -54,7 +56,7 @@ export class Machine {
     this.hart.csr.scounteren = 7;
     this.hart.csr.stvecLo = Number(BigInt.asIntN(32, BigInt(elf.entry)));
     this.hart.csr.stvecHi = Math.floor(elf.entry / 4294967296) | 0;
-    // Pages stay marked dirty from loading: a page never marked holds zeros (the state digest relies on it).
+    // The pages loaded stay in the dirty log: a page never marked holds zeros (state digests and checkpoints rely on it).
   }
 
   /**

@@ -7,8 +7,10 @@ export const PAGE_SIZE = 1 << PAGE_SHIFT;
  * Guest RAM: one ArrayBuffer with typed views of every width, so the interpreter's fast paths index it directly.
  * The host is little-endian (as every platform Node runs on), like RISC-V, so multi-byte views need no swapping.
  *
- * It also keeps two per-page bitmaps: `dirty` (pages written since the last `takeDirtyPages`, for incremental
- * checkpoints) and `code` (pages holding translated code, whose writes must invalidate translations).
+ * It also keeps `dirty`, a per-page log of the pages written since it was last collected. Several parts need to
+ * know what changed, each since its own last look (the state digest, the checkpoints of time travel): each asks
+ * for a tracker of its own, and collectDirty() moves the log into every tracker. Stores through the MMU's write
+ * TLB entries do not mark the log (see Mmu.markWritablePagesDirty), so callers collect through the hart.
  */
 export class GuestRam {
   readonly base: number;
@@ -22,6 +24,8 @@ export class GuestRam {
   readonly view: DataView;
   readonly pageCount: number;
   readonly dirty: Uint8Array;
+  private readonly trackers: Uint8Array[] = [];
+  private collected = false;
 
   constructor(base: number, size: number) {
     if (size <= 0 || size % PAGE_SIZE !== 0 || size > 0x8000_0000) {
@@ -62,6 +66,28 @@ export class GuestRam {
     const off = this.offsetOf(phys, len);
     if (off < 0) throw new SimError('RAM_OUT_OF_RANGE', `read of ${len} bytes at 0x${phys.toString(16)} is outside RAM`);
     return this.u8.slice(off, off + len);
+  }
+
+  /**
+   * A bitmap of its own for one consumer of dirty pages: collectDirty() sets a page's byte, the consumer clears it.
+   * A tracker added before the first collection starts clear (the log still holds every write since the RAM was
+   * made, and a page never written holds zeros); one added later starts with every page marked.
+   */
+  addDirtyTracker(): Uint8Array {
+    const t = new Uint8Array(this.pageCount).fill(this.collected ? 1 : 0);
+    this.trackers.push(t);
+    return t;
+  }
+
+  /** Moves the write log into every tracker and clears it. */
+  collectDirty(): void {
+    const dirty = this.dirty, trackers = this.trackers;
+    this.collected = true;
+    for (let p = 0; p < dirty.length; p++) {
+      if (dirty[p] === 0) continue;
+      dirty[p] = 0;
+      for (let t = 0; t < trackers.length; t++) trackers[t][p] = 1;
+    }
   }
 
   markDirty(off: number, len: number): void {

@@ -19,9 +19,11 @@ export class StateDigester {
   private readonly pageDigests: Uint8Array;
   private readonly groupDigests: Uint8Array;
   private readonly groupDirty: Uint8Array;
+  private readonly dirty: Uint8Array;
 
   constructor(machine: Machine) {
     this.machine = machine;
+    this.dirty = machine.ram.addDirtyTracker();
     const pages = machine.ram.pageCount;
     this.pageDigests = new Uint8Array(pages * PAGE_DIGEST_SIZE);
     const zero = pageDigest(new Uint8Array(PAGE_SIZE));
@@ -33,8 +35,8 @@ export class StateDigester {
 
   digest(): string {
     const { ram, hart } = this.machine;
-    hart.mmu.markWritablePagesDirty();
-    const dirty = ram.dirty, groupDirty = this.groupDirty;
+    hart.collectDirtyPages();
+    const dirty = this.dirty, groupDirty = this.groupDirty;
     for (let p = 0; p < ram.pageCount; p++) {
       if (dirty[p] === 0) continue;
       this.pageDigests.set(pageDigest(ram.u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE)), p * PAGE_DIGEST_SIZE);

@@ -181,7 +181,7 @@ export class BlockCache implements CodeWriteListener {
     const page = off >>> PAGE_SHIFT;
     if (this.codePages[page] === 0) {
       this.codePages[page] = 1;
-      this.host.mmu.flushWritePage(page);
+      this.host.mmu.setWritePageCodeMark(page, true);
     }
     let g = this.granules.get(page);
     if (g === undefined) this.granules.set(page, (g = new Uint8Array(0x1000 >>> GRANULE_SHIFT)));
@@ -208,8 +208,8 @@ export class BlockCache implements CodeWriteListener {
     this.pageBlocks.delete(page);
     this.granules.delete(page);
     this.codePages[page] = 0;
-    // Its write-TLB entries still carry the code mark; refill them as ordinary entries.
-    this.host.mmu.flushWritePage(page);
+    // Its write-TLB entries still carry the code mark: stores there may take the inline fast path again.
+    this.host.mmu.setWritePageCodeMark(page, false);
     if (list === undefined) return;
     for (const b of list) {
       if (!b.valid) continue;

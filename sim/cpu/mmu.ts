@@ -43,6 +43,20 @@ export interface CodeWriteListener {
  * ever cached: MMIO always takes the slow path, where it becomes a guest page fault for the hypervisor layer.
  * Inline fast paths compare `tag === (addr & (~0xfff | (size - 1)))`, so a misaligned access misses and comes here.
  */
+/** Two privilege sets of three access kinds, each with tag, tagHi and off arrays. */
+const TLB_WORDS = 2 * 3 * 3 * TLB_SIZE;
+
+export interface MmuState {
+  priv: number;
+  sum: boolean;
+  mxr: boolean;
+  satpMode: number;
+  rootPpn: number;
+  /** valid, lo, hi, value lo, value hi. */
+  reservation: number[];
+  tlb: Int32Array;
+}
+
 export class Mmu {
   readonly ram: GuestRam;
   /** TLB arrays per privilege (QEMU's MMU indexes): [priv][access]. Translated code captures one privilege's. */
@@ -103,7 +117,46 @@ export class Mmu {
   }
 
   flush(): void {
+    // Stores through the write entries marked nothing: log their pages before the entries go.
+    this.markWritablePagesDirty();
     for (const set of this.tlbs) for (let k = 0; k < 3; k++) set.tag[k].fill(NO_TAG);
+  }
+
+  /**
+   * The MMU's part of a checkpoint: translation context, LR reservation and the TLBs themselves. The TLBs are state
+   * a guest can observe (a PTE changed without sfence.vma, A/D bits a walk would set), so a restore puts back the
+   * exact entries instead of starting empty.
+   */
+  saveState(): MmuState {
+    const words = new Int32Array(TLB_WORDS);
+    let o = 0;
+    for (const set of this.tlbs) {
+      for (const arrays of [set.tag, set.tagHi, set.off]) for (const a of arrays) { words.set(a, o); o += TLB_SIZE; }
+    }
+    return {
+      priv: this.privValue, sum: this.sum, mxr: this.mxr, satpMode: this.satpMode, rootPpn: this.rootPpn,
+      reservation: [this.resValid ? 1 : 0, this.resLo, this.resHi, this.resValLo, this.resValHi], tlb: words,
+    };
+  }
+
+  restoreState(state: MmuState): void {
+    // The entries about to be replaced may have taken stores: log their pages, as a flush does.
+    this.markWritablePagesDirty();
+    let o = 0;
+    for (const set of this.tlbs) {
+      for (const arrays of [set.tag, set.tagHi, set.off]) for (const a of arrays) { a.set(state.tlb.subarray(o, o + TLB_SIZE)); o += TLB_SIZE; }
+    }
+    this.priv = state.priv;
+    this.sum = state.sum;
+    this.mxr = state.mxr;
+    this.satpMode = state.satpMode;
+    this.rootPpn = state.rootPpn;
+    const r = state.reservation;
+    this.resValid = r[0] === 1;
+    this.resLo = r[1];
+    this.resHi = r[2];
+    this.resValLo = r[3];
+    this.resValHi = r[4];
   }
 
   /**
@@ -119,12 +172,16 @@ export class Mmu {
     }
   }
 
-  /** Drops write entries for one RAM page (it now holds code, or stopped holding it). */
-  flushWritePage(ramPage: number): void {
+  /**
+   * Marks or unmarks the write entries of one RAM page as mapping code (it now holds translated code, or stopped
+   * holding it). The entries stay: what the TLB caches must not depend on what happens to be translated, or a
+   * restored checkpoint (whose translations start empty) would walk page tables where the run did not.
+   */
+  setWritePageCodeMark(ramPage: number, code: boolean): void {
     for (const set of this.tlbs) {
       const tag = set.tag[Access.Write], off = set.off[Access.Write];
       for (let i = 0; i < TLB_SIZE; i++) {
-        if (tag[i] !== NO_TAG && off[i] >>> 12 === ramPage) tag[i] = NO_TAG;
+        if (tag[i] !== NO_TAG && off[i] >>> 12 === ramPage) tag[i] = code ? tag[i] | CODE_TAG_BIT : tag[i] & ~CODE_TAG_BIT;
       }
     }
   }
@@ -165,6 +222,8 @@ export class Mmu {
       // Writes to a page with translated code must go through codeWritten(); dirty tracking starts here.
       if (this.codeListener !== null && this.isCodePage(pageOff >>> 12)) t |= CODE_TAG_BIT;
       this.ram.dirty[pageOff >>> 12] = 1;
+      // The entry this one evicts may have taken stores since the log was last collected: log its page too.
+      if (this.tag[access][i] !== NO_TAG) this.ram.dirty[this.off[access][i] >>> 12] = 1;
     }
     this.tag[access][i] = t;
     this.tagHi[access][i] = hi;
