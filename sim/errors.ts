@@ -27,7 +27,10 @@ export type SimErrorCode =
   | 'ELF_BAD_SHDR'
   | 'ELF_ADDRESS_TOO_LARGE'
   | 'FDT_BAD_PROPERTY'
-  | 'FDT_BAD_BLOB';
+  | 'FDT_BAD_BLOB'
+  | 'TT_NO_SUCH_EXIT'
+  | 'TT_BAD_TARGET'
+  | 'TT_DIVERGED';
 
 export class SimError extends Error {
   readonly code: SimErrorCode;

@@ -3,7 +3,7 @@ export { SimError, type SimErrorCode } from './errors.js';
 export * as layout from './layout.js';
 export { Machine, type MachineConfig, GUEST_ISA } from './machine.js';
 export { Hart, Stop } from './cpu/hart.js';
-export { Vcpu, type TraceSink, type KvmExitTrace } from './kvm/vcpu.js';
+export { Vcpu, type TraceSink, type KvmExitTrace, type ObserverStop } from './kvm/vcpu.js';
 export { ExitStats, type StatRow } from './kvm/stats.js';
 export type {
   VcpuExit, ExitReason, ExitAnswer, MmioExit, SbiExit, SystemEventExit, IntrExit, InternalErrorExit, DebugExit, CsrExit,
@@ -13,3 +13,4 @@ export { parseElf, type ElfImage } from './elf.js';
 export { GuestRam } from './memory.js';
 export * from './journal/index.js';
 export { StateDigester } from './state-digest.js';
+export * from './timetravel/index.js';

@@ -93,6 +93,7 @@ export class ReplayVm {
         this.finish(step.result, step.result.ok ? (this.replayer.journal.closed ? 'replayed' : 'replayed-open') : 'diverged');
         return;
       }
+      if (step.kind !== 'exit') break; // at-exit and observer stops are time travel's (not asked for here)
       this.exits++;
       const { exit, answer } = step;
       this.port.post({

@@ -34,6 +34,11 @@ export interface CounterSource {
   instret(): number;
 }
 
+const CSR_STATE_FIELDS = [
+  'sstatus', 'sie', 'sip', 'stvecLo', 'stvecHi', 'sscratchLo', 'sscratchHi', 'sepcLo', 'sepcHi', 'scauseLo', 'scauseHi',
+  'stvalLo', 'stvalHi', 'satpLo', 'satpHi', 'scounteren', 'senvcfg',
+] as const;
+
 export class CsrFile {
   sstatus = 0;
   sie = 0;
@@ -50,6 +55,17 @@ export class CsrFile {
   /** Result of the last read. */
   vlo = 0;
   vhi = 0;
+
+  /** The CSR file's part of a checkpoint, in the order of CSR_STATE_FIELDS. */
+  saveState(): Int32Array {
+    const self = this as unknown as Record<string, number>;
+    return Int32Array.from(CSR_STATE_FIELDS, (f) => self[f]);
+  }
+
+  restoreState(state: Int32Array): void {
+    const self = this as unknown as Record<string, number>;
+    CSR_STATE_FIELDS.forEach((f, i) => { self[f] = state[i]; });
+  }
 
   /** Whether the CSR exists and is visible at this privilege (0 = U, 1 = S); counters check scounteren. */
   accessible(num: number, priv: number): boolean {

@@ -5,11 +5,26 @@ import {
   CSR_SEED, CsrEffect, CsrFile, SIP_SEIP, SIP_SSIP, SIP_STIP, SSTATUS_MXR, SSTATUS_SIE, SSTATUS_SPIE, SSTATUS_SPP,
   SSTATUS_SUM,
 } from './csr.js';
-import { DebugStopKind, DebugTriggers } from './debug.js';
+import { DebugStopKind, DebugTriggers, DebugTriggerState, TriggerOwner } from './debug.js';
 import { Insn } from './decode.js';
 import * as int64 from './int64.js';
-import { Mmu } from './mmu.js';
+import { Mmu, MmuState } from './mmu.js';
 import { Cause, DEBUG_TRIGGER_CAUSE, HEDELEG_DEFAULT, HypervisorTrap } from './trap.js';
+
+/** The hart in a checkpoint (see Hart.saveState). */
+export interface HartState {
+  x: Int32Array;
+  pcLo: number;
+  pcHi: number;
+  priv: number;
+  icount: number;
+  idleCycles: number;
+  hedeleg: number;
+  irqCheck: boolean;
+  csr: Int32Array;
+  mmu: MmuState;
+  debug: DebugTriggerState;
+}
 
 /** Why `run` returned. */
 export const enum Stop {
@@ -104,6 +119,7 @@ export class Hart {
       if (this.debug.hasBreakpoints && !this.debug.suspended && this.debug.hasBreakpoint(this.pcLo, this.pcHi)) {
         this.pend(0, this.pcLo, this.pcHi, DEBUG_TRIGGER_CAUSE, 0, 0);
         this.debug.hitKind = DebugStopKind.AddressBreakpoint;
+        this.debug.hitOwners = this.debug.breakpointOwners(this.pcLo, this.pcHi);
         this.deliverTrap();
         return Stop.Trap;
       }
@@ -383,29 +399,30 @@ export class Hart {
     return ((this.hedeleg >>> Cause.Breakpoint) & 1) === 0;
   }
 
-  addBreakpoint(pc: bigint): void {
+  addBreakpoint(pc: bigint, owner = TriggerOwner.Recorded): void {
     const { lo, hi } = split(pc);
-    this.debug.addBreakpoint(lo, hi);
+    const had = this.debug.hasBreakpoint(lo, hi);
+    this.debug.addBreakpoint(lo, hi, owner);
     // Blocks end before breakpoint addresses; retranslate with the new set.
-    this.cache.clear();
+    if (!had) this.cache.clear();
   }
 
-  removeBreakpoint(pc: bigint): boolean {
+  removeBreakpoint(pc: bigint, owner = TriggerOwner.Recorded): boolean {
     const { lo, hi } = split(pc);
-    const removed = this.debug.removeBreakpoint(lo, hi);
-    if (removed) this.cache.clear();
+    const removed = this.debug.removeBreakpoint(lo, hi, owner);
+    if (removed && !this.debug.hasBreakpoint(lo, hi)) this.cache.clear();
     return removed;
   }
 
-  addWatchpoint(addr: bigint, len: number, kind: { read: boolean; write: boolean }): void {
+  addWatchpoint(addr: bigint, len: number, kind: { read: boolean; write: boolean }, owner = TriggerOwner.Recorded): void {
     const { lo, hi } = split(addr);
-    this.debug.addWatchpoint({ lo, hi, len, read: kind.read, write: kind.write });
+    this.debug.addWatchpoint({ lo, hi, len, read: kind.read, write: kind.write }, owner);
     this.mmu.flush();
   }
 
-  removeWatchpoint(addr: bigint, len: number): boolean {
+  removeWatchpoint(addr: bigint, len: number, owner = TriggerOwner.Recorded): boolean {
     const { lo, hi } = split(addr);
-    const removed = this.debug.removeWatchpoint(lo, hi, len);
+    const removed = this.debug.removeWatchpoint(lo, hi, len, owner);
     if (removed) this.mmu.flush();
     return removed;
   }
@@ -418,6 +435,43 @@ export class Hart {
     } finally {
       this.debug.suspended = false;
     }
+  }
+
+  // ---- Checkpoints. ----
+
+  /**
+   * The hart's part of a checkpoint, taken between runs (no trap pending): registers, pc, privilege, counters,
+   * hedeleg, CSRs, the MMU with its TLBs, and the recorded debug triggers. Translations are not state: they are
+   * dropped on restore and made again from the restored memory.
+   */
+  saveState(): HartState {
+    return {
+      x: this.x.slice(), pcLo: this.pcLo, pcHi: this.pcHi, priv: this.priv, icount: this.icount, idleCycles: this.idleCycles,
+      hedeleg: this.hedeleg, irqCheck: this.irqCheck, csr: this.csr.saveState(), mmu: this.mmu.saveState(), debug: this.debug.saveState(),
+    };
+  }
+
+  restoreState(state: HartState): void {
+    this.x.set(state.x);
+    this.pcLo = state.pcLo;
+    this.pcHi = state.pcHi;
+    this.priv = state.priv;
+    this.icount = state.icount;
+    this.idleCycles = state.idleCycles;
+    this.hedeleg = state.hedeleg;
+    this.csr.restoreState(state.csr);
+    // Translations first: dropping them touches the TLB's code marks, which the restored entries then replace.
+    this.cache.clear();
+    this.mmu.restoreState(state.mmu);
+    this.debug.restoreState(state.debug);
+    this.irqCheck = state.irqCheck;
+    this.trapPending = false;
+  }
+
+  /** Moves the pages written since the last collection into every dirty tracker (see GuestRam.collectDirty). */
+  collectDirtyPages(): void {
+    this.mmu.markWritablePagesDirty();
+    this.ram.collectDirty();
   }
 
   // ---- Accessors for the hypervisor layer, loaders and debuggers (not on the hot path). ----

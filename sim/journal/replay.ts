@@ -1,7 +1,7 @@
 import type { Hart } from '../cpu/hart.js';
 import { SimError } from '../errors.js';
 import { needsAnswer, type ExitAnswer, type VcpuExit } from '../kvm/exits.js';
-import type { Vcpu } from '../kvm/vcpu.js';
+import type { ObserverStop, Vcpu } from '../kvm/vcpu.js';
 import { Machine } from '../machine.js';
 import { StateDigester } from '../state-digest.js';
 import {
@@ -75,7 +75,22 @@ export type ReplayStep =
   /** The instruction budget of the step ran out before the next exit; step again to go on. */
   | { kind: 'budget' }
   /** The replay is over: the journal ended, or was closed (final digest checked), or the replay diverged. */
-  | { kind: 'done'; result: ReplayResult };
+  | { kind: 'done'; result: ReplayResult }
+  /**
+   * With pauseAtExits: the exit was replayed and matched, and its recorded answer is next (the state is the one
+   * userspace saw at the exit). Step again to feed it.
+   */
+  | { kind: 'at-exit'; exit: VcpuExit }
+  /** An observer's trigger stopped the guest (not an exit of the run: it goes on unchanged when stepped again). */
+  | { kind: 'observer'; stop: ObserverStop };
+
+/** Where a Replayer stands between steps, for a checkpoint. */
+export interface ReplayPosition {
+  record: number;
+  exitOrdinal: number;
+  exitsReplayed: number;
+  recordedDigest: string | undefined;
+}
 
 const BUDGET: ReplayStep = { kind: 'budget' };
 
@@ -105,6 +120,8 @@ export class Replayer {
   private final: ReplayResult | null = null;
   /** The replayed exit whose recorded answer comes next. */
   private awaiting: VcpuExit | null = null;
+  /** Whether step() stops at an exit before feeding its answer ('at-exit'). */
+  pauseAtExits = false;
 
   /** Builds the machine the journal describes (JOURNAL_IMAGE_MISMATCH / JOURNAL_CONFIG_MISMATCH when it cannot). */
   constructor(journal: ParsedJournal, options: { image?: Uint8Array } = {}) {
@@ -125,6 +142,32 @@ export class Replayer {
   /** Exits replayed so far. */
   get exits(): number {
     return this.exitsReplayed;
+  }
+
+  /** The exit replayed last, when its recorded answer has not been fed yet (the replay stands at it). */
+  get standingAt(): VcpuExit | null {
+    return this.awaiting;
+  }
+
+  /** Where the replay stands, for a checkpoint: only between exits (no answer due) and before the end. */
+  savePosition(): ReplayPosition {
+    if (this.awaiting !== null || this.final !== null) throw new SimError('VCPU_BAD_STATE', 'a replay position is saved between exits, before the end');
+    return { record: this.pos, exitOrdinal: this.exitOrdinal, exitsReplayed: this.exitsReplayed, recordedDigest: this.recordedDigest };
+  }
+
+  /** Goes back (or forward) to a saved position; the machine's state must be restored with it. */
+  restorePosition(p: ReplayPosition): void {
+    this.pos = p.record;
+    this.exitOrdinal = p.exitOrdinal;
+    this.exitsReplayed = p.exitsReplayed;
+    this.recordedDigest = p.recordedDigest;
+    this.awaiting = null;
+    this.final = null;
+  }
+
+  /** The state digest of the machine as it stands (registers, CSRs, timer, every byte of RAM). */
+  stateDigest(): string {
+    return this.digester.digest();
   }
 
   /** The replay is over (step() returns the same 'done' again). */
@@ -157,7 +200,7 @@ export class Replayer {
         const k = this.exitOrdinal;
         const icount = t.exitRecord[k] === i && k < t.exitCount ? t.exitIcount[k] : exitIcountAt(b, start, len);
         const got = this.runToExit(i, icount, tag === TAG_EXIT_INTR && cause !== INTR_HALT, cause === INTR_IMMEDIATE_EXIT, maxInsns);
-        if (got === null) return BUDGET;
+        if (got === null) return this.notYet();
         if (got === undefined) return this.doneStep();
         if (!this.sameAsRecorded(got, start, len, tag)) {
           const want = (decodeAt(b, start, len) as ExitRecord).exit;
@@ -166,8 +209,9 @@ export class Replayer {
         }
         this.pos = i + 1;
         this.exitOrdinal = k + 1;
-        if (needsAnswer(got)) this.awaiting = got;
-        else return { kind: 'exit', exit: got, answer: undefined };
+        if (!needsAnswer(got)) return { kind: 'exit', exit: got, answer: undefined };
+        this.awaiting = got;
+        if (this.pauseAtExits) return { kind: 'at-exit', exit: got };
         continue;
       }
       if ((tag === TAG_ANSWER_SBI || tag === TAG_ANSWER_MMIO) && len > 0) {
@@ -180,14 +224,15 @@ export class Replayer {
         case 'exit': {
           const want = record.exit;
           const got = this.runToExit(i, want.icount, want.reason === 'INTR' && want.cause !== 'halt', want.reason === 'INTR' && want.cause === 'immediate_exit', maxInsns);
-          if (got === null) return BUDGET;
+          if (got === null) return this.notYet();
           if (got === undefined) return this.doneStep();
           const field = firstDifference(want, got);
           if (field !== null) return this.divergeExit(i, field, want, got);
           this.pos = i + 1;
           this.exitOrdinal++;
-          if (needsAnswer(got)) this.awaiting = got;
-          else return { kind: 'exit', exit: got, answer: undefined };
+          if (!needsAnswer(got)) return { kind: 'exit', exit: got, answer: undefined };
+          this.awaiting = got;
+          if (this.pauseAtExits) return { kind: 'at-exit', exit: got };
           break;
         }
         case 'answer': {
@@ -226,9 +271,16 @@ export class Replayer {
     return { kind: 'done', result: this.final };
   }
 
+  /** The guest stopped short of the next exit: its budget ran out, or an observer's trigger fired. */
+  private notYet(): ReplayStep {
+    const stop = this.vcpu.observerStop;
+    return stop === null ? BUDGET : { kind: 'observer', stop };
+  }
+
   /**
    * Runs the vCPU to the recorded exit at `wantIcount`. Returns the exit the vCPU returned, null when `maxInsns`
-   * ran out first, undefined when the replay diverged (already past that count).
+   * ran out first (or an observer's trigger stopped the guest), undefined when the replay diverged (already past
+   * that count).
    */
   private runToExit(i: number, wantIcount: number, stops: boolean, immediate: boolean, maxInsns: number): VcpuExit | null | undefined {
     const h = this.hart;
@@ -250,11 +302,9 @@ export class Replayer {
         this.vcpu.requestImmediateExit();
         got = this.vcpu.run(0);
       }
-    } else if (maxInsns < need) {
-      got = this.vcpu.resume(maxInsns > 0 ? Math.floor(maxInsns) : 0);
-      if (got === null) return null;
     } else {
-      got = this.vcpu.run(need);
+      got = this.vcpu.runOrObserve(maxInsns < need ? (maxInsns > 0 ? Math.floor(maxInsns) : 0) : need, maxInsns >= need);
+      if (got === null) return null;
     }
     this.exitsReplayed++;
     return got;

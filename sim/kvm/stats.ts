@@ -12,6 +12,11 @@ export interface StatRow {
   avgInsnsBetween: number;
 }
 
+export interface StatsState {
+  lastIcount: number;
+  events: { event: string; kind: 'exit' | 'kernel'; count: number; insns: number }[];
+}
+
 export class ExitStats {
   private readonly counts = new Map<string, { kind: 'exit' | 'kernel'; count: number; insns: number }>();
   private lastIcount = 0;
@@ -22,6 +27,17 @@ export class ExitStats {
     e.count++;
     e.insns += icount - this.lastIcount;
     this.lastIcount = icount;
+  }
+
+  /** The statistics in a checkpoint: a seek puts back the counts the run had there. */
+  saveState(): StatsState {
+    return { lastIcount: this.lastIcount, events: [...this.counts].map(([event, e]) => ({ event, ...e })) };
+  }
+
+  restoreState(state: StatsState): void {
+    this.counts.clear();
+    for (const { event, kind, count, insns } of state.events) this.counts.set(event, { kind, count, insns });
+    this.lastIcount = state.lastIcount;
   }
 
   count(event: string): number {

@@ -1,7 +1,8 @@
 import { SIP_SEIP, SIP_STIP } from '../cpu/csr.js';
 import { DebugStopKind } from '../cpu/debug.js';
 import { insnLength } from '../cpu/decode.js';
-import { Hart, STALL_LIMIT, Stop } from '../cpu/hart.js';
+import { Hart, HartState, STALL_LIMIT, Stop } from '../cpu/hart.js';
+import { TriggerOwner } from '../cpu/debug.js';
 import { Cause, DEBUG_TRIGGER_CAUSE, HypervisorTrap } from '../cpu/trap.js';
 import { SimError } from '../errors.js';
 import { INSNS_PER_TIME_TICK } from '../layout.js';
@@ -13,7 +14,7 @@ import {
 import { decodeMmioInsn, MmioAccess, mmioLoadValue, transformFromBits } from './mmio.js';
 import { sbiInKernel } from './sbi-kernel.js';
 import * as sbi from './sbi.js';
-import { ExitStats } from './stats.js';
+import { ExitStats, StatsState } from './stats.js';
 
 /** The kvm_exit tracepoint's fields (arch/riscv/kvm/trace.h). */
 export interface KvmExitTrace {
@@ -28,6 +29,28 @@ export interface KvmExitTrace {
 export interface TraceSink {
   kvmEntry?(pc: bigint, icount: number): void;
   kvmExit?(trap: KvmExitTrace, icount: number): void;
+}
+
+/** The vCPU in a checkpoint (see Vcpu.saveState). */
+export interface VcpuState {
+  hart: HartState;
+  seq: number;
+  timerDeadline: number;
+  singleStep: boolean;
+  stats: StatsState;
+}
+
+/**
+ * Where an observer's trigger (TriggerOwner.Observer: someone travelling through a recording) stopped the guest.
+ * Not an exit: the run knows nothing of it, takes no seq, and goes on as if it had not happened.
+ */
+export interface ObserverStop {
+  why: 'address-breakpoint' | 'watchpoint';
+  pc: bigint;
+  icount: number;
+  /** For a watchpoint: the address accessed, and whether it was a store. */
+  address?: bigint;
+  isWrite?: boolean;
 }
 
 /** Length of Vcpu.exitWordsOf's array: pc and six SBI arguments as 32-bit halves. */
@@ -69,9 +92,51 @@ export class Vcpu {
   /** The last exit returned, and its 64-bit fields as 32-bit halves (see exitWordsOf). */
   private lastExit: VcpuExit | null = null;
   private readonly lastExitWords = new Int32Array(EXIT_WORDS);
+  /** Where an observer's trigger last stopped the guest (until the next entry). */
+  private observed: ObserverStop | null = null;
 
   constructor(hart: Hart) {
     this.hart = hart;
+  }
+
+  /**
+   * The vCPU's part of a checkpoint, with the hart's. Taken between exits, with no exit waiting for an answer (a
+   * checkpoint is a place a replay can start from, and a replay feeds answers itself).
+   */
+  saveState(): VcpuState {
+    if (this.waiting !== null) throw new SimError('VCPU_BAD_STATE', `exit ${this.waiting.seq} is waiting for its answer: no checkpoint here`);
+    return { hart: this.hart.saveState(), seq: this.seq, timerDeadline: this.timerDeadline, singleStep: this.singleStep, stats: this.stats.saveState() };
+  }
+
+  restoreState(state: VcpuState): void {
+    this.hart.restoreState(state.hart);
+    this.seq = state.seq;
+    this.timerDeadline = state.timerDeadline;
+    this.singleStep = state.singleStep;
+    this.stats.restoreState(state.stats);
+    this.pending = null;
+    this.immediateExit = false;
+    this.stepOverTriggers = false;
+    this.lastExit = null;
+    this.observed = null;
+  }
+
+  /** The seq the next exit will take (the number of exits so far). */
+  get nextSeq(): number {
+    return this.seq;
+  }
+
+  /** Where an observer's trigger stopped the last resume() (null when something else ended it). */
+  get observerStop(): ObserverStop | null {
+    return this.observed;
+  }
+
+  /**
+   * The next entry runs the instruction at the pc with the triggers suspended: someone standing on a breakpoint
+   * (or after a seek to one) goes on past it instead of stopping there again.
+   */
+  stepOverTriggersOnce(): void {
+    this.stepOverTriggers = true;
   }
 
   /** KVM_SET_GUEST_DEBUG: breakpoint instructions exit to userspace; optionally single-step. */
@@ -111,7 +176,17 @@ export class Vcpu {
 
   /** Runs the guest until an exit that needs userspace, or until `budget` instructions have retired. */
   run(budget = DEFAULT_RUN_BUDGET): VcpuExit {
-    return this.enter(budget, true)!;
+    const exit = this.enter(budget, true);
+    if (exit === null) throw new SimError('VCPU_BAD_STATE', 'an observer trigger stopped run(): observers use resume()');
+    return exit;
+  }
+
+  /**
+   * Like run() when `budgetIsExit` (a spent budget is an INTR exit), like resume() otherwise. Null means the budget
+   * ran out (resume) or an observer's trigger stopped the guest (see observerStop).
+   */
+  runOrObserve(budget: number, budgetIsExit: boolean): VcpuExit | null {
+    return this.enter(budget, budgetIsExit);
   }
 
   /**
@@ -126,6 +201,7 @@ export class Vcpu {
     const waiting = this.waiting;
     if (waiting !== null) throw new SimError('VCPU_BAD_STATE', `exit ${waiting.seq} (${waiting.reason}) has not been answered`);
     this.pending = null;
+    this.observed = null;
     const h = this.hart;
     const target = h.icount + budget;
     // Traps handled here that retire nothing (a redirect into a handler that faults again, forever) must not
@@ -148,6 +224,7 @@ export class Vcpu {
       this.trace?.kvmEntry?.(h.pc, h.icount);
       const stop = overTriggers ? h.stepOverTriggers() : h.run(stepping ? 1 : slice, stepping);
       if (stop === Stop.Trap) {
+        if (h.exit.scause === DEBUG_TRIGGER_CAUSE && (h.debug.hitOwners & TriggerOwner.Recorded) === 0) return this.observerStopped();
         const exit = this.handleTrap(h.exit);
         if (exit !== null) return exit;
         fruitless = h.icount === icountAtLastTrap ? fruitless + 1 : 0;
@@ -158,6 +235,16 @@ export class Vcpu {
       }
       if (stepping) return this.exitToUser({ reason: 'DEBUG', why: 'single-step' });
     }
+  }
+
+  private observerStopped(): null {
+    const h = this.hart, e = h.exit;
+    this.observed = e.debugKind === DebugStopKind.AddressBreakpoint
+      ? { why: 'address-breakpoint', pc: h.pc, icount: h.icount }
+      : { why: 'watchpoint', pc: h.pc, icount: h.icount, address: pair(e.debugAddrLo, e.debugAddrHi), isWrite: e.debugKind === DebugStopKind.WatchWrite };
+    // Going on runs the instruction that stopped with the triggers suspended, as answering a DEBUG exit does.
+    this.stepOverTriggers = true;
+    return null;
   }
 
   private trapLoop(): VcpuExit {

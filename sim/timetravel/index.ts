@@ -1,0 +1,7 @@
+/** Time travel: checkpoints of a replay, seeks, reverse execution and the timeline of past exits. */
+export {
+  TimeTravel, DEFAULT_BUDGET_BYTES, DEFAULT_INTERVAL_EXITS, DEFAULT_INTERVAL_INSNS, type Place, type TimeTravelOptions, type TravelResult,
+  type TravelStop,
+} from './timetravel.js';
+export type { CheckpointStats } from './checkpoints.js';
+export { DEFAULT_TIMELINE_LIMIT, type TimelineEntry, type TimelineFilter } from './timeline.js';
