@@ -1,0 +1,297 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LocalVmm } from '../../client-sdk/index.js';
+import { parseElf } from '../elf.js';
+import { readJournal, type ParsedJournal } from '../journal/reader.js';
+import { MemoryJournalWriter } from '../journal/writer.js';
+import { expectSimError } from '../test-helpers.js';
+import { TimeTravel, type TimeTravelOptions, type TravelResult } from './timetravel.js';
+
+const BUILD = join(import.meta.dirname, '..', '..', 'guests', 'build');
+const image = (name: string) => readFileSync(join(BUILD, `${name}.elf`));
+const symbol = (name: string, sym: string) => BigInt(parseElf(image(name)).symbols.get(sym)!);
+
+/** Records a guest with the built-in userspace; `drive` may feed inputs between exits (a debugger's). */
+function record(name: string, drive?: (vmm: LocalVmm, exits: number) => void): ParsedJournal {
+  let writer: MemoryJournalWriter | undefined;
+  const vmm = new LocalVmm(image(name), { recordTo: (h) => (writer = new MemoryJournalWriter(h)) });
+  if (drive === undefined) vmm.run();
+  else {
+    for (let exits = 0; ; exits++) {
+      drive(vmm, exits);
+      const end = vmm.answerExit(vmm.session.run());
+      if (end !== null) { vmm.result(end.stop, end.exitCode); break; }
+    }
+  }
+  return readJournal(writer!.bytes());
+}
+
+/** A fixed-seed generator: the same targets on every run. */
+function lcg(seed: number): (n: number) => number {
+  let s = seed >>> 0;
+  return (n) => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return Math.floor((s / 2 ** 32) * n);
+  };
+}
+
+/** Where a travel stands, with the full state digest: what two ways of getting somewhere must agree on. */
+function fix(tt: TimeTravel, r: TravelResult) {
+  return { stop: r.stop.kind, icount: r.place.icount, nextSeq: r.place.nextSeq, pc: r.place.pc, atExit: r.place.atExit?.seq, digest: tt.replayer.stateDigest() };
+}
+
+type Target = { exit: number } | { icount: number };
+const go = (tt: TimeTravel, t: Target) => ('exit' in t ? tt.seekExit(t.exit) : tt.seekIcount(t.icount));
+
+/**
+ * Visits the targets twice: with checkpoints, in the given (random) order, and with none at all, straight from the
+ * start in increasing order (each seek only goes forward). Both must stand at the same state every time.
+ */
+function expectSeeksMatchStraightReplay(journal: ParsedJournal, targets: Target[], options: TimeTravelOptions) {
+  const tt = new TimeTravel(journal, options);
+  expect(tt.runToEnd().stop.kind).toBe('history-end');
+  expect(tt.checkpointStats().count).toBeGreaterThan(5);
+  const travelled = new Map<Target, ReturnType<typeof fix>>();
+  for (const t of targets) travelled.set(t, fix(tt, go(tt, t)));
+  const straight = new TimeTravel(journal, { intervalInsns: Infinity, intervalExits: Infinity });
+  const key = (t: Target) => ('exit' in t ? journal.exits[t.exit].icount : t.icount);
+  for (const t of [...targets].sort((a, b) => key(a) - key(b))) {
+    expect(travelled.get(t), JSON.stringify(t)).toEqual(fix(straight, go(straight, t)));
+  }
+  expect(straight.checkpointStats().count).toBe(1);
+}
+
+describe('seeks land on the state a straight replay had there', () => {
+  it('console-flood: random exits and instruction counts in an exit-heavy recording', () => {
+    const journal = record('console-flood');
+    const last = journal.exits[journal.exits.length - 1];
+    expect(journal.exits.length).toBeGreaterThan(500_000);
+    const rnd = lcg(7);
+    const targets: Target[] = [];
+    for (let i = 0; i < 12; i++) targets.push({ exit: rnd(journal.exits.length) }, { icount: rnd(last.icount) });
+    targets.push({ exit: 0 }, { exit: journal.exits.length - 1 }, { icount: 0 });
+    expectSeeksMatchStraightReplay(journal, targets, { intervalInsns: 2_000_000, intervalExits: 40_000 });
+  }, 120_000);
+
+  it('bench-paging: random instruction counts with paging on (the TLBs are part of a checkpoint)', () => {
+    const journal = record('bench-paging');
+    const last = journal.exits[journal.exits.length - 1];
+    const rnd = lcg(11);
+    const targets: Target[] = [];
+    for (let i = 0; i < 10; i++) targets.push({ icount: rnd(last.icount) });
+    for (let i = 0; i < 4; i++) targets.push({ exit: rnd(journal.exits.length) });
+    expectSeeksMatchStraightReplay(journal, targets, { intervalInsns: 10_000_000 });
+  }, 120_000);
+});
+
+describe('reverse execution', () => {
+  const journal = record('breakpoints');
+  const small = { intervalInsns: 400 };
+
+  /** Every place a forward run stops with these triggers set, from the start to the end. */
+  function forwardHits(tt: TimeTravel): number[] {
+    tt.seekIcount(0);
+    const hits: number[] = [];
+    for (;;) {
+      const r = tt.continue();
+      if (r.stop.kind === 'history-end') return hits;
+      expect(['breakpoint', 'watchpoint']).toContain(r.stop.kind);
+      hits.push(r.place.icount);
+    }
+  }
+
+  it('reverse-continue stops at the hits a forward scan finds, latest first, then says history-start', () => {
+    const tt = new TimeTravel(journal, small);
+    const target = symbol('breakpoints', 'target');
+    tt.addBreakpoint(target);
+    const hits = forwardHits(tt);
+    expect(hits).toHaveLength(3);
+    expect(tt.checkpointStats().count).toBeGreaterThan(3);
+    expect(tt.place().icount).toBeGreaterThan(hits[2]);
+    const back: number[] = [];
+    for (let r = tt.reverseContinue(); r.stop.kind === 'breakpoint'; r = tt.reverseContinue()) {
+      expect(r.place.pc).toBe(target);
+      back.push(r.place.icount);
+    }
+    expect(back).toEqual([...hits].reverse());
+    expect(tt.place().icount).toBe(0);
+    expect(tt.reverseContinue().stop.kind).toBe('history-start');
+  });
+
+  it('reverse-continue uses the breakpoints set now: one set after the run was recorded, removed again', () => {
+    const tt = new TimeTravel(journal, small);
+    tt.runToEnd();
+    expect(tt.reverseContinue().stop.kind).toBe('history-start');
+    tt.runToEnd();
+    tt.addBreakpoint(symbol('breakpoints', 'target'));
+    expect(tt.reverseContinue().stop.kind).toBe('breakpoint');
+    tt.removeBreakpoint(symbol('breakpoints', 'target'));
+    expect(tt.reverseContinue().stop.kind).toBe('history-start');
+  });
+
+  it('reverse-continue to watchpoints: writes only, then reads and writes', () => {
+    // `watched` is written three times (the runtime zeroing .bss, then main twice) and read once.
+    const watched = symbol('breakpoints', 'watched');
+    const writes = new TimeTravel(journal, small);
+    writes.addWatchpoint(watched, 8, { read: false, write: true });
+    const writeHits = forwardHits(writes);
+    expect(writeHits).toHaveLength(3);
+    const r = writes.reverseContinue();
+    expect(r.stop).toMatchObject({ kind: 'watchpoint', address: watched, isWrite: true });
+    expect(r.place.icount).toBe(writeHits[2]);
+
+    const all = new TimeTravel(journal, small);
+    all.addWatchpoint(watched, 8, { read: true, write: true });
+    const allHits = forwardHits(all);
+    expect(allHits).toHaveLength(4);
+    const back: number[] = [];
+    for (let s = all.reverseContinue(); s.stop.kind === 'watchpoint'; s = all.reverseContinue()) back.push(s.place.icount);
+    expect(back).toEqual([...allHits].reverse());
+  });
+
+  it('observer triggers never change the run: a replay stopping at every hit still matches to the end', () => {
+    const tt = new TimeTravel(journal, small);
+    tt.addBreakpoint(symbol('breakpoints', 'target'));
+    tt.addWatchpoint(symbol('breakpoints', 'watched'), 8, { read: true, write: true });
+    let stops = 0, r = tt.continue();
+    for (; r.stop.kind === 'breakpoint' || r.stop.kind === 'watchpoint'; r = tt.continue()) stops++;
+    expect(stops).toBe(3 + 4);
+    expect(r.stop).toEqual({ kind: 'history-end', closed: true });
+    const plain = new TimeTravel(journal);
+    plain.runToEnd();
+    expect(tt.replayer.stateDigest()).toBe(plain.replayer.stateDigest());
+  });
+
+  it('reverse-step then step returns to the same state, anywhere; reverse-step at the start says so', () => {
+    const tt = new TimeTravel(journal, small);
+    const end = tt.runToEnd().place.icount;
+    const rnd = lcg(3);
+    for (let i = 0; i < 12; i++) {
+      const here = fix(tt, tt.seekIcount(1 + rnd(end - 1)));
+      const back = tt.reverseStep();
+      expect(back.place.icount).toBe(here.icount - 1);
+      expect(fix(tt, tt.step())).toEqual(here);
+    }
+    // From an exit, too: one step back and forward again stands at the same registers and memory.
+    const atExit = tt.seekExit(20);
+    const digest = tt.replayer.stateDigest();
+    tt.reverseStep();
+    const again = tt.step();
+    expect(again.place.icount).toBe(atExit.place.icount);
+    expect(tt.replayer.stateDigest()).toBe(digest);
+    tt.seekIcount(0);
+    expect(tt.reverseStep()).toMatchObject({ stop: { kind: 'history-start' }, place: { icount: 0 } });
+  });
+});
+
+describe('recordings with their own debugger stops', () => {
+  const target = symbol('breakpoints', 'target');
+  // The session's debugger sets a breakpoint after the first exit and removes it after its second stop.
+  let debugStops = 0;
+  const journal = record('breakpoints', (vmm, exits) => {
+    if (exits === 1) vmm.session.input({ kind: 'breakpoint', pc: target, add: true });
+    const last = vmm.machine.vcpu.stats.count('DEBUG');
+    if (last === 2 && debugStops < 2) {
+      debugStops = 2;
+      vmm.session.input({ kind: 'breakpoint', pc: target, add: false });
+    }
+  });
+  const debugExits = journal.exits.filter((e) => e.reason === 'DEBUG').map((e) => e.seq);
+
+  it('seeks back and forth across the moments the breakpoint was set and removed replay without diverging', () => {
+    expect(debugExits).toHaveLength(2);
+    const tt = new TimeTravel(journal, { intervalInsns: 400 });
+    expect(tt.runToEnd().stop).toEqual({ kind: 'history-end', closed: true });
+    for (const seq of [debugExits[1], 0, debugExits[0], journal.exits.length - 1, debugExits[1] + 1, 1]) {
+      const r = tt.seekExit(seq);
+      expect(r.stop.kind).toBe('arrived');
+      expect(r.place.atExit?.seq).toBe(seq);
+    }
+    expect(tt.runToEnd().stop).toEqual({ kind: 'history-end', closed: true });
+  });
+
+  it('an observer breakpoint at the recorded one stops at the recorded stops and at the unrecorded third call', () => {
+    const tt = new TimeTravel(journal, { intervalInsns: 400 });
+    tt.runToEnd();
+    tt.addBreakpoint(target);
+    const seqs: (number | undefined)[] = [];
+    for (let r = tt.reverseContinue(); r.stop.kind === 'breakpoint'; r = tt.reverseContinue()) seqs.push(r.place.atExit?.seq);
+    expect(seqs).toEqual([undefined, debugExits[1], debugExits[0]]);
+  });
+});
+
+describe('damaged and bounded', () => {
+  it('a torn tail: seeks work up to the last complete record, and no further', () => {
+    const full = record('breakpoints');
+    let writer: MemoryJournalWriter | undefined;
+    new LocalVmm(image('breakpoints'), { recordTo: (h) => (writer = new MemoryJournalWriter(h)) }).run();
+    const bytes = writer!.bytes();
+    // Cut inside a record two thirds of the way through, as a recorder killed mid-write leaves it.
+    const torn = readJournal(bytes.subarray(0, full.entries[Math.floor((full.entries.length * 2) / 3)].offset + 5));
+    expect(torn.tornBytes).toBeGreaterThan(0);
+    const n = torn.exits.length;
+    expect(n).toBeGreaterThan(10);
+    expect(n).toBeLessThan(full.exits.length);
+    const tt = new TimeTravel(torn, { intervalInsns: 400 });
+    const whole = new TimeTravel(full, { intervalInsns: 400 });
+    for (const seq of [n - 1, 3, Math.floor(n / 2)]) {
+      expect(fix(tt, tt.seekExit(seq))).toEqual(fix(whole, whole.seekExit(seq)));
+    }
+    expectSimError(() => tt.seekExit(n), 'TT_NO_SUCH_EXIT');
+    expect(tt.runToEnd().stop).toEqual({ kind: 'history-end', closed: false });
+  });
+
+  it('a small memory budget drops checkpoints (and says so) and seeks stay exact', () => {
+    const journal = record('bench-memcpy');
+    const last = journal.exits[journal.exits.length - 1].icount;
+    const budgetBytes = 2 * 1024 * 1024;
+    const tt = new TimeTravel(journal, { intervalInsns: 200_000, budgetBytes });
+    tt.runToEnd();
+    const stats = tt.checkpointStats();
+    expect(stats.dropped).toBeGreaterThan(0);
+    expect(stats.intervalInsns).toBeGreaterThan(200_000);
+    expect(stats.pageBytes + stats.stateBytes <= budgetBytes || stats.count === 2).toBe(true);
+    const straight = new TimeTravel(journal, { intervalInsns: Infinity, intervalExits: Infinity });
+    const rnd = lcg(5);
+    const targets = Array.from({ length: 6 }, () => rnd(last)).sort((a, b) => a - b);
+    const seen = new Map(targets.map((k) => [k, fix(straight, straight.seekIcount(k))]));
+    for (const k of [...targets].reverse()) expect(fix(tt, tt.seekIcount(k))).toEqual(seen.get(k));
+  }, 60_000);
+
+  it('coded errors for places that do not exist', () => {
+    const tt = new TimeTravel(record('hello'));
+    expectSimError(() => tt.seekExit(-1), 'TT_NO_SUCH_EXIT');
+    expectSimError(() => tt.seekExit(1.5), 'TT_NO_SUCH_EXIT');
+    expectSimError(() => tt.seekExit(tt.exitCount), 'TT_NO_SUCH_EXIT');
+    expectSimError(() => tt.seekIcount(-3), 'TT_BAD_TARGET');
+    expect(tt.seekIcount(1e12).stop).toEqual({ kind: 'history-end', closed: true });
+  });
+});
+
+describe('the timeline', () => {
+  const journal = record('breakpoints');
+  const tt = new TimeTravel(journal);
+
+  it('lists past exits in order, filtered by reason, pc, address and range, from either end', () => {
+    const all = tt.timeline({ limit: 1e9 });
+    expect(all.map((e) => e.seq)).toEqual(journal.exits.map((e) => e.seq));
+    expect(all.map((e) => e.icount)).toEqual(journal.exits.map((e) => e.icount));
+    const sbi = tt.timeline({ reason: 'RISCV_SBI', limit: 1e9 });
+    expect(sbi.length).toBe(journal.exits.filter((e) => e.reason === 'RISCV_SBI').length);
+    expect(sbi.every((e) => e.reason === 'RISCV_SBI')).toBe(true);
+    const pc = all[5].pc;
+    expect(tt.timeline({ pc, limit: 1e9 }).every((e) => e.pc === pc)).toBe(true);
+    expect(tt.timeline({ pc, limit: 1e9 }).length).toBeGreaterThan(0);
+    expect(tt.timeline({ fromSeq: 10, toSeq: 14 }).map((e) => e.seq)).toEqual([10, 11, 12, 13, 14]);
+    expect(tt.timeline({ last: true, limit: 3 }).map((e) => e.seq)).toEqual(all.slice(-3).map((e) => e.seq));
+    expect(tt.timeline({ limit: 2 })).toHaveLength(2);
+  });
+
+  it('filters MMIO exits by the address they touched', () => {
+    const uart = readJournal(readFileSync(join(import.meta.dirname, '..', '..', 'recordings', 'uart-race.hsj')));
+    const t = new TimeTravel(uart).timeline({ address: 0x1000_0005n, len: 1, limit: 1e9 });
+    expect(t.length).toBeGreaterThan(0);
+    expect(t.every((e) => e.exit.reason === 'MMIO' && e.exit.physAddr === 0x1000_0005)).toBe(true);
+  });
+});
