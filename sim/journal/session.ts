@@ -5,6 +5,10 @@ import { DEFAULT_RAM_SIZE } from '../layout.js';
 import { StateDigester } from '../state-digest.js';
 import { JournalHeader, JournalInput } from './format.js';
 import { RecordSink } from './writer.js';
+import { SimError } from '../errors.js';
+import type { ReplayPosition } from './replay.js';
+import { CheckpointList, type CheckpointOptions } from '../timetravel/checkpoints.js';
+import { DEFAULT_BUDGET_BYTES, DEFAULT_INTERVAL_EXITS, DEFAULT_INTERVAL_INSNS } from '../timetravel/defaults.js';
 
 export const DEFAULT_DIGEST_EVERY_EXITS = 10_000;
 const TOOL = 'hindsight 0.1';
@@ -59,6 +63,10 @@ export class VcpuSession {
   private untilDigest: number;
   private exits = 0;
   private ended = false;
+  /** Records appended so far, and how many of them are exits: where a replay of the journal would stand. */
+  private records = 0;
+  private exitRecords = 0;
+  private checkpointList: CheckpointList | null = null;
 
   constructor(machine: Machine, sink: RecordSink | null, digestEveryExits = DEFAULT_DIGEST_EVERY_EXITS) {
     this.machine = machine;
@@ -69,7 +77,41 @@ export class VcpuSession {
     this.untilDigest = this.digestEvery;
   }
 
+  /**
+   * Takes checkpoints of the machine while recording, so that time travel through this session's own history
+   * (TimeTravel with `checkpoints`) starts near any place instead of at the beginning. Call before the first run.
+   */
+  enableCheckpoints(options: Partial<CheckpointOptions> = {}): CheckpointList {
+    if (this.sink === null) throw new SimError('VCPU_BAD_STATE', 'checkpoints belong to a recording: this session records nothing');
+    const list = new CheckpointList(this.machine, {
+      intervalInsns: options.intervalInsns ?? DEFAULT_INTERVAL_INSNS, intervalExits: options.intervalExits ?? DEFAULT_INTERVAL_EXITS,
+      budgetBytes: options.budgetBytes ?? DEFAULT_BUDGET_BYTES,
+    });
+    this.checkpointList = list;
+    this.maybeCheckpoint();
+    return list;
+  }
+
+  get checkpoints(): CheckpointList | null {
+    return this.checkpointList;
+  }
+
+  /** Where a replay of what was recorded so far stands now (between exits). */
+  position(): ReplayPosition {
+    return { record: this.records, exitOrdinal: this.exitRecords, exitsReplayed: this.exitRecords, recordedDigest: undefined };
+  }
+
+  /** Before the guest runs again (no exit waiting: a checkpoint is a place a replay can start from). */
+  private maybeCheckpoint(): void {
+    const list = this.checkpointList, { hart, vcpu } = this.machine;
+    if (list !== null && vcpu.waiting === null && list.due(hart.icount, vcpu.nextSeq) && !this.ended) {
+      const last = list.last;
+      if (last === undefined || last.position.record !== this.records || last.icount !== hart.icount) list.take(this.position());
+    }
+  }
+
   run(budget?: number): VcpuExit {
+    this.maybeCheckpoint();
     const exit = this.machine.vcpu.run(budget);
     this.exits++;
     if (this.sink !== null) this.recordExit(exit);
@@ -81,6 +123,7 @@ export class VcpuSession {
    * guest time); an exit is recorded as run() records it.
    */
   resume(budget: number): VcpuExit | null {
+    this.maybeCheckpoint();
     const exit = this.machine.vcpu.resume(budget);
     if (exit === null) return null;
     this.exits++;
@@ -92,9 +135,12 @@ export class VcpuSession {
     const sink = this.sink!;
     if (sink.appendExit !== undefined) sink.appendExit(exit, this.machine.vcpu.exitWordsOf(exit));
     else sink.append({ t: 'exit', exit });
+    this.records++;
+    this.exitRecords++;
     if (--this.untilDigest <= 0) {
       this.untilDigest = this.digestEvery;
       sink.append({ t: 'digest', seq: exit.seq, icount: exit.icount, digest: this.digester!.digest() });
+      this.records++;
     }
   }
 
@@ -104,11 +150,14 @@ export class VcpuSession {
     if (sink === null) return;
     if (sink.appendAnswer !== undefined) sink.appendAnswer(answer);
     else sink.append({ t: 'answer', answer });
+    this.records++;
   }
 
   input(input: JournalInput): void {
     applyInput(this.machine, input);
-    this.sink?.append({ t: 'input', icount: this.machine.hart.icount, input });
+    if (this.sink === null) return;
+    this.sink.append({ t: 'input', icount: this.machine.hart.icount, input });
+    this.records++;
   }
 
   /** Ends the recording with the final state digest; returns it (or null when not recording). */

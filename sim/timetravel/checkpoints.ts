@@ -1,6 +1,7 @@
 import type { VcpuState } from '../kvm/vcpu.js';
 import type { Machine } from '../machine.js';
 import type { ReplayPosition } from '../journal/replay.js';
+import { SimError } from '../errors.js';
 import { PageStore } from './page-store.js';
 
 /** One place a replay can start again from: the complete machine state there and the replay's position. */
@@ -12,6 +13,12 @@ export interface Checkpoint {
   readonly nextSeq: number;
   readonly position: ReplayPosition;
   readonly vcpu: VcpuState;
+}
+
+export interface CheckpointOptions {
+  intervalInsns: number;
+  intervalExits: number;
+  budgetBytes: number;
 }
 
 /** What the checkpoints cost and how they are spaced. */
@@ -50,13 +57,32 @@ export class CheckpointList {
   intervalExits: number;
   readonly budgetBytes: number;
 
-  constructor(machine: Machine, options: { intervalInsns: number; intervalExits: number; budgetBytes: number }) {
+  /** Set for a list that reads another machine's checkpoints: it restores them, it takes none. */
+  readonly borrowed: boolean;
+
+  constructor(machine: Machine, options: CheckpointOptions, from?: CheckpointList) {
     this.machine = machine;
-    this.store = new PageStore(machine.ram.pageCount);
     this.dirty = machine.ram.addDirtyTracker();
     this.intervalInsns = options.intervalInsns;
     this.intervalExits = options.intervalExits;
     this.budgetBytes = options.budgetBytes;
+    this.borrowed = from !== undefined;
+    if (from === undefined) {
+      this.store = new PageStore(machine.ram.pageCount);
+    } else {
+      // The checkpoints a recording took of its own machine, restored into this one (a traveller's): the pages are
+      // shared, not copied. The recording must not take (or drop) checkpoints while this list is in use.
+      if (from.machine.ram.pageCount !== machine.ram.pageCount) throw new SimError('CONFIG_INVALID', 'checkpoints of a machine with another RAM size');
+      this.store = from.store;
+      this.list.push(...from.list);
+      this.nextId = from.nextId;
+    }
+  }
+
+  /** Whether a checkpoint is due at this place (the spacing since the last one is reached). */
+  due(icount: number, nextSeq: number): boolean {
+    const last = this.last;
+    return last === undefined || icount - last.icount >= this.intervalInsns || nextSeq - last.nextSeq >= this.intervalExits;
   }
 
   get last(): Checkpoint | undefined {
@@ -65,6 +91,7 @@ export class CheckpointList {
 
   /** Takes a checkpoint of the machine as it stands (at `position`, after every checkpoint so far). */
   take(position: ReplayPosition): Checkpoint {
+    if (this.borrowed) throw new SimError('VCPU_BAD_STATE', 'borrowed checkpoints: this list takes none');
     const { machine } = this;
     const vcpu = machine.vcpu.saveState();
     const last = this.last;
@@ -116,14 +143,15 @@ export class CheckpointList {
 
   /**
    * The pages that may differ between the machine's RAM now and the RAM at checkpoint `id`: those written since
-   * the machine stood on its base checkpoint, and those some checkpoint between the base and `id` holds.
+   * the machine stood on its base checkpoint, and those some checkpoint between the base and `id` holds. With no
+   * base yet (a machine fresh from its image), every page some checkpoint up to `id` holds.
    */
   private changedPages(id: number): Set<number> {
     this.machine.hart.collectDirtyPages();
     const pages = new Set<number>();
     const d = this.dirty;
     for (let p = 0; p < d.length; p++) if (d[p] !== 0) pages.add(p);
-    if (id >= 0 && this.base >= 0 && this.base !== id) this.store.changedBetween(this.base, id, pages);
+    if (id >= 0 && this.base !== id) this.store.changedBetween(this.base, id, pages);
     return pages;
   }
 

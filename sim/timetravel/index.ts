@@ -1,7 +1,9 @@
 /** Time travel: checkpoints of a replay, seeks, reverse execution and the timeline of past exits. */
 export {
-  TimeTravel, DEFAULT_BUDGET_BYTES, DEFAULT_INTERVAL_EXITS, DEFAULT_INTERVAL_INSNS, type Place, type TimeTravelOptions, type TravelResult,
+  TimeTravel, type Place, type TimeTravelOptions, type TravelResult,
   type TravelStop,
 } from './timetravel.js';
 export type { CheckpointStats } from './checkpoints.js';
 export { DEFAULT_TIMELINE_LIMIT, type TimelineEntry, type TimelineFilter } from './timeline.js';
+export { DEFAULT_BUDGET_BYTES, DEFAULT_INTERVAL_EXITS, DEFAULT_INTERVAL_INSNS } from './defaults.js';
+export { CheckpointList, type CheckpointOptions } from './checkpoints.js';

@@ -9,17 +9,19 @@ import { Replayer, type Divergence } from '../journal/replay.js';
 import { CheckpointList, type Checkpoint, type CheckpointStats } from './checkpoints.js';
 import { timelineOf, type TimelineEntry, type TimelineFilter } from './timeline.js';
 
-/** Checkpoint spacing by default: a seek re-executes at most this many instructions, or replays this many exits. */
-export const DEFAULT_INTERVAL_INSNS = 20_000_000;
-export const DEFAULT_INTERVAL_EXITS = 50_000;
-/** Checkpoint memory by default; past it every other checkpoint is dropped and the spacing doubles. */
-export const DEFAULT_BUDGET_BYTES = 512 * 1024 * 1024;
+import { DEFAULT_BUDGET_BYTES, DEFAULT_INTERVAL_EXITS, DEFAULT_INTERVAL_INSNS } from './defaults.js';
 
 export interface TimeTravelOptions {
   image?: Uint8Array;
   intervalInsns?: number;
   intervalExits?: number;
   budgetBytes?: number;
+  /**
+   * The checkpoints the recording session took of its own machine (VcpuSession.enableCheckpoints): the traveller
+   * restores them into its machine instead of replaying from the start. It takes none of its own then, and the
+   * recording must take none while the traveller is in use.
+   */
+  checkpoints?: CheckpointList;
 }
 
 /** Where the traveller stands. */
@@ -76,11 +78,20 @@ export class TimeTravel {
     this.replayer.pauseAtExits = true;
     this.machine = this.replayer.machine;
     this.table = recordTable(journal);
-    this.checkpoints = new CheckpointList(this.machine, {
-      intervalInsns: options.intervalInsns ?? DEFAULT_INTERVAL_INSNS, intervalExits: options.intervalExits ?? DEFAULT_INTERVAL_EXITS,
+    const spacing = {
+      intervalInsns: options.intervalInsns ?? options.checkpoints?.intervalInsns ?? DEFAULT_INTERVAL_INSNS,
+      intervalExits: options.intervalExits ?? options.checkpoints?.intervalExits ?? DEFAULT_INTERVAL_EXITS,
       budgetBytes: options.budgetBytes ?? DEFAULT_BUDGET_BYTES,
-    });
-    this.checkpoints.take(this.replayer.savePosition());
+    };
+    this.checkpoints = new CheckpointList(this.machine, spacing, options.checkpoints);
+    if (options.checkpoints === undefined) this.checkpoints.take(this.replayer.savePosition());
+    else {
+      // The recording's checkpoints past the end of the journal handed over (not flushed yet) are of no use here.
+      const records = this.table.count;
+      while (this.checkpoints.list.length > 1 && this.checkpoints.last!.position.record > records) this.checkpoints.list.pop();
+      if (this.checkpoints.list.length === 0 || this.checkpoints.list[0].icount !== 0) throw new SimError('VCPU_BAD_STATE', 'the recording took no checkpoint at its start');
+      this.restore(this.checkpoints.list[0]);
+    }
   }
 
   /** The number of exits the recording holds. */
@@ -223,7 +234,7 @@ export class TimeTravel {
   }
 
   private maybeCheckpoint(): void {
-    if (this.frozen || this.replayer.standingAt !== null || this.replayer.done || !this.atFrontier()) return;
+    if (this.frozen || this.checkpoints.borrowed || this.replayer.standingAt !== null || this.replayer.done || !this.atFrontier()) return;
     const last = this.checkpoints.last!;
     const { intervalInsns, intervalExits } = this.checkpoints;
     if (this.machine.hart.icount - last.icount >= intervalInsns || this.machine.vcpu.nextSeq - last.nextSeq >= intervalExits) {
@@ -241,7 +252,7 @@ export class TimeTravel {
       if (goal.icount !== undefined && h.icount >= goal.icount && r.standingAt === null) return { kind: 'arrived' };
       this.maybeCheckpoint();
       let budget = goal.icount !== undefined ? goal.icount - h.icount : Infinity;
-      if (!this.frozen && r.standingAt === null && this.isAfter(this.checkpoints.last!)) budget = Math.min(budget, this.checkpoints.last!.icount + this.checkpoints.intervalInsns - h.icount);
+      if (!this.frozen && !this.checkpoints.borrowed && r.standingAt === null && this.isAfter(this.checkpoints.last!)) budget = Math.min(budget, this.checkpoints.last!.icount + this.checkpoints.intervalInsns - h.icount);
       const s = r.step(budget);
       switch (s.kind) {
         case 'budget':
