@@ -34,6 +34,8 @@ export interface CheckpointStats {
   budgetBytes: number;
   /** Checkpoints dropped to stay within the budget. */
   dropped: number;
+  /** The checkpoints hold more than the budget: thinning them further would not free enough to matter. */
+  overBudget: boolean;
 }
 
 /** The TLBs dominate a checkpoint's CPU state (2 privilege sets x 3 access kinds x 3 arrays x 1024 entries x 4 bytes). */
@@ -134,6 +136,7 @@ export class CheckpointList {
     return {
       count: this.list.length, pageBytes: this.store.bytes, pages: this.store.pages, stateBytes: this.list.length * STATE_BYTES_PER_CHECKPOINT,
       intervalInsns: this.intervalInsns, intervalExits: this.intervalExits, budgetBytes: this.budgetBytes, dropped: this.droppedCount,
+      overBudget: this.bytes() > this.budgetBytes,
     };
   }
 
@@ -157,10 +160,13 @@ export class CheckpointList {
 
   /**
    * Over budget: drop every other checkpoint (never the first or the last) and double the spacing, so memory stays
-   * bounded and seeks re-execute at most twice as much as before.
+   * bounded and seeks re-execute at most twice as much. A pass that frees little (each interval wrote pages of its
+   * own, so the dropped checkpoints' pages move to the next one kept) ends the thinning: dropping more would lose
+   * the spacing without winning memory; `overBudget` then says so.
    */
   private thin(): void {
     while (this.bytes() > this.budgetBytes && this.list.length > 2) {
+      const before = this.bytes();
       const kept: Checkpoint[] = [this.list[0]];
       for (let i = 1; i < this.list.length - 1; i++) {
         if (i % 2 === 1) {
@@ -173,6 +179,7 @@ export class CheckpointList {
       this.list.push(...kept);
       this.intervalInsns *= 2;
       this.intervalExits *= 2;
+      if (before - this.bytes() < before / 8) break;
     }
   }
 }
