@@ -17,6 +17,8 @@ export interface VmmOptions extends MachineConfig {
   input?: Uint8Array;
   /** Called for every exit once it has been answered. */
   onExit?: (exit: VcpuExit, answer: ExitAnswer | undefined) => void;
+  /** Called for every exit before it is answered, with the machine as userspace sees it there (exit logs with registers). */
+  beforeAnswer?: (exit: VcpuExit, machine: Machine) => void;
   /** Guest debug on: breakpoint instructions exit (DEBUG); the built-in userspace injects them back to the guest. */
   guestDebug?: boolean;
   /** Answers for DEBUG exits when no debugger is attached (default: inject breakpoint instructions, resume others). */
@@ -116,6 +118,7 @@ export class LocalVmm {
    * driver (a test, a debugger) can run the vCPU itself and hand over the exits it does not handle.
    */
   answerExit(exit: VcpuExit): RunEnd | null {
+    this.options.beforeAnswer?.(exit, this.machine);
     let answer: ExitAnswer | undefined;
     let end: RunEnd | null = null;
     switch (exit.reason) {

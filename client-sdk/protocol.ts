@@ -4,7 +4,7 @@
  * cannot drift apart.
  */
 import { Packr } from 'msgpackr';
-import type { ExitAnswer, VcpuExit } from '../sim/index.js';
+import type { CheckpointStats, ExitAnswer, Place, TimelineEntry, TravelStop, VcpuExit } from '../sim/index.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -34,6 +34,9 @@ export type ProtocolErrorCode =
   | 'TOO_MANY_PENDING' // more requests in flight than the server allows
   | 'FRAME_TOO_LARGE'
   | 'NOT_SUPPORTED' // the request does not apply to this kind of VM (e.g. writing registers in a replay)
+  | 'NO_SUCH_EXIT' // a seek to an exit the recording does not hold
+  | 'TRAVELLING' // a live VM shows its past: nothing may change the run until `present`
+  | 'NOT_TRAVELLING' // a request about the travelled history while a live VM shows its present
   | 'INTERNAL';
 
 /** A request's operation and its arguments. */
@@ -52,14 +55,49 @@ export type RequestBody =
   | { op: 'write-mem'; addr: number; data: Uint8Array }
   | { op: 'irq'; level: boolean }
   /** End the run for good (a device model saw the guest finish): the journal closes with this reason. */
-  | { op: 'stop'; reason: string; exitCode: number };
+  | { op: 'stop'; reason: string; exitCode: number }
+  // Time travel (docs/protocol.md, "Time travel"): exactly one of exit and icount.
+  | { op: 'seek'; exit?: number; icount?: number }
+  | { op: 'continue' }
+  | { op: 'reverse-step' }
+  | { op: 'reverse-continue' }
+  | ({ op: 'timeline' } & TimelineQuery)
+  | { op: 'checkpoints' }
+  /** A live VM: back from its history to the present, where the run (and its recording) goes on. */
+  | { op: 'present' };
 
 export type RequestOp = RequestBody['op'];
 
 export const REQUEST_OPS: readonly RequestOp[] = [
   'status', 'run', 'pause', 'step', 'guest-debug', 'breakpoint', 'watchpoint', 'get-regs', 'set-reg', 'set-pc',
-  'read-mem', 'write-mem', 'irq', 'stop',
+  'read-mem', 'write-mem', 'irq', 'stop', 'seek', 'continue', 'reverse-step', 'reverse-continue', 'timeline', 'checkpoints',
+  'present',
 ];
+
+/** Which past exits a `timeline` request lists; every field given must match (sim's TimelineFilter). */
+export interface TimelineQuery {
+  reason?: string;
+  pc?: bigint;
+  /** An MMIO exit's guest-physical address or a watchpoint exit's address within [address, address + len). */
+  address?: bigint;
+  len?: number;
+  fromSeq?: number;
+  toSeq?: number;
+  /** At most this many (default 1000, at most MAX_TIMELINE_LIMIT); `last` takes them from the end. */
+  limit?: number;
+  last?: boolean;
+}
+
+/** The most entries one `timeline` reply holds (a reply must fit a frame a client accepts). */
+export const MAX_TIMELINE_LIMIT = 10_000;
+
+/** Where a time traveller stands and why it stopped there: the reply of every request that moves it. */
+export interface TravelReply {
+  stop: TravelStop;
+  place: Place;
+}
+
+export type { CheckpointStats, Place, TimelineEntry, TravelStop };
 
 /** Requests an observer may make: they only look. */
 export const OBSERVER_OPS: ReadonlySet<RequestOp> = new Set(['status', 'get-regs', 'read-mem']);

@@ -1,14 +1,17 @@
 /**
  * A remote VMM: the controller of a VM on a hindsight server. It answers the VM's exits with device models (the
  * built-in UART 16550, PLIC, test finisher, SBI console and `seed`, plus any the user maps), with handlers per exit
- * kind, and offers the debugger verbs: breakpoints, watchpoints, stops, step, continue, registers, memory.
+ * kind, and offers the debugger verbs: breakpoints, watchpoints, stops, step, continue, registers, memory; and the
+ * time-travel verbs: seek, reverseStep, reverseContinue, timeline and checkpoints look into the VM's past (the VM
+ * pauses and shows it), `history` steps and continues there, and present() comes back to where the run goes on.
  */
 import type { DebugExit, ExitAnswer, ExitReason, MmioExit, SbiExit, VcpuExit } from '../../sim/index.js';
 import { BuiltinDevices, Entropy } from '../builtin-devices.js';
 import type { MmioDevice } from '../devices/bus.js';
 import { SBI_EXT_DBCN, SbiConsole } from '../devices/sbi-console.js';
-import type { Registers, VmEnd } from '../protocol.js';
+import type { CheckpointStats, Registers, TimelineEntry, TimelineQuery, TravelReply, VmEnd, VmState } from '../protocol.js';
 import { ProtocolError, type VmConnection } from './connection.js';
+import { Traveller, type SeekTarget } from './travel.js';
 
 type ExitOf<R extends ExitReason> = Extract<VcpuExit, { reason: R }>;
 /** A handler for one exit kind: an answer, or undefined to leave the exit to the built-in models. */
@@ -30,6 +33,11 @@ export interface RemoteVmmOptions {
 export class RemoteVmm {
   readonly conn: VmConnection;
   readonly devices: BuiltinDevices;
+  /**
+   * The travel verbs on this channel, for moving inside the past once a travel verb below has opened it: its
+   * step() and continue() go forwards in the history, its breakpoints are the traveller's.
+   */
+  readonly history: Traveller;
   /** Exits this controller received. */
   exitsSeen = 0;
   readonly ended: Promise<VmEnd>;
@@ -47,6 +55,7 @@ export class RemoteVmm {
 
   constructor(conn: VmConnection, options: RemoteVmmOptions = {}) {
     this.conn = conn;
+    this.history = new Traveller(conn);
     this.options = options;
     this.devices = new BuiltinDevices({
       output: (bytes) => this.output(bytes),
@@ -223,5 +232,35 @@ export class RemoteVmm {
 
   async writeMemory(addr: number, data: Uint8Array): Promise<void> {
     await this.conn.request({ op: 'write-mem', addr, data });
+  }
+
+  // --- time travel: the VM's own past (a recorded VM only) ---
+
+  /** Pauses the VM and shows its past at `target`: an exit (before its answer) or an instruction count. */
+  seek(target: SeekTarget): Promise<TravelReply> {
+    return this.history.seek(target);
+  }
+
+  /** One instruction back (from the present, the first call opens the past). */
+  reverseStep(): Promise<TravelReply> {
+    return this.history.reverseStep();
+  }
+
+  /** Back to the previous hit of the breakpoints and watchpoints set (the live ones carry over into the past). */
+  reverseContinue(): Promise<TravelReply> {
+    return this.history.reverseContinue();
+  }
+
+  timeline(filter: TimelineQuery = {}): Promise<TimelineEntry[]> {
+    return this.history.timeline(filter);
+  }
+
+  checkpoints(): Promise<CheckpointStats> {
+    return this.history.checkpoints();
+  }
+
+  /** Back from the past to the live VM, exactly where it was; it stays paused until run() or continue(). */
+  present(): Promise<{ state: VmState; icount: number; exits: number; waitingSeq?: number }> {
+    return this.conn.request({ op: 'present' });
   }
 }

@@ -57,4 +57,38 @@ describe('client message validation', () => {
     expect(code({ type: 'answer', answer: { seq: -1, reason: 'MMIO' } })).toBe('BAD_REQUEST');
     expect(code({ type: 'answer', answer: { seq: 1, reason: 'RISCV_SBI', ret: [0] } })).toBe('BAD_REQUEST');
   });
+
+  it('time-travel requests: a seek names one target, a timeline filter is typed field by field', () => {
+    expect(parseClientMessage({ type: 'req', id: 1, op: 'seek', exit: 12 })).toEqual({ type: 'req', id: 1, op: 'seek', exit: 12 });
+    expect(parseClientMessage({ type: 'req', id: 1, op: 'seek', icount: 0 })).toEqual({ type: 'req', id: 1, op: 'seek', icount: 0 });
+    for (const op of ['continue', 'reverse-step', 'reverse-continue', 'checkpoints', 'present']) {
+      expect(parseClientMessage({ type: 'req', id: 7, op, stray: 1 })).toEqual({ type: 'req', id: 7, op });
+    }
+    const full = parseClientMessage(decodeMessage(encodeMessage({
+      type: 'req', id: 2, op: 'timeline', reason: 'MMIO', pc: 0x8020_0000n, address: 0x1000_0000n, len: 8, fromSeq: 3, toSeq: 90, limit: 5, last: true,
+    })));
+    expect(full).toEqual({
+      type: 'req', id: 2, op: 'timeline', reason: 'MMIO', pc: 0x8020_0000n, address: 0x1000_0000n, len: 8, fromSeq: 3, toSeq: 90, limit: 5, last: true,
+    });
+    // Absent and nil fields are left out, so the filter matches everything.
+    expect(parseClientMessage({ type: 'req', id: 3, op: 'timeline', reason: null })).toEqual({ type: 'req', id: 3, op: 'timeline' });
+    // A 64-bit pc from another language arrives as a plain integer.
+    expect(parseClientMessage({ type: 'req', id: 3, op: 'timeline', pc: 0x8020_0000 })).toMatchObject({ pc: 0x8020_0000n });
+  });
+
+  it('time-travel requests: what is wrong has a stable code', () => {
+    expect(code({ type: 'req', id: 1, op: 'seek' })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1, op: 'seek', exit: 1, icount: 2 })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1, op: 'seek', exit: -1 })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1, op: 'seek', icount: 1.5 })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1, op: 'seek', exit: '3' })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1, op: 'timeline', reason: 6 })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1, op: 'timeline', pc: 'main' })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1, op: 'timeline', len: 4 })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1, op: 'timeline', address: 0, len: 0 })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1, op: 'timeline', limit: 10_001 })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1, op: 'timeline', fromSeq: -2 })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1, op: 'timeline', last: 'yes' })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1, op: 'rewind' })).toBe('UNKNOWN_OP');
+  });
 });

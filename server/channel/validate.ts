@@ -3,7 +3,9 @@
  * sends reaches a VM without passing through here: a hostile frame costs a coded error, never a crash.
  */
 import type { ExitAnswer } from '../../sim/index.js';
-import { REQUEST_OPS, type ClientMessage, type ProtocolErrorCode, type RequestBody, type RequestOp } from '../../client-sdk/protocol.js';
+import {
+  MAX_TIMELINE_LIMIT, REQUEST_OPS, type ClientMessage, type ProtocolErrorCode, type RequestBody, type RequestOp, type TimelineQuery,
+} from '../../client-sdk/protocol.js';
 
 export class MessageError extends Error {
   readonly code: ProtocolErrorCode;
@@ -62,7 +64,16 @@ function request(m: Fields): ClientMessage {
 function requestBody(op: RequestOp, m: Fields, id: number): RequestBody {
   switch (op) {
     case 'status': case 'run': case 'pause': case 'step': case 'get-regs':
+    case 'continue': case 'reverse-step': case 'reverse-continue': case 'checkpoints': case 'present':
       return { op };
+    case 'seek': {
+      // Exactly one target: a seek that named both would have to pick one silently.
+      if ((m.exit === undefined) === (m.icount === undefined)) {
+        throw new MessageError('BAD_REQUEST', "a seek names exactly one of 'exit' and 'icount'", id);
+      }
+      return m.exit !== undefined ? { op, exit: uint(m, 'exit', id) } : { op, icount: uint(m, 'icount', id) };
+    }
+    case 'timeline': return { op, ...timelineQuery(m, id) };
     case 'guest-debug': return { op, enabled: bool(m, 'enabled', id) };
     case 'breakpoint': return { op, pc: u64(m, 'pc', id), add: bool(m, 'add', id) };
     case 'watchpoint': {
@@ -90,6 +101,28 @@ function requestBody(op: RequestOp, m: Fields, id: number): RequestBody {
       return { op, reason, exitCode };
     }
   }
+}
+
+/** The optional filter fields of a timeline request; absent (or nil) fields are left out. */
+function timelineQuery(m: Fields, id: number): TimelineQuery {
+  const q: TimelineQuery = {};
+  const given = (key: string) => m[key] !== undefined && m[key] !== null;
+  if (given('reason')) {
+    if (typeof m.reason !== 'string' || m.reason.length > 40) throw new MessageError('BAD_REQUEST', "'reason' must be an exit reason name", id);
+    q.reason = m.reason;
+  }
+  if (given('pc')) q.pc = u64(m, 'pc', id);
+  if (given('address')) q.address = u64(m, 'address', id);
+  if (given('len')) {
+    if (!given('address')) throw new MessageError('BAD_REQUEST', "'len' goes with 'address'", id);
+    q.len = uint(m, 'len', id, 1 << 30);
+    if (q.len === 0) throw new MessageError('BAD_REQUEST', "'len' must be at least 1", id);
+  }
+  if (given('fromSeq')) q.fromSeq = uint(m, 'fromSeq', id);
+  if (given('toSeq')) q.toSeq = uint(m, 'toSeq', id);
+  if (given('limit')) q.limit = uint(m, 'limit', id, MAX_TIMELINE_LIMIT);
+  if (given('last')) q.last = bool(m, 'last', id);
+  return q;
 }
 
 function answer(m: Fields): ClientMessage {

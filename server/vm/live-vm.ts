@@ -7,12 +7,19 @@
  * exit. While the vCPU is stopped (an exit waiting, paused, halted, not started) that holds already; between two
  * slices of a running guest it does not, and the VM first takes an immediate exit (KVM's immediate_exit), which the
  * clients see and the journal records, then applies the input there.
+ *
+ * A recorded VM may also look back: a travel request (seek, reverse-step, reverse-continue, timeline) pauses it,
+ * opens the journal written so far as a TimeTravel (live-history.ts) and shows that machine until `present` (or
+ * `run`) comes back to the live one, untouched, where the run and its recording go on. While travelling nothing
+ * may change the run: such requests, and answers, get TRAVELLING.
  */
 import {
-  FileJournalWriter, Machine, SimError, VcpuSession, journalHeader, needsAnswer, type ExitAnswer, type JournalInput, type VcpuExit,
+  FileJournalWriter, Machine, SimError, VcpuSession, journalHeader, needsAnswer, type ExitAnswer, type JournalInput, type Place, type VcpuExit,
 } from '../../sim/index.js';
 import { encodeMessage, type ProtocolErrorCode, type RequestBody, type VmEnd, type VmState } from '../../client-sdk/protocol.js';
+import { openHistory } from './live-history.js';
 import { checkRam, readRam, registersOf, RequestError } from './machine-view.js';
+import { TRAVEL_OPS, type TravelView } from './travel-view.js';
 import type { FromWorker, InternalRequest, LiveInit, ToWorker } from './worker-messages.js';
 
 export interface WorkerPort {
@@ -26,6 +33,9 @@ export class LiveVm {
   private readonly session: VcpuSession;
   private readonly port: WorkerPort;
   private readonly sliceInsns: number;
+  private readonly recordPath: string | null;
+  /** The VM's past, while a client travels in it; null while it shows the present. */
+  private travel: TravelView | null = null;
   private mode: 'running' | 'paused' = 'paused';
   private started = false;
   private waiting: VcpuExit | null = null;
@@ -45,12 +55,15 @@ export class LiveVm {
   constructor(init: LiveInit, port: WorkerPort) {
     this.port = port;
     this.sliceInsns = init.sliceInsns;
+    this.recordPath = init.recordPath;
     const config = { ramSize: init.ramSize, ...(init.bootargs !== undefined ? { bootargs: init.bootargs } : {}) };
     this.machine = new Machine(init.image, config);
     const sink = init.recordPath === null
       ? null
       : new FileJournalWriter(init.recordPath, journalHeader(this.machine, init.image, init.imageName, config, init.digestEveryExits));
     this.session = new VcpuSession(this.machine, sink, init.digestEveryExits);
+    // A recorded VM keeps checkpoints of itself, so that travelling back in its history starts near the target.
+    if (sink !== null) this.session.enableCheckpoints();
   }
 
   get state(): VmState {
@@ -79,6 +92,8 @@ export class LiveVm {
         this.answer(message.answer);
         break;
       case 'detach':
+        // A controller that comes back finds the VM in its present.
+        this.travel = null;
         this.mode = 'paused';
         this.stopAtExit();
         this.session.flush();
@@ -94,6 +109,7 @@ export class LiveVm {
   private answer(answer: ExitAnswer): void {
     const fail = (code: ProtocolErrorCode, text: string) => this.port.post({ t: 'error', seq: answer.seq, code, message: text });
     if (this.ended !== null) return fail('VM_ENDED', 'the VM has ended');
+    if (this.travel !== null) return fail('TRAVELLING', 'the VM shows its past: send present before answering');
     const w = this.waiting;
     if (w === null) return fail('NO_PENDING_EXIT', `answer for exit ${answer.seq}, but no exit is waiting`);
     if (answer.seq !== w.seq) return fail('WRONG_SEQ', `answer for exit ${answer.seq}, but exit ${w.seq} is waiting`);
@@ -112,11 +128,19 @@ export class LiveVm {
   private request(body: RequestBody | InternalRequest): unknown {
     if (body.op === 'status') return this.status();
     if (body.op === 'stats') return { icount: this.machine.hart.icount, exits: this.exits, rows: this.machine.vcpu.stats.rows() };
+    if (this.travel !== null) return this.travelling(body);
     if (body.op === 'get-regs') return registersOf(this.machine);
     if (body.op === 'read-mem') return readRam(this.machine, body.addr, body.len);
+    if (body.op === 'present') return this.status();
+    if (body.op === 'checkpoints') throw new RequestError('NOT_TRAVELLING', 'the VM shows its present: checkpoints exist while travelling');
+    // A finished run can still be looked back on.
+    if (body.op === 'seek' || body.op === 'reverse-step' || body.op === 'reverse-continue' || body.op === 'timeline') {
+      return this.enterTravel().request(body);
+    }
     if (this.ended !== null) throw new RequestError('VM_ENDED', 'the VM has ended');
     switch (body.op) {
-      case 'run':
+      // Forwards from the present is running: the next stop is the next breakpoint, watchpoint or end.
+      case 'run': case 'continue':
         this.mode = 'running';
         if (this.singleStep) this.input({ kind: 'guest-debug', enabled: this.debugEnabled, singleStep: (this.singleStep = false) });
         this.postState();
@@ -147,6 +171,39 @@ export class LiveVm {
         return true;
       case 'irq': this.input({ kind: 'irq', level: body.level }); return true;
     }
+  }
+
+  /** While travelling: travel requests move in the past, `present`/`run`/`stop` come back, the rest is refused. */
+  private travelling(body: RequestBody): unknown {
+    switch (body.op) {
+      case 'present':
+        this.travel = null;
+        return this.status();
+      case 'run': case 'stop':
+        this.travel = null;
+        return this.request(body);
+      case 'pause': return this.status();
+      default:
+        if (TRAVEL_OPS.has(body.op)) return this.travel!.request(body);
+        throw new RequestError('TRAVELLING', `${body.op} would change the run, and the VM shows its past: send present first`);
+    }
+  }
+
+  /**
+   * Opens the VM's past: stops it at a recorded point (as `pause` does: a running VM takes an immediate exit),
+   * makes the journal durable and replays it into a traveller standing at the present.
+   */
+  private enterTravel(): TravelView {
+    if (this.recordPath === null) throw new RequestError('NOT_SUPPORTED', 'an unrecorded VM has no history to travel in');
+    const wasRunning = this.mode === 'running';
+    this.mode = 'paused';
+    if (this.ended === null) {
+      this.stopAtExit();
+      this.session.flush();
+    }
+    this.travel = openHistory(this.recordPath, this.machine, this.session.checkpoints);
+    if (wasRunning) this.postState();
+    return this.travel;
   }
 
   /** One instruction with single-step on; the DEBUG exit (or whatever exit the instruction causes) is pushed. */
@@ -235,11 +292,13 @@ export class LiveVm {
     this.port.post({ t: 'ended', end: this.ended });
   }
 
-  status(): { state: VmState; icount: number; exits: number; waitingSeq?: number; waiting?: VcpuExit; end?: VmEnd } {
+  /** The VM's own figures; while travelling, `travel` says where in its past the traveller stands. */
+  status(): { state: VmState; icount: number; exits: number; waitingSeq?: number; waiting?: VcpuExit; end?: VmEnd; travel?: Place } {
     return {
       state: this.state, icount: this.machine.hart.icount, exits: this.exits,
       ...(this.waiting !== null ? { waitingSeq: this.waiting.seq, waiting: this.waiting } : {}),
       ...(this.ended !== null ? { end: this.ended } : {}),
+      ...(this.travel !== null ? { travel: this.travel.tt.place() } : {}),
     };
   }
 

@@ -2,28 +2,38 @@
  * A replay session inside its worker: the recording's machine re-runs with the journal answering every exit.
  * Clients watch the exits stream (each with its recorded answer), pause, look at registers and memory; nothing they
  * send can change the guest, so the run stays the recorded one. The end says whether it matched.
+ *
+ * The replay is a TimeTravel, so clients may also go anywhere in the recording (seek, step, continue and their
+ * reverses, with observer breakpoints and watchpoints) through a TravelView. `run` streams from wherever the
+ * traveller stands, stepping the TimeTravel's own Replayer: one machine, so streaming and travelling never disagree
+ * about where the replay is.
  */
 import { readFileSync } from 'node:fs';
-import { readJournal, Replayer, SimError, type ReplayResult } from '../../sim/index.js';
+import { readJournal, SimError, type Replayer, type ReplayResult } from '../../sim/index.js';
 import { encodeMessage, type ProtocolErrorCode, type RequestBody, type VmEnd, type VmState } from '../../client-sdk/protocol.js';
 import type { WorkerPort } from './live-vm.js';
-import { readRam, registersOf, RequestError } from './machine-view.js';
+import { RequestError } from './machine-view.js';
+import { MOVE_OPS, TRAVEL_OPS, TravelView } from './travel-view.js';
 import type { InternalRequest, ReplayInit, ToWorker } from './worker-messages.js';
 
 export class ReplayVm {
+  private readonly travel: TravelView;
   private readonly replayer: Replayer;
   private readonly port: WorkerPort;
   private readonly sliceInsns: number;
   private mode: 'running' | 'paused' = 'paused';
   private started = false;
   private ended: VmEnd | null = null;
+  /** A client stopped the session: unlike reaching the end of the recording, this ends travel too. */
+  private stopped = false;
   private exits = 0;
   private scheduled = false;
 
   constructor(init: ReplayInit, port: WorkerPort) {
     this.port = port;
     this.sliceInsns = init.sliceInsns;
-    this.replayer = new Replayer(readJournal(readFileSync(init.journalPath)));
+    this.travel = new TravelView(readJournal(readFileSync(init.journalPath)));
+    this.replayer = this.travel.tt.replayer;
   }
 
   get state(): VmState {
@@ -38,6 +48,7 @@ export class ReplayVm {
         this.port.post({ t: 'reply', rid: message.rid, result: this.request(message.body) });
       } catch (e) {
         const code: ProtocolErrorCode = e instanceof RequestError ? e.code : e instanceof SimError ? 'BAD_REQUEST' : 'INTERNAL';
+        this.noteEnd();
         this.port.post({ t: 'error', rid: message.rid, code, message: e instanceof Error ? e.message : String(e) });
       }
     } else if (message.t === 'answer') {
@@ -51,8 +62,6 @@ export class ReplayVm {
     switch (body.op) {
       case 'status': return this.status();
       case 'stats': return { icount: h.icount, exits: this.exits, rows: this.replayer.machine.vcpu.stats.rows() };
-      case 'get-regs': return registersOf(this.replayer.machine);
-      case 'read-mem': return readRam(this.replayer.machine, body.addr, body.len);
       case 'run':
         if (this.ended !== null) throw new RequestError('VM_ENDED', 'the replay has ended');
         this.mode = 'running';
@@ -63,11 +72,34 @@ export class ReplayVm {
         this.postState();
         return this.status();
       case 'stop':
+        this.stopped = true;
         this.finish(this.replayer.result(), 'stopped');
         return this.status();
+      case 'present': throw new RequestError('NOT_SUPPORTED', 'a replay has no present to go back to: seek anywhere in it');
       default:
-        throw new RequestError('NOT_SUPPORTED', `${body.op} would change a recorded run`);
+        if (!TRAVEL_OPS.has(body.op)) throw new RequestError('NOT_SUPPORTED', `${body.op} would change a recorded run`);
+        return this.travelRequest(body);
     }
+  }
+
+  private travelRequest(body: RequestBody): unknown {
+    if (this.stopped && MOVE_OPS.has(body.op)) throw new RequestError('VM_ENDED', 'the replay session was stopped');
+    // A travel is synchronous and moves the machine the stream runs on: the stream pauses first.
+    if (MOVE_OPS.has(body.op) && this.mode === 'running') {
+      this.mode = 'paused';
+      this.postState();
+    }
+    if (MOVE_OPS.has(body.op)) this.started = true;
+    const result = this.travel.request(body);
+    this.noteEnd();
+    return result;
+  }
+
+  /** A travel that reached the end of the recording ends the session's run as streaming there would. */
+  private noteEnd(): void {
+    if (this.ended !== null || !this.replayer.done) return;
+    const result = this.replayer.result();
+    this.finish(result, endReason(result, this.replayer.journal.closed));
   }
 
   private schedule(): void {
@@ -79,21 +111,29 @@ export class ReplayVm {
     });
   }
 
-  /** Replays one slice of guest time, pushing each exit as it is replayed. */
+  /**
+   * Replays one slice of guest time, pushing each exit as it is replayed. Stepping the Replayer directly takes no
+   * checkpoints (TimeTravel lays them only on its own travels), so a seek after a stream may replay from an
+   * earlier checkpoint than necessary; it is never wrong, as TimeTravel reads where the replayer stands.
+   */
   private pump(): void {
     if (this.mode !== 'running' || this.ended !== null) return;
     this.started = true;
     const until = this.replayer.machine.hart.icount + this.sliceInsns;
     for (;;) {
-      const left = until - this.replayer.machine.hart.icount;
-      if (left <= 0) break;
+      // Standing at an exit (a travel stopped there, or the last step did), the next step feeds its recorded
+      // answer and runs nothing, whatever is left of the slice: the stream never leaves an exit half-told.
+      const left = this.replayer.standingAt !== null ? 0 : until - this.replayer.machine.hart.icount;
+      if (left <= 0 && this.replayer.standingAt === null) break;
       const step = this.replayer.step(left);
       if (step.kind === 'budget') break;
       if (step.kind === 'done') {
-        this.finish(step.result, step.result.ok ? (this.replayer.journal.closed ? 'replayed' : 'replayed-open') : 'diverged');
+        this.finish(step.result, endReason(step.result, this.replayer.journal.closed));
         return;
       }
-      if (step.kind !== 'exit') break; // at-exit and observer stops are time travel's (not asked for here)
+      // The TimeTravel's replayer stops at each exit before its answer, and at the observer's triggers; the
+      // stream goes on through both (triggers stop travels, `continue`, not the stream).
+      if (step.kind === 'at-exit' || step.kind === 'observer') continue;
       this.exits++;
       const { exit, answer } = step;
       this.port.post({
@@ -121,4 +161,8 @@ export class ReplayVm {
   private postState(): void {
     this.port.post({ t: 'state', state: this.state, icount: this.replayer.machine.hart.icount, exits: this.exits });
   }
+}
+
+function endReason(result: ReplayResult, closed: boolean): string {
+  return result.ok ? (closed ? 'replayed' : 'replayed-open') : 'diverged';
 }
