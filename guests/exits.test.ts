@@ -282,4 +282,20 @@ describe('recorded bug scenarios (recordings/) behave as their stories say', () 
     expect(result.console.startsWith('--- console-flood ---\nline 0\nline 1\n')).toBe(true);
     expect(exits.length).toBeGreaterThan(1000);
   });
+
+  it('tt-long: one test-device load per round from probe_device, a progress line every 8 rounds', () => {
+    // crt0 zeroes the 48 MiB buffer first (~25 million instructions), then each round takes ~1.03 million.
+    const { result, events } = record('tt-long', { maxInsns: 45_000_000 });
+    expect(result.stop).toBe('max-insns');
+    expect(result.console).toMatch(/^--- tt-long ---\nround 8 h=[0-9a-f]{16}\nround 16 h=[0-9a-f]{16}\n/);
+    const probe = symbol('tt-long', 'probe_device');
+    const loads = events.filter((e) => e['reason'] === 'MMIO');
+    expect(loads.length).toBeGreaterThanOrEqual(17);
+    expect(loads.length).toBeLessThanOrEqual(21);
+    for (const e of loads) {
+      expect(mmio(e)).toEqual({ addr: '0x10008000', len: 4, w: 0, data: '0xb3a29180' });
+      const pc = BigInt(e['pc'] as string);
+      expect(pc >= probe && pc < probe + 16n).toBe(true);
+    }
+  });
 });

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { formatCpuBench, runCpuBench } from '../../bench/cpu.js';
 import { formatJournalBench, runJournalBench } from '../../bench/journal.js';
 import { formatLoopbackBench, runLoopbackBench } from '../../bench/loopback.js';
+import { formatTimeTravelBench, runTimeTravelBench } from '../../bench/timetravel.js';
 import { intOption, parseArgs } from './args.js';
 
 /** guests/build relative to the installed package (dist/server/cli → repository root). */
@@ -11,12 +12,20 @@ function defaultGuestsDir(): string {
 }
 
 export async function benchCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { repeats: { value: true }, 'no-qemu': {}, only: { value: true }, guests: { value: true } });
+  const args = parseArgs(argv, { repeats: { value: true }, 'no-qemu': {}, only: { value: true }, guests: { value: true }, samples: { value: true } });
   if (args.positional[0] === 'loopback') {
     const guestsDir = String(args.options.get('guests') ?? defaultGuestsDir());
     const cli = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
     const rows = await runLoopbackBench({ cli, guestsDir, vmCounts: [1, 8] });
     process.stdout.write(`${formatLoopbackBench(rows)}\n(round trip: the client sends an answer until the next exit arrives; the server runs in its own process, the clients share this one)\n`);
+    return 0;
+  }
+  if (args.positional[0] === 'timetravel') {
+    const report = runTimeTravelBench({
+      guestsDir: String(args.options.get('guests') ?? defaultGuestsDir()), samples: intOption(args, 'samples') ?? 50,
+      progress: (what) => process.stderr.write(`[bench timetravel] ${what}\n`),
+    });
+    process.stdout.write(`${formatTimeTravelBench(report)}\n(latencies over --samples random places, 50 by default; reverse-continue over a fifth of them, from random places to the latest earlier call of probe_device; checkpoint MiB = pageBytes + stateBytes)\n`);
     return 0;
   }
   if (args.positional[0] === 'journal') {

@@ -1,8 +1,10 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
-import { exitToJson, runElf } from '../../client-sdk/index.js';
+import { exitToJson } from '../../client-sdk/index.js';
 import { FileJournalWriter } from '../../sim/index.js';
-import { intOption, OptionSpec, parseArgs } from './args.js';
+import { intOption, OptionSpec, parseArgs, UsageError } from './args.js';
+import { runLocal } from './local-run.js';
+import { registerDump, type RegisterDump } from './register-dump.js';
 import { formatStats } from './stats-table.js';
 
 export const RUN_USAGE = `usage: hindsight run <guest.elf> [options]
@@ -15,6 +17,8 @@ export const RUN_USAGE = `usage: hindsight run <guest.elf> [options]
                     injected back into the guest
   --stats           print exit statistics (perf kvm stat style) at the end
   --exit-log FILE   write one JSON object per exit (seq, icount, pc, reason, kvm_run fields)
+  --exit-log-regs   with --exit-log: each line also holds the registers at the exit, before its answer
+                    (x, priv, csr; as replay --goto-exit N --dump-regs prints them)
   --quiet           no summary line on stderr
   (record) -o, --output FILE   the journal to write
 
@@ -38,7 +42,7 @@ Runs the guest as \`hindsight run\` does and records every exit, answer and inpu
 
 const RUN_OPTIONS: Record<string, OptionSpec> = {
   'max-insns': { value: true }, 'ram-mib': { value: true }, bootargs: { value: true }, input: { value: true },
-  debug: {}, stats: {}, 'exit-log': { value: true }, quiet: {},
+  debug: {}, stats: {}, 'exit-log': { value: true }, 'exit-log-regs': {}, quiet: {},
 };
 
 export function runCommand(argv: string[]): number {
@@ -59,10 +63,14 @@ function runOrRecord(argv: string[], record: boolean): number {
   const image = readFileSync(args.positional[0]);
   const ramMib = intOption(args, 'ram-mib');
   const logPath = args.options.get('exit-log');
+  const withRegs = args.options.has('exit-log-regs');
+  if (withRegs && typeof logPath !== 'string') throw new UsageError('--exit-log-regs needs --exit-log FILE');
   const logFd = typeof logPath === 'string' ? openSync(logPath, 'w') : null;
+  // The registers are read before the answer (runLocal's look) and written with the answered exit (onExit).
+  let regs: RegisterDump | undefined;
   const inputText = args.options.get('input');
   try {
-    const result = runElf(image, {
+    const result = runLocal(image, {
       maxInsns: intOption(args, 'max-insns'),
       ramSize: ramMib === undefined ? undefined : ramMib * 1024 * 1024,
       bootargs: typeof args.options.get('bootargs') === 'string' ? String(args.options.get('bootargs')) : undefined,
@@ -71,8 +79,8 @@ function runOrRecord(argv: string[], record: boolean): number {
       imageName: basename(args.positional[0]),
       recordTo: record ? (header) => new FileJournalWriter(String(out), header) : undefined,
       onConsole: (bytes) => process.stdout.write(bytes),
-      onExit: logFd === null ? undefined : (exit, answer) => { writeSync(logFd, `${JSON.stringify(exitToJson(exit, answer))}\n`); },
-    });
+      onExit: logFd === null ? undefined : (exit, answer) => { writeSync(logFd, `${JSON.stringify({ ...exitToJson(exit, answer), ...regs })}\n`); },
+    }, withRegs ? (_exit, machine) => { regs = registerDump(machine); } : undefined);
     if (args.options.has('stats')) process.stderr.write(`${formatStats(result.stats, result.icount)}\n`);
     if (!args.options.has('quiet')) {
       const what = result.message ? `${result.stop}: ${result.message}` : result.stop;
