@@ -4,7 +4,7 @@
  * cannot drift apart.
  */
 import { Packr } from 'msgpackr';
-import type { CheckpointStats, ExitAnswer, Place, TimelineEntry, TravelStop, VcpuExit } from '../sim/index.js';
+import type { CheckpointStats, ExitAnswer, Place, TimelineEntry, TimelineFilter, TravelStop, VcpuExit } from '../sim/index.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -74,19 +74,11 @@ export const REQUEST_OPS: readonly RequestOp[] = [
   'present',
 ];
 
-/** Which past exits a `timeline` request lists; every field given must match (sim's TimelineFilter). */
-export interface TimelineQuery {
-  reason?: string;
-  pc?: bigint;
-  /** An MMIO exit's guest-physical address or a watchpoint exit's address within [address, address + len). */
-  address?: bigint;
-  len?: number;
-  fromSeq?: number;
-  toSeq?: number;
-  /** At most this many (default 1000, at most MAX_TIMELINE_LIMIT); `last` takes them from the end. */
-  limit?: number;
-  last?: boolean;
-}
+/**
+ * Which past exits a `timeline` request lists: sim's TimelineFilter (reason, pc, address + len, fromSeq, toSeq,
+ * limit — default 1000, at most MAX_TIMELINE_LIMIT — and last); every field given must match.
+ */
+export type TimelineQuery = TimelineFilter;
 
 /** The most entries one `timeline` reply holds (a reply must fit a frame a client accepts). */
 export const MAX_TIMELINE_LIMIT = 10_000;

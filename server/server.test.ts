@@ -2,25 +2,16 @@
  * The service end to end: the real server in a child process, real WebSocket clients (the SDK), and after each
  * scenario the journal the server wrote, downloaded and replayed with every exit and the final digest compared.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ProtocolError, RemoteVmm, runElf, type CreatedVm, type VmConnection, type VmEnd } from '../client-sdk/index.js';
 import { parseElf, readJournal, replayJournal, type VcpuExit } from '../sim/index.js';
-import { guestImage, startTestServer, type TestServer } from './test-helpers.js';
+import { guestImage, useTestServer } from './test-helpers.js';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-
-afterAll(async () => {
-  if (process.env.SHOW_SERVER_STDERR) console.log(server?.stderr());
-  await server?.stop();
-});
+const server = useTestServer();
 
 /** Downloads the VM's recording, replays it, and returns how many exits it holds. */
 async function verifyRecording(vm: CreatedVm): Promise<{ exits: number; closed: boolean; digest: string }> {
-  const bytes = await server.client.downloadRecording(vm.recording!);
+  const bytes = await server().client.downloadRecording(vm.recording!);
   const journal = readJournal(bytes);
   const result = replayJournal(journal);
   expect(result.divergence).toBeUndefined();
@@ -29,59 +20,59 @@ async function verifyRecording(vm: CreatedVm): Promise<{ exits: number; closed: 
 }
 
 async function controller(vm: CreatedVm, options: ConstructorParameters<typeof RemoteVmm>[1] = {}): Promise<RemoteVmm> {
-  return new RemoteVmm(await server.client.connect(vm, 'controller'), options);
+  return new RemoteVmm(await server().client.connect(vm, 'controller'), options);
 }
 
 describe('HTTP API', () => {
   it('health, metrics, and the server token on every /v1 route', async () => {
-    const health = await fetch(`${server.url}/healthz`);
+    const health = await fetch(`${server().url}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ ok: true });
-    const noToken = await fetch(`${server.url}/v1/vms`);
+    const noToken = await fetch(`${server().url}/v1/vms`);
     expect(noToken.status).toBe(401);
     expect(await noToken.json()).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
-    const wrong = await fetch(`${server.url}/v1/vms`, { headers: { authorization: 'Bearer nope' } });
+    const wrong = await fetch(`${server().url}/v1/vms`, { headers: { authorization: 'Bearer nope' } });
     expect(wrong.status).toBe(401);
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${server().url}/metrics`)).text();
     expect(metrics).toMatch(/^# HELP hindsight_vms /m);
     expect(metrics).toMatch(/^hindsight_http_requests_total \d+$/m);
   });
 
   it('refuses bad VM requests with stable codes and keeps serving', async () => {
-    await expect(server.client.createVm({ guest: 'no-such.elf' })).rejects.toMatchObject({ code: 'GUEST_NOT_FOUND' });
-    await expect(server.client.createVm({ guest: '../package.json' })).rejects.toMatchObject({ code: 'BAD_GUEST_NAME' });
-    await expect(server.client.createVm({ guest: 'hello.elf', ramMib: 1 << 20 })).rejects.toMatchObject({ code: 'BAD_RAM_SIZE' });
-    await expect(server.client.createVm({ image: Uint8Array.from([0x7f, 0x45, 0x4c, 0x46, 1, 2, 3]) })).rejects.toMatchObject({ code: expect.stringMatching(/^ELF_/) });
-    await expect(server.client.getVm('vm-000000000000')).rejects.toMatchObject({ code: 'VM_NOT_FOUND' });
-    await expect(server.client.downloadRecording('nope.hsj')).rejects.toMatchObject({ code: 'RECORDING_NOT_FOUND' });
-    const bad = await fetch(`${server.url}/v1/vms`, { method: 'POST', headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' }, body: '{nope' });
+    await expect(server().client.createVm({ guest: 'no-such.elf' })).rejects.toMatchObject({ code: 'GUEST_NOT_FOUND' });
+    await expect(server().client.createVm({ guest: '../package.json' })).rejects.toMatchObject({ code: 'BAD_GUEST_NAME' });
+    await expect(server().client.createVm({ guest: 'hello.elf', ramMib: 1 << 20 })).rejects.toMatchObject({ code: 'BAD_RAM_SIZE' });
+    await expect(server().client.createVm({ image: Uint8Array.from([0x7f, 0x45, 0x4c, 0x46, 1, 2, 3]) })).rejects.toMatchObject({ code: expect.stringMatching(/^ELF_/) });
+    await expect(server().client.getVm('vm-000000000000')).rejects.toMatchObject({ code: 'VM_NOT_FOUND' });
+    await expect(server().client.downloadRecording('nope.hsj')).rejects.toMatchObject({ code: 'RECORDING_NOT_FOUND' });
+    const bad = await fetch(`${server().url}/v1/vms`, { method: 'POST', headers: { authorization: `Bearer ${server().token}`, 'content-type': 'application/json' }, body: '{nope' });
     expect(bad.status).toBe(400);
-    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${server().url}/healthz`)).status).toBe(200);
   });
 
   it('an uploaded image runs like one from the guests folder; VMs list, inspect, stop and delete', async () => {
-    const vm = await server.client.createVm({ image: guestImage('hello'), name: 'hello-upload.elf' });
+    const vm = await server().client.createVm({ image: guestImage('hello'), name: 'hello-upload.elf' });
     expect(vm).toMatchObject({ state: 'created', kind: 'live', name: 'hello-upload.elf', recording: `${vm.id}.hsj` });
     const vmm = await controller(vm);
     await vmm.run();
     const end = await vmm.ended;
     expect(end).toMatchObject({ reason: expect.any(String), exitCode: 0 });
     expect(vmm.console).toBe(runElf(guestImage('hello')).console);
-    const info = await server.client.getVm(vm.id);
+    const info = await server().client.getVm(vm.id);
     expect(info).toMatchObject({ id: vm.id, state: 'ended', exits: vmm.exitsSeen });
-    expect((await server.client.listVms()).map((v) => v.id)).toContain(vm.id);
-    expect((await server.client.listRecordings()).map((r) => r.name)).toContain(vm.recording);
+    expect((await server().client.listVms()).map((v) => v.id)).toContain(vm.id);
+    expect((await server().client.listRecordings()).map((r) => r.name)).toContain(vm.recording);
     await vmm.conn.close();
-    await server.client.deleteVm(vm.id);
-    await expect(server.client.getVm(vm.id)).rejects.toMatchObject({ code: 'VM_NOT_FOUND' });
+    await server().client.deleteVm(vm.id);
+    await expect(server().client.getVm(vm.id)).rejects.toMatchObject({ code: 'VM_NOT_FOUND' });
     expect((await verifyRecording(vm)).exits).toBe(vmm.exitsSeen);
   });
 });
 
 describe('remote device models', () => {
   it('a remote client answers the UART and PLIC MMIO exits of a guest that reads a line with interrupts', async () => {
-    const vm = await server.client.createVm({ guest: 'uart-irq.elf' });
-    const observer = await server.client.connect(vm, 'observer');
+    const vm = await server().client.createVm({ guest: 'uart-irq.elf' });
+    const observer = await server().client.connect(vm, 'observer');
     const observed: VcpuExit[] = [];
     observer.on('exit', (exit) => observed.push(exit));
     const vmm = await controller(vm, { input: Buffer.from('hello uart\n') });
@@ -106,7 +97,7 @@ describe('remote device models', () => {
 
 describe('replay sessions', () => {
   it('a recording re-runs on the server with the journal answering; clients see the recorded exits and answers', async () => {
-    const vm = await server.client.createVm({ guest: 'uart-irq.elf' });
+    const vm = await server().client.createVm({ guest: 'uart-irq.elf' });
     const vmm = await controller(vm, { input: Buffer.from('again\n') });
     const answers = new Map<number, unknown>();
     const live = new RemoteVmmSpy(vmm);
@@ -115,9 +106,9 @@ describe('replay sessions', () => {
     await vmm.conn.close();
     for (const [seq, a] of live.answers) answers.set(seq, a);
 
-    const replay = await server.client.startReplay(vm.recording!);
+    const replay = await server().client.startReplay(vm.recording!);
     expect(replay).toMatchObject({ kind: 'replay', state: 'created' });
-    const conn = await server.client.connect(replay, 'controller');
+    const conn = await server().client.connect(replay, 'controller');
     const seen: { exit: VcpuExit; answer: unknown }[] = [];
     conn.on('exit', (exit, answer) => seen.push({ exit, answer }));
     const ended = new Promise<VmEnd>((resolve) => conn.on('ended', resolve));
@@ -154,7 +145,7 @@ describe('a debugger client', () => {
   it('stops at an address breakpoint, reads registers, steps, continues to the end', async () => {
     const image = guestImage('hello');
     const target = BigInt(parseElf(image).symbols.get('main')!);
-    const vm = await server.client.createVm({ guest: 'hello.elf' });
+    const vm = await server().client.createVm({ guest: 'hello.elf' });
     const dbg = await controller(vm, { debugger: true });
     await dbg.breakpoint(target);
     await dbg.run();
@@ -191,27 +182,27 @@ describe('a controller that drops and comes back', () => {
   }
 
   it('mid-computation: the VM stops at a recorded point, its journal flushed, and resumes with the same token', async () => {
-    const vm = await server.client.createVm({ guest: 'bench-intloop.elf' });
-    const observer = await server.client.connect(vm, 'observer');
+    const vm = await server().client.createVm({ guest: 'bench-intloop.elf' });
+    const observer = await server().client.connect(vm, 'observer');
     let observed = 0;
     observer.on('exit', () => observed++);
     const first = await controller(vm);
     await first.run();
-    await until(async () => (await server.client.getVm(vm.id)).icount > 5_000_000);
+    await until(async () => (await server().client.getVm(vm.id)).icount > 5_000_000);
     // Gone without a goodbye.
     (first.conn as unknown as { ws: { terminate(): void } }).ws.terminate();
-    await until(async () => !(await server.client.getVm(vm.id)).controller);
-    const info = await server.client.getVm(vm.id);
+    await until(async () => !(await server().client.getVm(vm.id)).controller);
+    const info = await server().client.getVm(vm.id);
     expect(info.state).toBe('paused');
     await new Promise((r) => setTimeout(r, 100));
-    expect((await server.client.getVm(vm.id)).icount).toBe(info.icount);
+    expect((await server().client.getVm(vm.id)).icount).toBe(info.icount);
     // Everything up to the pause is on disk, though the recording is still open; the pause itself is an exit.
-    const partial = readJournal(await server.client.downloadRecording(vm.recording!));
+    const partial = readJournal(await server().client.downloadRecording(vm.recording!));
     expect(partial.closed).toBe(false);
     expect(partial.exits.length).toBe(info.exits);
     expect(partial.exits.at(-1)).toMatchObject({ icount: info.icount });
 
-    await expect(server.client.connect({ id: vm.id, token: 'wrong' }, 'controller')).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(server().client.connect({ id: vm.id, token: 'wrong' }, 'controller')).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     const second = await controller(vm);
     await second.run();
     const end: VmEnd = await second.ended;
@@ -225,7 +216,7 @@ describe('a controller that drops and comes back', () => {
   });
 
   it('at a waiting exit: the new controller is handed the exit in its welcome and answers it', async () => {
-    const vm = await server.client.createVm({ guest: 'uart-irq.elf' });
+    const vm = await server().client.createVm({ guest: 'uart-irq.elf' });
     const input = Buffer.from('come back\n');
     let dropAt = -1;
     const first = await controller(vm, { input });
@@ -236,15 +227,15 @@ describe('a controller that drops and comes back', () => {
       return new Promise(() => {}); // never answered
     });
     await first.run();
-    await until(async () => dropAt >= 0 && !(await server.client.getVm(vm.id)).controller);
-    expect(await server.client.getVm(vm.id)).toMatchObject({ state: 'waiting', waitingSeq: dropAt });
+    await until(async () => dropAt >= 0 && !(await server().client.getVm(vm.id)).controller);
+    expect(await server().client.getVm(vm.id)).toMatchObject({ state: 'waiting', waitingSeq: dropAt });
     // The device state lives in the client: the second controller replays nothing, it just carries on with
     // models in the same state (here: fresh ones, which the guest tolerates once it has configured the UART).
-    const conn = await server.client.connect(vm, 'controller');
+    const conn = await server().client.connect(vm, 'controller');
     expect(conn.welcome.waiting).toMatchObject({ seq: dropAt, reason: 'MMIO' });
     await conn.close();
-    await server.client.stopVm(vm.id);
-    const journal = readJournal(await server.client.downloadRecording(vm.recording!));
+    await server().client.stopVm(vm.id);
+    const journal = readJournal(await server().client.downloadRecording(vm.recording!));
     expect(journal.closed).toBe(true);
     expect(journal.exits.length).toBe(dropAt + 1);
     expect(replayJournal(journal).ok).toBe(true);
@@ -253,7 +244,7 @@ describe('a controller that drops and comes back', () => {
 
 describe('hostile clients', () => {
   async function rawChannel(vm: CreatedVm): Promise<VmConnection> {
-    return server.client.connect(vm, 'controller');
+    return server().client.connect(vm, 'controller');
   }
 
   function closeOf(conn: VmConnection): Promise<number> {
@@ -268,11 +259,11 @@ describe('hostile clients', () => {
   }
 
   it('coded errors for what can be answered, the right close status for what cannot, and the server unaffected', async () => {
-    const vm = await server.client.createVm({ guest: 'hello.elf' });
+    const vm = await server().client.createVm({ guest: 'hello.elf' });
     const conn = await rawChannel(vm);
 
     // A second controller is refused.
-    await expect(server.client.connect(vm, 'controller')).rejects.toMatchObject({ code: 'CONTROLLER_PRESENT' });
+    await expect(server().client.connect(vm, 'controller')).rejects.toMatchObject({ code: 'CONTROLLER_PRESENT' });
 
     // Unknown message types and ops, bad fields, answers to nothing: errors, the connection stays.
     let err = nextError(conn);
@@ -324,11 +315,11 @@ describe('hostile clients', () => {
 
     // Garbage before the hello: a protocol error close, and the server is fine.
     const { default: WebSocket } = await import('ws');
-    const raw = new WebSocket(`${server.url.replace('http', 'ws')}/v1/vms/${vm.id}/channel`);
+    const raw = new WebSocket(`${server().url.replace('http', 'ws')}/v1/vms/${vm.id}/channel`);
     const rawClosed = new Promise<number>((resolve) => raw.on('close', (code) => resolve(code)));
     raw.on('open', () => raw.send(Buffer.from([0x93, 1, 2, 3])));
     expect(await rawClosed).toBe(1002);
-    const missing = new WebSocket(`${server.url.replace('http', 'ws')}/v1/vms/vm-nope/channel`);
+    const missing = new WebSocket(`${server().url.replace('http', 'ws')}/v1/vms/vm-nope/channel`);
     const rejected = await new Promise<number>((resolve) => missing.on('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0)));
     expect(rejected).toBe(404);
 
@@ -346,8 +337,8 @@ describe('hostile clients', () => {
 describe('several VMs at once', () => {
   it('two guests run side by side, each to its own result, each journal replaying', async () => {
     const [a, b] = await Promise.all([
-      server.client.createVm({ guest: 'uart-irq.elf' }),
-      server.client.createVm({ guest: 'bench-sort.elf' }),
+      server().client.createVm({ guest: 'uart-irq.elf' }),
+      server().client.createVm({ guest: 'bench-sort.elf' }),
     ]);
     const [va, vb] = await Promise.all([controller(a, { input: Buffer.from('side by side\n') }), controller(b)]);
     await Promise.all([va.run(), vb.run()]);

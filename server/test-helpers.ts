@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 /**
  * End-to-end tests run the real server: `hindsight serve` from dist/ (npm test builds it first) in a child
  * process on an ephemeral loopback port, with its own data folder and token.
@@ -56,4 +57,20 @@ export async function startTestServer(extraArgs: string[] = []): Promise<TestSer
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One real server for a test file: started before its tests, stopped after them (SHOW_SERVER_STDERR=1 prints what
+ * it wrote to stderr). Call at the top level of the file; the returned function gives the running server.
+ */
+export function useTestServer(extraArgs: string[] = []): () => TestServer {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startTestServer(extraArgs);
+  });
+  afterAll(async () => {
+    if (process.env.SHOW_SERVER_STDERR) console.log(server?.stderr());
+    await server?.stop();
+  });
+  return () => server!;
 }

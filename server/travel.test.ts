@@ -3,22 +3,13 @@
  * SDK's ReplaySession and RemoteVmm), recordings made through the server itself. What a traveller sees is checked
  * against what the run showed going forwards: the live debugger's registers, a local forward replay, the journal.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ProtocolError, RemoteVmm, ReplaySession, runElf, type CreatedVm, type Registers } from '../client-sdk/index.js';
 import { parseElf, readJournal, replayJournal, Replayer, type VcpuExit } from '../sim/index.js';
 import { registersOf } from './vm/machine-view.js';
-import { guestImage, startTestServer, type TestServer } from './test-helpers.js';
+import { guestImage, useTestServer } from './test-helpers.js';
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-
-afterAll(async () => {
-  if (process.env.SHOW_SERVER_STDERR) console.log(server?.stderr());
-  await server?.stop();
-});
+const server = useTestServer();
 
 /** `target` in guests/programs/breakpoints.c: a function the guest calls exactly three times. */
 const image = guestImage('breakpoints');
@@ -26,9 +17,9 @@ const target = BigInt(parseElf(image).symbols.get('target')!);
 
 /** Records breakpoints.elf through the server with the built-in device models; returns the VM and its exits. */
 async function record(): Promise<{ vm: CreatedVm; exits: VcpuExit[] }> {
-  const vm = await server.client.createVm({ guest: 'breakpoints.elf' });
+  const vm = await server().client.createVm({ guest: 'breakpoints.elf' });
   const exits: VcpuExit[] = [];
-  const vmm = new RemoteVmm(await server.client.connect(vm, 'controller'), { onExit: (exit) => exits.push(exit) });
+  const vmm = new RemoteVmm(await server().client.connect(vm, 'controller'), { onExit: (exit) => exits.push(exit) });
   await vmm.run();
   expect((await vmm.ended).exitCode).toBe(0);
   await vmm.conn.close();
@@ -49,8 +40,8 @@ function registersAtExit(journalBytes: Uint8Array, seq: number): Registers {
 describe('time travel in a replay session', () => {
   it('breakpoints forwards and backwards, seeks, the timeline, and the start of history', async () => {
     const { vm, exits } = await record();
-    const journalBytes = await server.client.downloadRecording(vm.recording!);
-    const session = await ReplaySession.start(server.client, vm.recording!);
+    const journalBytes = await server().client.downloadRecording(vm.recording!);
+    const session = await ReplaySession.start(server().client, vm.recording!);
 
     // The recorded run streams from where the traveller stands (here: exit 3, whose recorded answer comes with
     // it), and travel still works once the stream has reached the end.
@@ -145,8 +136,8 @@ async function until(cond: () => Promise<boolean>): Promise<void> {
 
 describe('time travel in a live session', () => {
   it('goes back to an earlier exit, shows it, comes back to the present, and the run and its recording go on', async () => {
-    const vm = await server.client.createVm({ guest: 'breakpoints.elf' });
-    const dbg = new RemoteVmm(await server.client.connect(vm, 'controller'), { debugger: true });
+    const vm = await server().client.createVm({ guest: 'breakpoints.elf' });
+    const dbg = new RemoteVmm(await server().client.connect(vm, 'controller'), { debugger: true });
     await expect(dbg.checkpoints()).rejects.toMatchObject({ code: 'NOT_TRAVELLING' });
     await dbg.breakpoint(target);
     await dbg.run();
@@ -202,7 +193,7 @@ describe('time travel in a live session', () => {
     expect(dbg.console).toBe(runElf(image).console);
 
     // The recording is one run, bit-exact: the travels left no trace in it.
-    const journal = readJournal(await server.client.downloadRecording(vm.recording!));
+    const journal = readJournal(await server().client.downloadRecording(vm.recording!));
     expect(journal.closed).toBe(true);
     expect(journal.exits.length).toBe(dbg.exitsSeen);
     const result = replayJournal(journal);
@@ -214,10 +205,10 @@ describe('time travel in a live session', () => {
 
   it('a running VM pauses at a recorded point to look back; an unrecorded one has no history', async () => {
     // bench-sha256 prints, then computes for ~195M instructions without an exit, then prints again.
-    const vm = await server.client.createVm({ guest: 'bench-sha256.elf' });
-    const vmm = new RemoteVmm(await server.client.connect(vm, 'controller'));
+    const vm = await server().client.createVm({ guest: 'bench-sha256.elf' });
+    const vmm = new RemoteVmm(await server().client.connect(vm, 'controller'));
     await vmm.run();
-    await until(async () => (await server.client.getVm(vm.id)).icount > 5_000_000);
+    await until(async () => (await server().client.getVm(vm.id)).icount > 5_000_000);
     const timeline = await vmm.timeline({ last: true, limit: 1 });
     // The VM stopped with an immediate exit, the last exit of its history so far.
     expect(timeline).toHaveLength(1);
@@ -229,13 +220,13 @@ describe('time travel in a live session', () => {
     await vmm.run();
     expect((await vmm.ended).exitCode).toBe(0);
     expect(vmm.console).toBe(runElf(guestImage('bench-sha256')).console);
-    expect(replayJournal(readJournal(await server.client.downloadRecording(vm.recording!))).ok).toBe(true);
+    expect(replayJournal(readJournal(await server().client.downloadRecording(vm.recording!))).ok).toBe(true);
     await vmm.conn.close();
 
-    const unrecorded = await server.client.createVm({ guest: 'hello.elf', record: false });
-    const conn = await server.client.connect(unrecorded, 'controller');
+    const unrecorded = await server().client.createVm({ guest: 'hello.elf', record: false });
+    const conn = await server().client.connect(unrecorded, 'controller');
     await expect(conn.request({ op: 'seek', exit: 0 })).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
     await conn.close();
-    await server.client.deleteVm(unrecorded.id);
+    await server().client.deleteVm(unrecorded.id);
   });
 });
