@@ -3,6 +3,7 @@
  * qemu-system-riscv64 -icount shift=0 (QEMU's deterministic mode). Prints instructions, seconds and MIPS.
  * A benchmark, not a test: it asserts nothing about speed, it measures.
  */
+import { markdownTable, median } from './stats.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,11 +18,6 @@ export interface CpuBenchRow {
   mips: number;
   qemuSeconds: number | null;
   qemuMips: number | null;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 function qemuAvailable(): boolean {
@@ -67,13 +63,9 @@ export function runCpuBench(opts: { guestsDir: string; repeats: number; qemu: bo
 }
 
 export function formatCpuBench(rows: CpuBenchRow[]): string {
-  const lines = [
-    '| workload | guest insns | hindsight s | hindsight MIPS | qemu -icount shift=0 s | qemu MIPS | hindsight/qemu |',
-    '|---|---:|---:|---:|---:|---:|---:|',
-  ];
-  for (const r of rows) {
+  const header = ['workload', 'guest insns', 'hindsight s', 'hindsight MIPS', 'qemu -icount shift=0 s', 'qemu MIPS', 'hindsight/qemu'];
+  return markdownTable(header, 'lrrrrrr', rows.map((r) => {
     const q = r.qemuSeconds === null ? ['n/a', 'n/a', 'n/a'] : [r.qemuSeconds.toFixed(2), r.qemuMips!.toFixed(0), (r.mips / r.qemuMips!).toFixed(2)];
-    lines.push(`| ${r.workload} | ${r.instructions} | ${r.seconds.toFixed(2)} | ${r.mips.toFixed(0)} | ${q.join(' | ')} |`);
-  }
-  return lines.join('\n');
+    return [r.workload, r.instructions, r.seconds.toFixed(2), r.mips.toFixed(0), ...q];
+  }));
 }

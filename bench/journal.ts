@@ -2,6 +2,7 @@
  * Recording overhead: the same guest run plainly, recorded to a file, and replayed from it. Prints seconds,
  * overhead, exits, journal bytes per exit, and replay speed against recording speed. A benchmark, not a test.
  */
+import { markdownTable, median } from './stats.js';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,11 +25,6 @@ const WORKLOADS = [
   { workload: 'console-flood', kind: 'exit-heavy (SBI console)', maxInsns: 30_000_000 },
   { workload: 'mmio-widths', kind: 'exit-heavy (MMIO), short', maxInsns: undefined },
 ];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 function time(fn: () => void): number {
   const t0 = performance.now();
@@ -72,13 +68,10 @@ export function runJournalBench(opts: { guestsDir: string; repeats: number }): J
 }
 
 export function formatJournalBench(rows: JournalBenchRow[]): string {
-  const lines = [
-    '| workload | kind | guest insns | exits | run s | record s | overhead | replay s | replay/record speed | journal bytes/exit |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ];
-  for (const r of rows) {
-    const overhead = ((r.recordSeconds / r.runSeconds - 1) * 100).toFixed(1);
-    lines.push(`| ${r.workload} | ${r.kind} | ${r.instructions} | ${r.exits} | ${r.runSeconds.toFixed(3)} | ${r.recordSeconds.toFixed(3)} | ${overhead}% | ${r.replaySeconds.toFixed(3)} | ${(r.recordSeconds / r.replaySeconds).toFixed(2)}x | ${r.bytesPerExit.toFixed(0)} |`);
-  }
-  return lines.join('\n');
+  const header = ['workload', 'kind', 'guest insns', 'exits', 'run s', 'record s', 'overhead', 'replay s', 'replay/record speed', 'journal bytes/exit'];
+  return markdownTable(header, 'llrrrrrrrr', rows.map((r) => [
+    r.workload, r.kind, r.instructions, r.exits, r.runSeconds.toFixed(3), r.recordSeconds.toFixed(3),
+    `${((r.recordSeconds / r.runSeconds - 1) * 100).toFixed(1)}%`, r.replaySeconds.toFixed(3), `${(r.recordSeconds / r.replaySeconds).toFixed(2)}x`,
+    r.bytesPerExit.toFixed(0),
+  ]));
 }

@@ -3,6 +3,7 @@
  * process), the mmio-loop guest (50,000 MMIO reads, each an exit the client answers from its device models), one VM
  * and then several at once. Prints exits per second and round-trip latency percentiles. A benchmark, not a test.
  */
+import { markdownTable, percentile } from './stats.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,10 +18,6 @@ export interface LoopbackRow {
   p50us: number;
   p99us: number;
   recorded: boolean;
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
 async function startServer(cli: string, guestsDir: string): Promise<{ url: string; token: string; stop(): void; dir: string }> {
@@ -85,12 +82,8 @@ export async function runLoopbackBench(opts: { cli: string; guestsDir: string; v
 }
 
 export function formatLoopbackBench(rows: LoopbackRow[]): string {
-  const lines = [
-    '| VMs at once | recorded | exits | seconds | exits/s (all VMs) | round trip p50 | round trip p99 |',
-    '|---:|---|---:|---:|---:|---:|---:|',
-  ];
-  for (const r of rows) {
-    lines.push(`| ${r.vms} | ${r.recorded ? 'yes' : 'no'} | ${r.exits} | ${r.seconds.toFixed(2)} | ${Math.round(r.exitsPerSecond)} | ${r.p50us.toFixed(0)} µs | ${r.p99us.toFixed(0)} µs |`);
-  }
-  return lines.join('\n');
+  const header = ['VMs at once', 'recorded', 'exits', 'seconds', 'exits/s (all VMs)', 'round trip p50', 'round trip p99'];
+  return markdownTable(header, 'rlrrrrr', rows.map((r) => [
+    r.vms, r.recorded ? 'yes' : 'no', r.exits, r.seconds.toFixed(2), Math.round(r.exitsPerSecond), `${r.p50us.toFixed(0)} µs`, `${r.p99us.toFixed(0)} µs`,
+  ]));
 }

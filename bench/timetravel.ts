@@ -5,6 +5,7 @@
  * to a breakpoint on probe_device (called once a round, ~1 million instructions apart), reverse-step, and what the
  * checkpoints hold. A benchmark, not a test: it prints figures.
  */
+import { markdownTable, percentile } from './stats.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runElf } from '../client-sdk/index.js';
@@ -71,8 +72,7 @@ function random(seed: number): () => number {
 /** Nearest-rank percentiles, in seconds. */
 function latencies(seconds: number[]): Latencies {
   const s = [...seconds].sort((a, b) => a - b);
-  const rank = (p: number) => s[Math.max(0, Math.ceil(p * s.length) - 1)];
-  return { p50: rank(0.5), p99: rank(0.99), max: s[s.length - 1] };
+  return { p50: percentile(s, 0.5), p99: percentile(s, 0.99), max: s[s.length - 1] };
 }
 
 function timed<T>(fn: () => T): [T, number] {
@@ -156,12 +156,18 @@ export function formatTimeTravelBench(r: TimeTravelBenchReport): string {
     `${GUEST}: ${r.instructions} instructions, ${r.exits} exits, journal ${(r.journalBytes / 1024).toFixed(0)} KiB, recorded in ${r.recordSeconds.toFixed(1)} s`,
     `(defaults: checkpoints every ${DEFAULT_INTERVAL_INSNS / 1e6}M instructions or ${DEFAULT_INTERVAL_EXITS} exits, budget ${DEFAULT_BUDGET_BYTES / MIB} MiB)`,
     '',
-    '| setting | run to end s | checkpoints (dropped) | interval now | checkpoint MiB | seek exit p50 / p99 / max ms | seek icount p50 / p99 / max ms | reverse-continue p50 / max ms | reverse-step p50 / max ms |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
-  for (const row of r.rows) {
-    const s = row.stats, l = (x: Latencies) => `${ms(x.p50)} / ${ms(x.p99)} / ${ms(x.max)}`;
-    lines.push(`| ${row.setting} | ${row.runToEndSeconds.toFixed(1)} | ${s.count} (${s.dropped}) | ${s.intervalInsns / 1e6}M | ${((s.pageBytes + s.stateBytes) / MIB).toFixed(0)} | ${l(row.seekExit)} | ${l(row.seekIcount)} | ${ms(row.reverseContinue.p50)} / ${ms(row.reverseContinue.max)} | ${ms(row.reverseStep.p50)} / ${ms(row.reverseStep.max)} |`);
-  }
-  return lines.join('\n');
+  const header = [
+    'setting', 'run to end s', 'checkpoints (dropped)', 'interval now', 'checkpoint MiB', 'seek exit p50 / p99 / max ms',
+    'seek icount p50 / p99 / max ms', 'reverse-continue p50 / max ms', 'reverse-step p50 / max ms',
+  ];
+  const l = (x: Latencies) => `${ms(x.p50)} / ${ms(x.p99)} / ${ms(x.max)}`;
+  const table = markdownTable(header, 'lrrrrrrrr', r.rows.map((row) => {
+    const s = row.stats;
+    return [
+      row.setting, row.runToEndSeconds.toFixed(1), `${s.count} (${s.dropped})`, `${s.intervalInsns / 1e6}M`, ((s.pageBytes + s.stateBytes) / MIB).toFixed(0),
+      l(row.seekExit), l(row.seekIcount), `${ms(row.reverseContinue.p50)} / ${ms(row.reverseContinue.max)}`, `${ms(row.reverseStep.p50)} / ${ms(row.reverseStep.max)}`,
+    ];
+  }));
+  return [...lines, table].join('\n');
 }

@@ -1,5 +1,6 @@
 import { SimError, TimeTravel, type ParsedJournal } from '../../sim/index.js';
-import { hex64, registerDump, type RegisterDump } from './register-dump.js';
+import { hex } from '../../client-sdk/exit-json.js';
+import { registerDump, type RegisterDump } from './register-dump.js';
 
 export type GotoTarget = { exit: number } | { icount: number };
 
@@ -37,8 +38,8 @@ export function gotoPlace(journal: ParsedJournal, target: GotoTarget, image?: Ui
   const exit = 'exit' in target ? tt.timeline({ fromSeq: target.exit, toSeq: target.exit, limit: 1 })[0] : place.atExit;
   // At an exit the fields are the exit log's (seq, reason, icount, pc), so a dump compares with its line.
   return exit !== null && exit !== undefined
-    ? { seq: exit.seq, reason: exit.reason, icount: exit.icount, pc: hex64(exit.pc), ...regs }
-    : { icount: place.icount, nextSeq: place.nextSeq, pc: hex64(place.pc), ...regs };
+    ? { seq: exit.seq, reason: exit.reason, icount: exit.icount, pc: hex(exit.pc), ...regs }
+    : { icount: place.icount, nextSeq: place.nextSeq, pc: hex(place.pc), ...regs };
 }
 
 /** The one-line form, without --dump-regs. */

@@ -8,6 +8,7 @@
  * before it returns the exit.
  */
 import type { Machine } from '../../sim/index.js';
+import { hex } from '../../client-sdk/exit-json.js';
 
 export interface RegisterDump {
   /** x0..x31. */
@@ -27,7 +28,6 @@ type SupervisorCsr = keyof typeof CSRS;
 /** The CSR file asks for counters only for cycle/time/instret, which are not dumped. */
 const NO_COUNTERS = { cycle: () => 0, time: () => 0, instret: () => 0 };
 
-export const hex64 = (v: bigint): string => `0x${BigInt.asUintN(64, v).toString(16)}`;
 
 /** The registers of `machine` as it stands. Reads only: the CSR file's read result is scratch, not state. */
 export function registerDump(machine: Machine): RegisterDump {
@@ -36,10 +36,10 @@ export function registerDump(machine: Machine): RegisterDump {
   for (const [name, num] of Object.entries(CSRS) as [SupervisorCsr, number][]) {
     // Through the CSR file's own read, so sstatus carries its fixed upper bits (UXL) as the guest sees them.
     h.csr.read(num, NO_COUNTERS);
-    csr[name] = hex64((BigInt(h.csr.vhi >>> 0) << 32n) | BigInt(h.csr.vlo >>> 0));
+    csr[name] = hex((BigInt(h.csr.vhi >>> 0) << 32n) | BigInt(h.csr.vlo >>> 0));
   }
   return {
-    x: Array.from({ length: 32 }, (_, i) => hex64(h.getReg(i))),
+    x: Array.from({ length: 32 }, (_, i) => hex(h.getReg(i))),
     priv: h.priv === 0 ? 'U' : 'S',
     csr,
   };

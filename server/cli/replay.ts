@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { exitToJson } from '../../client-sdk/index.js';
-import { readJournal } from '../../sim/index.js';
+import { readJournal, replayJournal } from '../../sim/index.js';
 import { intOption, parseArgs, UsageError } from './args.js';
 import { ConsoleTap } from './console-tap.js';
 import { gotoPlace, gotoSummary, type GotoTarget } from './goto.js';
-import { replayExits } from './replay-exits.js';
+import { registerDump, type RegisterDump } from './register-dump.js';
 
 export const REPLAY_USAGE = `usage: hindsight replay <run.hsj> [--verify] [--image guest.elf] [--console] [--exit-log FILE [--exit-log-regs]] [--json]
        hindsight replay <run.hsj> (--goto-exit N | --goto-icount K) [--dump-regs] [--image guest.elf]
@@ -46,10 +46,12 @@ export function replayCommand(argv: string[]): number {
   }
   const tap = args.options.has('console') ? new ConsoleTap((b) => process.stdout.write(b)) : null;
   const log: string[] = [];
-  const result = replayExits(journal, {
+  // The registers are read before the answer (beforeAnswer) and logged with the answered exit (onExit).
+  let regs: RegisterDump | undefined;
+  const result = replayJournal(journal, {
     image,
-    registers: args.options.has('exit-log-regs'),
-    onExit: (exit, answer, machine, regs) => {
+    beforeAnswer: args.options.has('exit-log-regs') ? (_exit, machine) => { regs = registerDump(machine); } : undefined,
+    onExit: (exit, answer, machine) => {
       tap?.exit(exit, machine);
       if (typeof logPath === 'string') log.push(JSON.stringify({ ...exitToJson(exit, answer), ...regs }));
     },

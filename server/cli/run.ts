@@ -1,9 +1,8 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
-import { exitToJson } from '../../client-sdk/index.js';
+import { exitToJson, LocalVmm } from '../../client-sdk/index.js';
 import { FileJournalWriter } from '../../sim/index.js';
 import { intOption, OptionSpec, parseArgs, UsageError } from './args.js';
-import { runLocal } from './local-run.js';
 import { registerDump, type RegisterDump } from './register-dump.js';
 import { formatStats } from './stats-table.js';
 
@@ -66,11 +65,11 @@ function runOrRecord(argv: string[], record: boolean): number {
   const withRegs = args.options.has('exit-log-regs');
   if (withRegs && typeof logPath !== 'string') throw new UsageError('--exit-log-regs needs --exit-log FILE');
   const logFd = typeof logPath === 'string' ? openSync(logPath, 'w') : null;
-  // The registers are read before the answer (runLocal's look) and written with the answered exit (onExit).
+  // The registers are read before the answer (beforeAnswer) and written with the answered exit (onExit).
   let regs: RegisterDump | undefined;
   const inputText = args.options.get('input');
   try {
-    const result = runLocal(image, {
+    const result = new LocalVmm(image, {
       maxInsns: intOption(args, 'max-insns'),
       ramSize: ramMib === undefined ? undefined : ramMib * 1024 * 1024,
       bootargs: typeof args.options.get('bootargs') === 'string' ? String(args.options.get('bootargs')) : undefined,
@@ -80,7 +79,8 @@ function runOrRecord(argv: string[], record: boolean): number {
       recordTo: record ? (header) => new FileJournalWriter(String(out), header) : undefined,
       onConsole: (bytes) => process.stdout.write(bytes),
       onExit: logFd === null ? undefined : (exit, answer) => { writeSync(logFd, `${JSON.stringify({ ...exitToJson(exit, answer), ...regs })}\n`); },
-    }, withRegs ? (_exit, machine) => { regs = registerDump(machine); } : undefined);
+      beforeAnswer: withRegs ? (_exit, machine) => { regs = registerDump(machine); } : undefined,
+    }).run();
     if (args.options.has('stats')) process.stderr.write(`${formatStats(result.stats, result.icount)}\n`);
     if (!args.options.has('quiet')) {
       const what = result.message ? `${result.stop}: ${result.message}` : result.stop;

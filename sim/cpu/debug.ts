@@ -143,9 +143,8 @@ export class DebugTriggers {
     return this.watchedPages.has(pageKey(lo, hi));
   }
 
-  /** Checks a data access; on a hit records it (with every owner whose watchpoint matched) and returns true. */
-  checkAccess(lo: number, hi: number, size: number, isWrite: boolean): boolean {
-    if (this.suspended) return false;
+  /** The owners of the watchpoints an access of `size` bytes at (lo, hi) hits (0 when none does). */
+  watchOwners(lo: number, hi: number, size: number, isWrite: boolean): number {
     const a = lo >>> 0;
     let owners = 0;
     for (const w of this.watchpoints) {
@@ -153,6 +152,13 @@ export class DebugTriggers {
       const b = w.lo >>> 0;
       if (a < b + w.len && b < a + size) owners |= w.owner;
     }
+    return owners;
+  }
+
+  /** Checks a data access; on a hit records it (with every owner whose watchpoint matched) and returns true. */
+  checkAccess(lo: number, hi: number, size: number, isWrite: boolean): boolean {
+    if (this.suspended) return false;
+    const owners = this.watchOwners(lo, hi, size, isWrite);
     if (owners === 0) return false;
     this.hitLo = lo;
     this.hitHi = hi;

@@ -31,6 +31,11 @@ export interface ReplayOptions {
   onExit?: (exit: VcpuExit, answer: ExitAnswer | undefined, machine: Machine) => void;
   /** Stop after this exit seq has been replayed (and answered). */
   stopAfterSeq?: number;
+  /**
+   * Called with every replayed exit before its recorded answer is fed, the machine as userspace saw it at the exit
+   * (onExit comes after the answer: an MMIO load's register written, the pc moved on).
+   */
+  beforeAnswer?: (exit: VcpuExit, machine: Machine) => void;
 }
 
 export interface ReplayResult {
@@ -380,13 +385,17 @@ type ExitRecord = Extract<JournalRecord, { t: 'exit' }>;
  */
 export function replayJournal(journal: ParsedJournal, options: ReplayOptions = {}): ReplayResult {
   const replayer = new Replayer(journal, { image: options.image });
-  const { onExit, stopAfterSeq } = options;
+  const { onExit, stopAfterSeq, beforeAnswer } = options;
+  replayer.pauseAtExits = beforeAnswer !== undefined;
   for (;;) {
     const s = replayer.step();
     if (s.kind === 'done') return s.result;
+    if (s.kind === 'at-exit') beforeAnswer!(s.exit, replayer.machine);
     if (s.kind !== 'exit') continue;
     // An exit whose answer the journal does not hold is not reported (it was never completed).
     if (s.answer === undefined && needsAnswer(s.exit)) continue;
+    // An exit that takes no answer is reported at once: the machine still stands at it.
+    if (!needsAnswer(s.exit)) beforeAnswer?.(s.exit, replayer.machine);
     onExit?.(s.exit, s.answer, replayer.machine);
     if (stopAfterSeq === s.exit.seq) return replayer.result();
   }

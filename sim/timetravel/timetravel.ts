@@ -281,17 +281,13 @@ export class TimeTravel {
   private recordedStopObserved(exit: VcpuExit): TravelStop | null {
     if (exit.reason !== 'DEBUG') return null;
     const d = this.machine.hart.debug;
+    const halves = (v: bigint): [number, number] => [Number(BigInt.asIntN(32, v)), Number(BigInt.asIntN(32, v >> 32n))];
     if (exit.why === 'address-breakpoint') {
-      const lo = Number(BigInt.asIntN(32, exit.pc)), hi = Number(BigInt.asIntN(32, exit.pc >> 32n));
-      return (d.breakpointOwners(lo, hi) & TriggerOwner.Observer) !== 0 ? { kind: 'breakpoint', pc: exit.pc, seq: exit.seq } : null;
+      return (d.breakpointOwners(...halves(exit.pc)) & TriggerOwner.Observer) !== 0 ? { kind: 'breakpoint', pc: exit.pc, seq: exit.seq } : null;
     }
     if (exit.why === 'watchpoint' && exit.address !== undefined) {
-      const a = exit.address;
-      const hit = d.listWatchpoints(TriggerOwner.Observer).some((w) => {
-        const base = (BigInt(w.hi >>> 0) << 32n) | BigInt(w.lo >>> 0);
-        return a >= base && a < base + BigInt(w.len) && (exit.isWrite ? w.write : w.read);
-      });
-      return hit ? { kind: 'watchpoint', pc: exit.pc, address: a, isWrite: exit.isWrite, seq: exit.seq } : null;
+      const hit = (d.watchOwners(...halves(exit.address), 1, exit.isWrite === true) & TriggerOwner.Observer) !== 0;
+      return hit ? { kind: 'watchpoint', pc: exit.pc, address: exit.address, isWrite: exit.isWrite, seq: exit.seq } : null;
     }
     return null;
   }
