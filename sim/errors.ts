@@ -30,7 +30,10 @@ export type SimErrorCode =
   | 'FDT_BAD_BLOB'
   | 'TT_NO_SUCH_EXIT'
   | 'TT_BAD_TARGET'
-  | 'TT_DIVERGED';
+  | 'TT_DIVERGED'
+  | 'IMAGE_BAD_HEADER'
+  | 'IMAGE_TOO_LARGE'
+  | 'INITRD_TOO_LARGE';
 
 export class SimError extends Error {
   readonly code: SimErrorCode;

@@ -2,6 +2,7 @@ import { Hart } from './cpu/hart.js';
 import { buildDeviceTree } from './device-tree.js';
 import { loadElfIntoRam, parseElf } from './elf.js';
 import { SimError } from './errors.js';
+import { isLinuxImage, parseLinuxImage } from './kernel-image.js';
 import { DEFAULT_RAM_SIZE, RAM_BASE, TIMEBASE_FREQUENCY } from './layout.js';
 import { GuestRam } from './memory.js';
 import { Vcpu } from './kvm/vcpu.js';
@@ -12,6 +13,23 @@ export interface MachineConfig {
   ramSize?: number;
   bootargs?: string;
   mmuType?: 'riscv,sv39' | 'riscv,sv48';
+  /** An initial ramdisk: loaded into RAM and named in /chosen (linux,initrd-start/-end). */
+  initrd?: Uint8Array;
+}
+
+/**
+ * Where the initrd goes, as QEMU's riscv_load_initrd places it: halfway into RAM below 256 MiB, at 128 MiB above,
+ * so that the kernel (loaded at the bottom) never overlaps it.
+ */
+export function initrdAddress(ramSize: number): number {
+  return RAM_BASE + Math.min(Math.floor(ramSize / 2), 128 * 1024 * 1024);
+}
+
+/** What was loaded into RAM before the first instruction: the entry point and the bytes written. */
+interface Loaded {
+  entry: number;
+  /** Guest-physical [start, end) of the kernel once running (bss included): the initrd must not overlap it. */
+  end: number;
 }
 
 /** Where the device tree goes: the top of RAM, 2 MiB aligned below its end, as QEMU virt places it. */
@@ -20,9 +38,33 @@ function fdtAddress(ramSize: number, fdtSize: number): number {
   return Math.floor(top / 0x20_0000) * 0x20_0000;
 }
 
+/** Loads an ELF or a Linux Image into RAM, marking what it wrote dirty (a page never marked holds zeros). */
+function loadKernel(ram: GuestRam, image: Uint8Array): Loaded {
+  if (isLinuxImage(image)) {
+    const header = parseLinuxImage(image);
+    const base = RAM_BASE + header.textOffset;
+    if (header.textOffset + header.imageSize > ram.size) {
+      throw new SimError('IMAGE_TOO_LARGE', `the Image needs 0x${(header.textOffset + header.imageSize).toString(16)} bytes of RAM, the machine has 0x${ram.size.toString(16)}`);
+    }
+    ram.write(base, image);
+    return { entry: base, end: base + header.imageSize };
+  }
+  const elf = parseElf(image);
+  loadElfIntoRam(elf, { base: RAM_BASE, size: ram.size, bytes: ram.u8 });
+  // The loader writes the RAM bytes directly: mark what it wrote, so that every non-zero page is in the dirty log.
+  let end = RAM_BASE;
+  for (const seg of elf.segments) {
+    if (seg.memSize === 0) continue;
+    ram.markDirty(seg.paddr - RAM_BASE, seg.memSize);
+    end = Math.max(end, seg.paddr + seg.memSize);
+  }
+  return { entry: elf.entry, end };
+}
+
 /**
- * A QEMU virt-like machine with one hart: RAM, the vCPU, and a generated device tree. It boots an ELF the way
- * OpenSBI hands over to an S-mode payload: pc = entry, a0 = hart id, a1 = device tree address, in (V)S-mode.
+ * A QEMU virt-like machine with one hart: RAM, the vCPU, and a generated device tree. It boots an ELF or a Linux
+ * Image the way OpenSBI hands over to an S-mode payload: pc = entry, a0 = hart id, a1 = device tree address, in
+ * (V)S-mode, with the initrd (if any) in RAM and named in the device tree.
  */
 export class Machine {
   readonly ram: GuestRam;
@@ -35,27 +77,38 @@ export class Machine {
   constructor(image: Uint8Array, config: MachineConfig = {}) {
     const ramSize = config.ramSize ?? DEFAULT_RAM_SIZE;
     this.ram = new GuestRam(RAM_BASE, ramSize);
-    const elf = parseElf(image);
-    loadElfIntoRam(elf, { base: RAM_BASE, size: ramSize, bytes: this.ram.u8 });
-    // The loader writes the RAM bytes directly: mark what it wrote, so that every non-zero page is in the dirty log.
-    for (const seg of elf.segments) if (seg.memSize > 0) this.ram.markDirty(seg.paddr - RAM_BASE, seg.memSize);
+    const loaded = loadKernel(this.ram, image);
+    let initrd: { start: number; end: number } | undefined;
+    if (config.initrd !== undefined) {
+      const start = initrdAddress(ramSize);
+      initrd = { start, end: start + config.initrd.length };
+      if (start < loaded.end) {
+        throw new SimError('INITRD_TOO_LARGE', `the kernel ends at 0x${loaded.end.toString(16)}, past where the initrd goes (0x${start.toString(16)}); give the machine more RAM`);
+      }
+    }
     this.dtb = buildDeviceTree({
       ramBase: RAM_BASE, ramSize, harts: 1, isa: GUEST_ISA, mmuType: config.mmuType ?? 'riscv,sv48',
-      timebaseFrequency: TIMEBASE_FREQUENCY, bootargs: config.bootargs,
+      timebaseFrequency: TIMEBASE_FREQUENCY, bootargs: config.bootargs, initrd,
     });
     this.dtbAddress = fdtAddress(ramSize, this.dtb.length);
     if (this.dtbAddress < RAM_BASE) throw new SimError('CONFIG_INVALID', 'RAM is too small for the device tree');
+    if (initrd !== undefined && config.initrd !== undefined) {
+      if (initrd.end > this.dtbAddress) {
+        throw new SimError('INITRD_TOO_LARGE', `the initrd (${config.initrd.length} bytes at 0x${initrd.start.toString(16)}) runs into the device tree at 0x${this.dtbAddress.toString(16)}; give the machine more RAM`);
+      }
+      this.ram.write(initrd.start, config.initrd);
+    }
     this.ram.write(this.dtbAddress, this.dtb);
     this.hart = new Hart(this.ram);
     this.vcpu = new Vcpu(this.hart);
-    this.entry = elf.entry;
-    this.hart.pc = BigInt(elf.entry);
+    this.entry = loaded.entry;
+    this.hart.pc = BigInt(loaded.entry);
     this.hart.setReg(10, 0n);
     this.hart.setReg(11, BigInt(this.dtbAddress));
     // The state OpenSBI hands an S-mode payload on QEMU virt: counters readable from U-mode, stvec at the entry.
     this.hart.csr.scounteren = 7;
-    this.hart.csr.stvecLo = Number(BigInt.asIntN(32, BigInt(elf.entry)));
-    this.hart.csr.stvecHi = Math.floor(elf.entry / 4294967296) | 0;
+    this.hart.csr.stvecLo = Number(BigInt.asIntN(32, BigInt(loaded.entry)));
+    this.hart.csr.stvecHi = Math.floor(loaded.entry / 4294967296) | 0;
     // The pages loaded stay in the dirty log: a page never marked holds zeros (state digests and checkpoints rely on it).
   }
 

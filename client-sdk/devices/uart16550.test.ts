@@ -69,4 +69,34 @@ describe('Uart16550', () => {
     expect(out).toEqual([]);
     expect(rd(0)).toBe(0x77);
   });
+
+  it('holds host input until the guest enables the receive interrupt, surviving a driver clearing its FIFO first', () => {
+    const { uart, levels, rd, wr } = setup();
+    uart.receive(Uint8Array.of(0x61, 0x0a));
+    wr(1, 0x00); // the driver touches IER: from now on only RDI means listening
+    wr(2, 0x07); // FCR: enable and clear both FIFOs, as Linux's 8250 startup does
+    expect(rd(5) & 1).toBe(0); // LSR: nothing received yet
+    expect(rd(0)).toBe(0); // the drain read takes nothing
+    expect(uart.rxQueued).toBe(2);
+    wr(1, 0x05); // IER: RLSI | RDI
+    expect(levels).toEqual([true]);
+    expect([rd(0), rd(0)]).toEqual([0x61, 0x0a]);
+    uart.receive(Uint8Array.of(0x62)); // once listening, input goes straight in
+    expect(rd(5) & 1).toBe(1);
+  });
+
+  it('lets a polled driver that never writes IER receive input as soon as it reads LSR', () => {
+    const { uart, rd } = setup();
+    uart.receive(Uint8Array.of(0x7a));
+    expect(rd(5) & 1).toBe(1);
+    expect(rd(0)).toBe(0x7a);
+  });
+
+  it('lets the SBI console take held input', () => {
+    const { uart, wr } = setup();
+    wr(1, 0x00);
+    uart.receive(Uint8Array.of(0x31));
+    expect(uart.takeByte()).toBe(0x31);
+    expect(uart.takeByte()).toBe(-1);
+  });
 });

@@ -16,12 +16,21 @@ const FCR_ENABLE = 0x01, FCR_CLEAR_RX = 0x02;
  *
  * Output goes to `onOutput`; input arrives through `receive()`, which in a recorded run is an input the journal
  * holds, never a read of the host's stdin from inside the machine.
+ *
+ * Input waits for a listener, as a person at a terminal waits for the prompt: host bytes stay outside the receiver
+ * until the guest listens, that is until it enables the receive interrupt (IER.RDI), or polls LSR/RBR without
+ * ever having written IER (a polled driver). Linux's 8250 driver clears the FIFOs and drains RBR while it
+ * starts the port and only then enables RDI; bytes that arrived before would be lost, on hardware as on QEMU.
  */
 export class Uart16550 implements MmioDevice {
   readonly name = 'ns16550a';
   private readonly onOutput: (bytes: Uint8Array) => void;
   private readonly irq: IrqLine;
   private readonly rx: number[] = [];
+  /** Host input the guest is not listening for yet. */
+  private readonly waiting: number[] = [];
+  private listening = false;
+  private ierWritten = false;
   private ier = 0;
   private lcr = 0x03;
   private mcr = 0;
@@ -40,12 +49,21 @@ export class Uart16550 implements MmioDevice {
 
   /** Bytes from the outside world (the console). */
   receive(bytes: Uint8Array): void {
-    for (const b of bytes) this.rx.push(b);
+    for (const b of bytes) (this.listening ? this.rx : this.waiting).push(b);
     this.update();
+  }
+
+  /** The guest listens from now on: what the host sent so far enters the receiver. */
+  private listen(): void {
+    if (this.listening) return;
+    this.listening = true;
+    for (const b of this.waiting) this.rx.push(b);
+    this.waiting.length = 0;
   }
 
   /** Takes one received byte outside the register interface (the SBI console shares the input), or -1. */
   takeByte(): number {
+    this.listen(); // reading the SBI console is listening
     if (this.rx.length === 0) return -1;
     const b = this.rx.shift()!;
     this.update();
@@ -54,7 +72,7 @@ export class Uart16550 implements MmioDevice {
 
   /** Bytes received and not yet read by the guest. */
   get rxQueued(): number {
-    return this.rx.length;
+    return this.rx.length + this.waiting.length;
   }
 
   read(offset: number, len: number): Uint8Array {
@@ -68,6 +86,7 @@ export class Uart16550 implements MmioDevice {
   }
 
   private readReg(reg: number): number {
+    if (!this.ierWritten && (reg === LSR || (reg === RBR_THR_DLL && !(this.lcr & LCR_DLAB)))) this.listen();
     switch (reg) {
       case RBR_THR_DLL: {
         if (this.lcr & LCR_DLAB) return this.dll;
@@ -104,6 +123,8 @@ export class Uart16550 implements MmioDevice {
         break;
       case IER_DLM:
         if (this.lcr & LCR_DLAB) { this.dlm = v; return; }
+        this.ierWritten = true;
+        if (v & IER_RDI) this.listen();
         // Enabling THRI while THR is empty raises the interrupt, as on the real part.
         if ((v & IER_THRI) && !(this.ier & IER_THRI)) this.thrEmptyPending = true;
         this.ier = v & 0x0f;

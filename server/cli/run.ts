@@ -6,12 +6,15 @@ import { intOption, OptionSpec, parseArgs, UsageError } from './args.js';
 import { registerDump, type RegisterDump } from './register-dump.js';
 import { formatStats } from './stats-table.js';
 
-export const RUN_USAGE = `usage: hindsight run <guest.elf> [options]
+export const RUN_USAGE = `usage: hindsight run <guest.elf | Image> [options]
 
   --max-insns N     stop after N guest instructions
   --ram-mib N       guest RAM in MiB (default 128)
-  --bootargs TEXT   /chosen/bootargs in the device tree
-  --input TEXT      console input (otherwise piped stdin, if any)
+  --bootargs TEXT   /chosen/bootargs in the device tree (the kernel command line)
+  --append TEXT     the same as --bootargs (QEMU's name for it)
+  --initrd FILE     an initial ramdisk: loaded into RAM and named in /chosen (linux,initrd-start/-end)
+  --input TEXT      console input (otherwise piped stdin, if any); \n is a newline. It reaches the UART once
+                    the guest listens (enables its receive interrupt, or polls it without ever having set IER)
   --debug           guest debug on: breakpoint instructions exit (DEBUG); with no debugger attached they are
                     injected back into the guest
   --stats           print exit statistics (perf kvm stat style) at the end
@@ -21,6 +24,7 @@ export const RUN_USAGE = `usage: hindsight run <guest.elf> [options]
   --quiet           no summary line on stderr
   (record) -o, --output FILE   the journal to write
 
+The guest is an ELF or a RISC-V Linux Image (loaded at 0x80200000, as OpenSBI loads it).
 Runs a guest with the built-in devices (UART 16550 + PLIC, sifive,test finisher, SBI console) and exits with
 the guest's status: 0 for a finisher pass or a clean SBI shutdown, the finisher's fail code, otherwise 1.`;
 
@@ -40,7 +44,8 @@ Runs the guest as \`hindsight run\` does and records every exit, answer and inpu
 \`hindsight replay\` re-runs bit-exactly.`;
 
 const RUN_OPTIONS: Record<string, OptionSpec> = {
-  'max-insns': { value: true }, 'ram-mib': { value: true }, bootargs: { value: true }, input: { value: true },
+  'max-insns': { value: true }, 'ram-mib': { value: true }, bootargs: { value: true }, append: { value: true },
+  initrd: { value: true }, input: { value: true },
   debug: {}, stats: {}, 'exit-log': { value: true }, 'exit-log-regs': {}, quiet: {},
 };
 
@@ -68,11 +73,15 @@ function runOrRecord(argv: string[], record: boolean): number {
   // The registers are read before the answer (beforeAnswer) and written with the answered exit (onExit).
   let regs: RegisterDump | undefined;
   const inputText = args.options.get('input');
+  const bootargs = args.options.get('append') ?? args.options.get('bootargs');
+  if (args.options.has('append') && args.options.has('bootargs')) throw new UsageError('give --append or --bootargs, not both');
+  const initrdPath = args.options.get('initrd');
   try {
     const result = new LocalVmm(image, {
       maxInsns: intOption(args, 'max-insns'),
       ramSize: ramMib === undefined ? undefined : ramMib * 1024 * 1024,
-      bootargs: typeof args.options.get('bootargs') === 'string' ? String(args.options.get('bootargs')) : undefined,
+      bootargs: typeof bootargs === 'string' ? bootargs : undefined,
+      initrd: typeof initrdPath === 'string' ? readFileSync(initrdPath) : undefined,
       input: consoleInput(typeof inputText === 'string' ? inputText : undefined),
       guestDebug: args.options.has('debug'),
       imageName: basename(args.positional[0]),

@@ -32,8 +32,8 @@ export interface JournalHeader {
     mmuType: string;
     bootargs?: string;
   };
-  /** Every image loaded, with its bytes (a journal replays on its own) and digest. */
-  images: { role: 'kernel'; name: string; sha256: string; bytes: Uint8Array }[];
+  /** Every image loaded (the kernel first, then an initrd if any), with its bytes (a journal replays on its own) and digest. */
+  images: { role: 'kernel' | 'initrd'; name: string; sha256: string; bytes: Uint8Array }[];
   /** sha256 of the device tree the machine generated. */
   dtbSha256: string;
   /** A state digest record is written every this many exits. */

@@ -53,15 +53,19 @@ export interface ReplayResult {
 
 /** Builds the machine a journal describes; refuses an image or configuration that is not the recorded one. */
 export function machineForJournal(header: JournalHeader, image?: Uint8Array): Machine {
-  const recorded = header.images[0];
-  if (recorded === undefined) throw new SimError('JOURNAL_CORRUPT', 'the journal header names no image');
+  const recorded = header.images.find((i) => i.role === 'kernel');
+  if (recorded === undefined) throw new SimError('JOURNAL_CORRUPT', 'the journal header names no kernel image');
+  const initrd = header.images.find((i) => i.role === 'initrd');
+  if (initrd !== undefined && sha256(initrd.bytes) !== initrd.sha256) {
+    throw new SimError('JOURNAL_CORRUPT', 'the initrd the journal holds does not match its recorded sha256');
+  }
   const bytes = image ?? recorded.bytes;
   const digest = sha256(bytes);
   if (digest !== recorded.sha256) {
     throw new SimError('JOURNAL_IMAGE_MISMATCH', `the image (sha256 ${digest.slice(0, 16)}…) is not the one recorded (${recorded.name}, sha256 ${recorded.sha256.slice(0, 16)}…)`);
   }
   const m = header.machine;
-  const machine = new Machine(bytes, { ramSize: m.ramSize, bootargs: m.bootargs, mmuType: m.mmuType as 'riscv,sv39' | 'riscv,sv48' });
+  const machine = new Machine(bytes, { ramSize: m.ramSize, bootargs: m.bootargs, mmuType: m.mmuType as 'riscv,sv39' | 'riscv,sv48', initrd: initrd?.bytes });
   const dtb = sha256(machine.dtb);
   if (dtb !== header.dtbSha256) {
     throw new SimError('JOURNAL_CONFIG_MISMATCH', `this hindsight builds a different machine (device tree sha256 ${dtb.slice(0, 16)}…, recorded ${header.dtbSha256.slice(0, 16)}…)`);

@@ -25,7 +25,10 @@ export function journalHeader(machine: Machine, image: Uint8Array, imageName: st
       ramSize: config.ramSize ?? DEFAULT_RAM_SIZE, isa: GUEST_ISA, mmuType: config.mmuType ?? 'riscv,sv48',
       ...(config.bootargs !== undefined ? { bootargs: config.bootargs } : {}),
     },
-    images: [{ role: 'kernel', name: imageName, sha256: sha256(image), bytes: image }],
+    images: [
+      { role: 'kernel', name: imageName, sha256: sha256(image), bytes: image },
+      ...(config.initrd !== undefined ? [{ role: 'initrd' as const, name: 'initrd', sha256: sha256(config.initrd), bytes: config.initrd }] : []),
+    ],
     dtbSha256: sha256(machine.dtb),
     digestEveryExits,
   };
