@@ -157,7 +157,7 @@ export class BlockCache implements CodeWriteListener {
       if (isBranch(insn) && insn.imm < 0) break;
     }
     const source = translateBlock(insns, pc);
-    const factory = new Function(...BLOCK_PARAMS, `return function block_${(pc.lo >>> 0).toString(16)}(){\n${source}};`);
+    const factory = new Function(...BLOCK_PARAMS, `return (function block_${(pc.lo >>> 0).toString(16)}(){\n${source}});`);
     const mmu = this.host.mmu;
     const ram = this.ram;
     const W = 1, R = 0;

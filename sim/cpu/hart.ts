@@ -1,3 +1,4 @@
+import { widenToDouble } from './double-fields.js';
 import { GuestRam } from '../memory.js';
 import { INSNS_PER_TIME_TICK } from '../layout.js';
 import { Block, BlockCache } from './block-cache.js';
@@ -103,6 +104,7 @@ export class Hart {
     this.cache = new BlockCache(this, ram);
     this.mmu.debug = this.debug;
     this.syncMmu();
+    widenToDouble(this, ['icount', 'idleCycles', 'trapGpa']);
   }
 
   /**

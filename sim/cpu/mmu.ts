@@ -1,3 +1,4 @@
+import { widenToDouble } from './double-fields.js';
 import { GuestRam } from '../memory.js';
 import { DebugTriggers } from './debug.js';
 import { Cause, DEBUG_TRIGGER_CAUSE } from './trap.js';
@@ -99,6 +100,8 @@ export class Mmu {
       }
       this.tlbs.push(set);
     }
+    widenToDouble(this, ['rootPpn']);
+    widenToDouble(this.fault, ['gpa']);
     this.tag = this.tlbs[1].tag;
     this.tagHi = this.tlbs[1].tagHi;
     this.off = this.tlbs[1].off;
