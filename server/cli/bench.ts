@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { formatCpuBench, runCpuBench } from '../../bench/cpu.js';
 import { formatJournalBench, runJournalBench } from '../../bench/journal.js';
+import { formatLinuxBootBench, runLinuxBootBench } from '../../bench/linux-boot.js';
 import { formatLoopbackBench, runLoopbackBench } from '../../bench/loopback.js';
 import { formatTimeTravelBench, runTimeTravelBench } from '../../bench/timetravel.js';
 import { intOption, parseArgs } from './args.js';
@@ -18,6 +19,12 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const cli = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
     const rows = await runLoopbackBench({ cli, guestsDir, vmCounts: [1, 8] });
     process.stdout.write(`${formatLoopbackBench(rows)}\n(round trip: the client sends an answer until the next exit arrives; the server runs in its own process, the clients share this one)\n`);
+    return 0;
+  }
+  if (args.positional[0] === 'linux') {
+    const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+    const report = await runLinuxBootBench({ root, qemu: !args.options.has('no-qemu'), progress: (what) => process.stderr.write(`[bench linux] ${what}\n`) });
+    process.stdout.write(`${formatLinuxBootBench(report)}\n(one boot each; the banner is /init's first line; QEMU boots the same Image and initramfs with OpenSBI, its times include start-up; the line at /init's prompt is typed when the prompt appears)\n`);
     return 0;
   }
   if (args.positional[0] === 'timetravel') {

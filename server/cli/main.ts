@@ -10,11 +10,12 @@ import { SERVE_USAGE, serveCommand } from './serve.js';
 const USAGE = `usage: hindsight <command> [options]
 
 commands:
-  run <guest.elf>             run a guest with the built-in devices
-  record <guest.elf> -o F     run it and record a journal
+  run <guest.elf | Image>     run a guest (an ELF, or a Linux Image with --initrd/--append) with the built-in devices
+  record <guest> -o F         run it and record a journal
   replay <run.hsj> [--verify] re-run a recording bit-exactly, comparing every exit
   inspect <run.hsj> [--json]  summarize a recording
-  bench                       run the CPU benchmarks in guests/build (and QEMU, when installed)
+  bench [journal|loopback|timetravel|linux]
+                              run the CPU benchmarks in guests/build (and QEMU, when installed), or another one
   serve [--port 8080]         the service: VMs over HTTP, their exits over WebSocket (docs/protocol.md)
 
 ${RUN_USAGE}

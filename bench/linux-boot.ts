@@ -1,0 +1,132 @@
+/**
+ * Boot to the init banner: the committed Linux guest under hindsight (run, record to a file, replay from it) and
+ * on QEMU with the same Image and initramfs (OpenSBI as firmware; plain, -icount shift=0, and icount record-replay
+ * with and without sleep=off). Prints guest instructions, wall seconds to the banner and to poweroff, and the exits
+ * per reason. A benchmark, not a test.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalVmm } from '../client-sdk/index.js';
+import { FileJournalWriter, readJournal, Replayer } from '../sim/index.js';
+import { LINUX_BANNER, LINUX_BOOTARGS, LINUX_INPUT, LINUX_PROMPT, linuxDir, loadLinuxGuest } from './linux-guest.js';
+import { markdownTable } from './stats.js';
+
+export interface LinuxBootRow {
+  how: string;
+  /** Guest instructions retired when the banner was printed (hindsight only: QEMU's count includes OpenSBI). */
+  bannerInsns?: number;
+  bannerSeconds: number;
+  totalSeconds: number;
+  note?: string;
+}
+
+export interface LinuxBootReport {
+  rows: LinuxBootRow[];
+  totalInsns: number;
+  exits: { event: string; count: number }[];
+  journalBytes: number;
+}
+
+function hindsightBoot(root: string, recordFile?: string): { row: Omit<LinuxBootRow, 'how'>; icount: number; exits: { event: string; count: number }[] } {
+  const guest = loadLinuxGuest(root);
+  let text = '';
+  let banner: { t: number; icount: number } | undefined;
+  const t0 = performance.now();
+  const vmm: LocalVmm = new LocalVmm(guest.image, {
+    initrd: guest.initrd, bootargs: LINUX_BOOTARGS, input: Buffer.from(LINUX_INPUT), imageName: 'Image',
+    recordTo: recordFile === undefined ? undefined : (h) => new FileJournalWriter(recordFile, h),
+    onConsole: (bytes) => {
+      if (banner !== undefined) return;
+      text += Buffer.from(bytes).toString('latin1');
+      if (text.includes(LINUX_BANNER)) banner = { t: performance.now(), icount: vmm.machine.hart.icount };
+    },
+  });
+  const result = vmm.run();
+  const t1 = performance.now();
+  if (result.stop !== 'shutdown' || banner === undefined) throw new Error(`the Linux guest did not boot: ${result.stop} ${result.message ?? ''}`);
+  return {
+    row: { bannerInsns: banner.icount, bannerSeconds: (banner.t - t0) / 1000, totalSeconds: (t1 - t0) / 1000 },
+    icount: result.icount,
+    exits: result.stats.filter((r) => r.kind === 'exit').map((r) => ({ event: r.event, count: r.count })),
+  };
+}
+
+function hindsightReplay(file: string): Omit<LinuxBootRow, 'how'> {
+  const t0 = performance.now();
+  const replayer = new Replayer(readJournal(readFileSync(file)));
+  for (;;) {
+    const s = replayer.step();
+    if (s.kind === 'done') {
+      if (!s.result.ok) throw new Error(`the boot's replay diverged: ${JSON.stringify(s.result.divergence)}`);
+      break;
+    }
+  }
+  const t = (performance.now() - t0) / 1000;
+  return { bannerSeconds: NaN, totalSeconds: t, note: 'whole boot, --verify' };
+}
+
+/** Boots on QEMU, typing the line at the prompt; resolves with the seconds to the banner and to QEMU's exit. */
+function qemuBoot(root: string, extra: string[], timeoutMs: number): Promise<Omit<LinuxBootRow, 'how'>> {
+  const dir = linuxDir(root);
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const q = spawn('qemu-system-riscv64', [
+      '-machine', 'virt', '-m', '128M', '-nographic', '-bios', 'default', '-kernel', join(dir, 'Image'),
+      '-initrd', join(dir, 'initramfs.cpio'), '-append', LINUX_BOOTARGS, '-serial', 'mon:stdio', '-monitor', 'none', ...extra,
+    ]);
+    let out = '';
+    let banner = NaN;
+    let typed = false;
+    const timer = setTimeout(() => { q.kill('SIGKILL'); reject(new Error(`QEMU ${extra.join(' ')}: no poweroff in ${timeoutMs} ms`)); }, timeoutMs);
+    q.on('error', (e) => { clearTimeout(timer); reject(e); });
+    q.stdout.on('data', (d: Buffer) => {
+      out += d.toString('latin1');
+      if (Number.isNaN(banner) && out.includes(LINUX_BANNER)) banner = (performance.now() - t0) / 1000;
+      if (!typed && out.includes(LINUX_PROMPT)) { typed = true; q.stdin.write(LINUX_INPUT); }
+    });
+    q.on('exit', () => { clearTimeout(timer); resolve({ bannerSeconds: banner, totalSeconds: (performance.now() - t0) / 1000 }); });
+  });
+}
+
+export async function runLinuxBootBench(opts: { root: string; qemu: boolean; progress?: (what: string) => void }): Promise<LinuxBootReport> {
+  const dir = mkdtempSync(join(tmpdir(), 'hindsight-linux-bench-'));
+  const file = join(dir, 'boot.hsj');
+  const rows: LinuxBootRow[] = [];
+  try {
+    opts.progress?.('hindsight run');
+    const run = hindsightBoot(opts.root);
+    rows.push({ how: 'hindsight run', ...run.row });
+    opts.progress?.('hindsight record');
+    rows.push({ how: 'hindsight record (to a file)', ...hindsightBoot(opts.root, file).row });
+    const journalBytes = statSync(file).size;
+    opts.progress?.('hindsight replay');
+    rows.push({ how: 'hindsight replay', ...hindsightReplay(file) });
+    if (opts.qemu) {
+      const rr = join(dir, 'qemu.rr');
+      const configs: [string, string[], string?][] = [
+        ['QEMU (TCG, no icount)', []],
+        ['QEMU -icount shift=0', ['-icount', 'shift=0']],
+        ['QEMU -icount shift=0,rr=record', ['-icount', `shift=0,rr=record,rrfile=${rr}`], 'sleep=on (the default): idle time passes in real time'],
+        ['QEMU -icount shift=0,sleep=off,rr=record', ['-icount', `shift=0,sleep=off,rr=record,rrfile=${rr}`]],
+      ];
+      for (const [how, extra, note] of configs) {
+        opts.progress?.(how);
+        rows.push({ how, ...(await qemuBoot(opts.root, extra, 600_000)), note });
+      }
+    }
+    return { rows, totalInsns: run.icount, exits: run.exits, journalBytes };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function formatLinuxBootBench(r: LinuxBootReport): string {
+  const s = (v: number) => (Number.isNaN(v) ? '—' : v.toFixed(2));
+  const table = markdownTable(['how', 'insns to banner', 's to banner', 's to poweroff', 'note'], 'lrrrl', r.rows.map((row) => [
+    row.how, row.bannerInsns ?? '—', s(row.bannerSeconds), s(row.totalSeconds), row.note ?? '',
+  ]));
+  const exits = markdownTable(['exit', 'count'], 'lr', r.exits.map((e) => [e.event, e.count]));
+  return `${table}\n\nWhole boot under hindsight: ${r.totalInsns} guest instructions, journal ${(r.journalBytes / 1024).toFixed(0)} KiB. Exits to userspace:\n\n${exits}`;
+}
