@@ -65,6 +65,11 @@ describe('Machine booting an Image', () => {
     }
   });
 
+  it('names both formats when an image is neither an ELF nor an Image', () => {
+    expectSimError(() => new Machine(new Uint8Array(100).fill(0x41)), 'ELF_BAD_MAGIC', /nor is it a RISC-V Linux Image/);
+    expectSimError(() => new Machine(Uint8Array.of(1, 2, 3)), 'ELF_TOO_SHORT', /nor is it a RISC-V Linux Image/);
+  });
+
   it('refuses a kernel too big for RAM, or one that would overlap the initrd', () => {
     expectSimError(() => new Machine(image({ imageSize: 80 << 20 }), { ramSize: 64 << 20 }), 'IMAGE_TOO_LARGE');
     expectSimError(() => new Machine(image({ imageSize: 40 << 20 }), { ramSize: 64 << 20, initrd: new Uint8Array(16) }), 'INITRD_TOO_LARGE', /kernel ends/);

@@ -49,7 +49,16 @@ function loadKernel(ram: GuestRam, image: Uint8Array): Loaded {
     ram.write(base, image);
     return { entry: base, end: base + header.imageSize };
   }
-  const elf = parseElf(image);
+  let elf;
+  try {
+    elf = parseElf(image);
+  } catch (e) {
+    // Neither format: say so, keeping the ELF error's stable code.
+    if (e instanceof SimError && (e.code === 'ELF_BAD_MAGIC' || e.code === 'ELF_TOO_SHORT')) {
+      throw new SimError(e.code, `${e.message.slice(e.code.length + 2)}; nor is it a RISC-V Linux Image (no "RSC\\x05" magic at 0x38)`);
+    }
+    throw e;
+  }
   loadElfIntoRam(elf, { base: RAM_BASE, size: ram.size, bytes: ram.u8 });
   // The loader writes the RAM bytes directly: mark what it wrote, so that every non-zero page is in the dirty log.
   let end = RAM_BASE;

@@ -22,6 +22,8 @@ export interface CreateVmOptions {
   name?: string;
   ramMib?: number;
   bootargs?: string;
+  /** An initial ramdisk from the server's guests folder, by file name (for a Linux Image). */
+  initrd?: string;
   /** Recording is on unless this is false. */
   record?: boolean;
 }
@@ -58,7 +60,7 @@ export class HindsightClient {
   createVm(options: CreateVmOptions): Promise<CreatedVm> {
     if (options.image !== undefined) {
       const q = new URLSearchParams();
-      for (const [k, v] of Object.entries({ name: options.name, ramMib: options.ramMib, bootargs: options.bootargs, record: options.record })) {
+      for (const [k, v] of Object.entries({ name: options.name, ramMib: options.ramMib, bootargs: options.bootargs, initrd: options.initrd, record: options.record })) {
         if (v !== undefined) q.set(k, String(v));
       }
       return this.call('POST', `/v1/vms?${q}`, { bytes: options.image });

@@ -23,8 +23,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
   }
   if (args.positional[0] === 'linux') {
     const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-    const report = await runLinuxBootBench({ root, qemu: !args.options.has('no-qemu'), progress: (what) => process.stderr.write(`[bench linux] ${what}\n`) });
-    process.stdout.write(`${formatLinuxBootBench(report)}\n(one boot each; the banner is /init's first line; QEMU boots the same Image and initramfs with OpenSBI, its times include start-up; the line at /init's prompt is typed when the prompt appears)\n`);
+    const report = await runLinuxBootBench({ root, qemu: !args.options.has('no-qemu'), qemuRepeats: intOption(args, 'repeats') ?? 1, progress: (what) => process.stderr.write(`[bench linux] ${what}\n`) });
+    process.stdout.write(`${formatLinuxBootBench(report)}\n(one boot each under hindsight, --repeats N for QEMU (median shown); the banner is /init's first line; QEMU boots the same Image and initramfs with OpenSBI, its times include start-up; the line at /init's prompt is typed when the prompt appears)\n`);
     return 0;
   }
   if (args.positional[0] === 'timetravel') {

@@ -89,8 +89,11 @@ export function createApp(options: ServerOptions, registry: VmRegistry, metrics:
         image = readFileSync(registry.guestPath(guest));
         name = guest;
       }
+      // An initrd is always a file of the guests folder (a Linux guest's initramfs), with either form.
+      const initrdName = optionalString(params.initrd, 'initrd');
       const vm = await registry.createLive({
         image, name, ramMib: optionalInt(params.ramMib, 'ramMib'), bootargs: optionalString(params.bootargs, 'bootargs'),
+        ...(initrdName !== undefined ? { initrd: readFileSync(registry.guestPath(initrdName)) } : {}),
         record: optionalBool(params.record, 'record'),
       });
       res.status(201).json(created(vm));

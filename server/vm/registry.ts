@@ -13,6 +13,8 @@ export interface CreateVm {
   name: string;
   ramMib?: number;
   bootargs?: string;
+  /** An initial ramdisk (for a Linux Image). */
+  initrd?: Uint8Array;
   record?: boolean;
 }
 
@@ -51,6 +53,7 @@ export class VmRegistry {
       const vm = await VmHandle.start({
         kind: 'live', id, image: req.image, imageName: req.name, ramSize: ramMib * 1024 * 1024,
         ...(req.bootargs !== undefined ? { bootargs: req.bootargs } : {}),
+        ...(req.initrd !== undefined ? { initrd: req.initrd } : {}),
         recordPath: recording === null ? null : join(this.recordingsDir, recording), sliceInsns: this.options.sliceInsns,
       }, newToken(), req.name, recording);
       return this.add(vm);

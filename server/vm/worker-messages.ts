@@ -12,6 +12,8 @@ export interface LiveInit {
   imageName: string;
   ramSize: number;
   bootargs?: string;
+  /** An initial ramdisk for a Linux Image (the journal embeds it). */
+  initrd?: Uint8Array;
   /** Journal file, or null for an unrecorded VM. */
   recordPath: string | null;
   digestEveryExits?: number;
