@@ -4,13 +4,12 @@
  * with and without sleep=off). Prints guest instructions, wall seconds to the banner and to poweroff, and the exits
  * per reason. A benchmark, not a test.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalVmm } from '../client-sdk/index.js';
-import { FileJournalWriter, readJournal, Replayer } from '../sim/index.js';
-import { LINUX_BANNER, LINUX_BOOTARGS, LINUX_INPUT, LINUX_PROMPT, linuxDir, loadLinuxGuest } from './linux-guest.js';
+import { FileJournalWriter, readJournal, replayJournal } from '../sim/index.js';
+import { bootLinuxOnQemu, LINUX_BANNER, LINUX_BOOTARGS, LINUX_INPUT, loadLinuxGuest } from './linux-guest.js';
 import { markdownTable } from './stats.js';
 
 export interface LinuxBootRow {
@@ -55,44 +54,17 @@ function hindsightBoot(root: string, recordFile?: string): { row: Omit<LinuxBoot
 
 function hindsightReplay(file: string): Omit<LinuxBootRow, 'how'> {
   const t0 = performance.now();
-  const replayer = new Replayer(readJournal(readFileSync(file)));
-  for (;;) {
-    const s = replayer.step();
-    if (s.kind === 'done') {
-      if (!s.result.ok) throw new Error(`the boot's replay diverged: ${JSON.stringify(s.result.divergence)}`);
-      break;
-    }
-  }
-  const t = (performance.now() - t0) / 1000;
-  return { bannerSeconds: NaN, totalSeconds: t, note: 'whole boot, --verify' };
+  const result = replayJournal(readJournal(readFileSync(file)));
+  if (!result.ok) throw new Error(`the boot's replay diverged: ${JSON.stringify(result.divergence)}`);
+  return { bannerSeconds: NaN, totalSeconds: (performance.now() - t0) / 1000, note: 'whole boot, --verify' };
 }
 
-/** Boots on QEMU, typing the line at the prompt; resolves with the seconds to the banner and to QEMU's exit. */
-function qemuBoot(root: string, extra: string[], timeoutMs: number): Promise<Omit<LinuxBootRow, 'how'>> {
-  const dir = linuxDir(root);
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const q = spawn('qemu-system-riscv64', [
-      '-machine', 'virt', '-m', '128M', '-nographic', '-bios', 'default', '-kernel', join(dir, 'Image'),
-      '-initrd', join(dir, 'initramfs.cpio'), '-append', LINUX_BOOTARGS, '-serial', 'mon:stdio', '-monitor', 'none', ...extra,
-    ]);
-    let out = '';
-    let banner = NaN;
-    let typed = false;
-    const timer = setTimeout(() => { q.kill('SIGKILL'); reject(new Error(`QEMU ${extra.join(' ')}: no poweroff in ${timeoutMs} ms`)); }, timeoutMs);
-    q.on('error', (e) => { clearTimeout(timer); reject(e); });
-    q.stdout.on('data', (d: Buffer) => {
-      out += d.toString('latin1');
-      if (Number.isNaN(banner) && out.includes(LINUX_BANNER)) banner = (performance.now() - t0) / 1000;
-      if (!typed && out.includes(LINUX_PROMPT)) { typed = true; q.stdin.write(LINUX_INPUT); }
-    });
-    q.on('exit', (code) => {
-      clearTimeout(timer);
-      const lastLine = out.replace(/\r/g, '').trim().split('\n').pop() ?? '';
-      const note = Number.isNaN(banner) ? `no banner: QEMU exited (${code}) after ${JSON.stringify(lastLine.slice(0, 80))}` : undefined;
-      resolve({ bannerSeconds: banner, totalSeconds: (performance.now() - t0) / 1000, note });
-    });
-  });
+/** A QEMU boot as a row: the banner's and the exit's times, and what QEMU printed last if the banner never came. */
+async function qemuBoot(root: string, extra: string[], timeoutMs: number): Promise<Omit<LinuxBootRow, 'how'>> {
+  const boot = await bootLinuxOnQemu(root, extra, timeoutMs);
+  const lastLine = boot.output.replace(/\r/g, '').trim().split('\n').pop() ?? '';
+  const note = Number.isNaN(boot.bannerSeconds) ? `no banner: QEMU exited (${boot.exitCode}) after ${JSON.stringify(lastLine.slice(0, 80))}` : undefined;
+  return { bannerSeconds: boot.bannerSeconds, totalSeconds: boot.totalSeconds, note };
 }
 
 export async function runLinuxBootBench(opts: { root: string; qemu: boolean; qemuRepeats?: number; progress?: (what: string) => void }): Promise<LinuxBootReport> {

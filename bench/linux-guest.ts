@@ -3,6 +3,7 @@
  * /init is init.c): where it lives and how it is booted, shared by the boot benchmark, `npm run linux:boot` and
  * the tests.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -30,4 +31,42 @@ export function linuxDir(root: string): string {
 export function loadLinuxGuest(root: string): LinuxGuest {
   const dir = linuxDir(root);
   return { image: readFileSync(join(dir, 'Image')), initrd: readFileSync(join(dir, 'initramfs.cpio')) };
+}
+
+export interface QemuBoot {
+  /** Everything QEMU printed (OpenSBI, the kernel, the init), with the tty's \r\n. */
+  output: string;
+  /** Seconds from the start to the banner (NaN if it never came) and to QEMU's exit. */
+  bannerSeconds: number;
+  totalSeconds: number;
+  exitCode: number | null;
+}
+
+/**
+ * Boots the committed guest on QEMU virt with its OpenSBI, typing LINUX_INPUT when /init prompts; `extra` adds
+ * QEMU options (-icount ...). Rejects if QEMU cannot be run or does not exit within `timeoutMs`.
+ */
+export function bootLinuxOnQemu(root: string, extra: string[], timeoutMs: number): Promise<QemuBoot> {
+  const dir = linuxDir(root);
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const q = spawn('qemu-system-riscv64', [
+      '-machine', 'virt', '-m', '128M', '-nographic', '-bios', 'default', '-kernel', join(dir, 'Image'),
+      '-initrd', join(dir, 'initramfs.cpio'), '-append', LINUX_BOOTARGS, '-serial', 'mon:stdio', '-monitor', 'none', ...extra,
+    ]);
+    let output = '';
+    let bannerSeconds = NaN;
+    let typed = false;
+    const timer = setTimeout(() => { q.kill('SIGKILL'); reject(new Error(`QEMU ${extra.join(' ')} did not power off in ${timeoutMs} ms:\n${output}`)); }, timeoutMs);
+    q.on('error', (e) => { clearTimeout(timer); reject(new Error(`cannot run QEMU (install qemu-system-misc): ${e.message}`)); });
+    q.stdout.on('data', (d: Buffer) => {
+      output += d.toString('latin1');
+      if (Number.isNaN(bannerSeconds) && output.includes(LINUX_BANNER)) bannerSeconds = (performance.now() - t0) / 1000;
+      if (!typed && output.includes(LINUX_PROMPT)) { typed = true; q.stdin.write(LINUX_INPUT); }
+    });
+    q.on('exit', (exitCode) => {
+      clearTimeout(timer);
+      resolve({ output, bannerSeconds, totalSeconds: (performance.now() - t0) / 1000, exitCode });
+    });
+  });
 }

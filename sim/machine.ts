@@ -25,10 +25,9 @@ export function initrdAddress(ramSize: number): number {
   return RAM_BASE + Math.min(Math.floor(ramSize / 2), 128 * 1024 * 1024);
 }
 
-/** What was loaded into RAM before the first instruction: the entry point and the bytes written. */
+/** The kernel as loaded: its entry point, and where it ends once running (bss included). */
 interface Loaded {
   entry: number;
-  /** Guest-physical [start, end) of the kernel once running (bss included): the initrd must not overlap it. */
   end: number;
 }
 
@@ -87,25 +86,22 @@ export class Machine {
     const ramSize = config.ramSize ?? DEFAULT_RAM_SIZE;
     this.ram = new GuestRam(RAM_BASE, ramSize);
     const loaded = loadKernel(this.ram, image);
-    let initrd: { start: number; end: number } | undefined;
-    if (config.initrd !== undefined) {
-      const start = initrdAddress(ramSize);
-      initrd = { start, end: start + config.initrd.length };
-      if (start < loaded.end) {
-        throw new SimError('INITRD_TOO_LARGE', `the kernel ends at 0x${loaded.end.toString(16)}, past where the initrd goes (0x${start.toString(16)}); give the machine more RAM`);
-      }
-    }
+    const initrdStart = initrdAddress(ramSize);
+    const initrd = config.initrd === undefined ? undefined : { start: initrdStart, end: initrdStart + config.initrd.length };
     this.dtb = buildDeviceTree({
       ramBase: RAM_BASE, ramSize, harts: 1, isa: GUEST_ISA, mmuType: config.mmuType ?? 'riscv,sv48',
       timebaseFrequency: TIMEBASE_FREQUENCY, bootargs: config.bootargs, initrd,
     });
     this.dtbAddress = fdtAddress(ramSize, this.dtb.length);
     if (this.dtbAddress < RAM_BASE) throw new SimError('CONFIG_INVALID', 'RAM is too small for the device tree');
-    if (initrd !== undefined && config.initrd !== undefined) {
-      if (initrd.end > this.dtbAddress) {
-        throw new SimError('INITRD_TOO_LARGE', `the initrd (${config.initrd.length} bytes at 0x${initrd.start.toString(16)}) runs into the device tree at 0x${this.dtbAddress.toString(16)}; give the machine more RAM`);
+    if (config.initrd !== undefined) {
+      if (initrdStart < loaded.end) {
+        throw new SimError('INITRD_TOO_LARGE', `the kernel ends at 0x${loaded.end.toString(16)}, past where the initrd goes (0x${initrdStart.toString(16)}); give the machine more RAM`);
       }
-      this.ram.write(initrd.start, config.initrd);
+      if (initrdStart + config.initrd.length > this.dtbAddress) {
+        throw new SimError('INITRD_TOO_LARGE', `the initrd (${config.initrd.length} bytes at 0x${initrdStart.toString(16)}) runs into the device tree at 0x${this.dtbAddress.toString(16)}; give the machine more RAM`);
+      }
+      this.ram.write(initrdStart, config.initrd);
     }
     this.ram.write(this.dtbAddress, this.dtb);
     this.hart = new Hart(this.ram);

@@ -4,14 +4,14 @@
  * exit). The boot is recorded, replayed bit-exactly, and travelled in: seeks into the middle of the boot stand on
  * the state a straight replay had there. QEMU boots the same Image and initramfs (with OpenSBI) to the same banner.
  */
-import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  LINUX_ALL_PASSED, LINUX_BANNER, LINUX_BOOTARGS, LINUX_INPUT, LINUX_PROMPT, linuxDir, loadLinuxGuest,
+  bootLinuxOnQemu, LINUX_ALL_PASSED, LINUX_BANNER, LINUX_BOOTARGS, LINUX_INPUT, LINUX_PROMPT, loadLinuxGuest,
 } from '../../bench/linux-guest.js';
 import { LocalVmm, type RunResult } from '../../client-sdk/index.js';
-import { MemoryJournalWriter, readJournal, replayJournal, TimeTravel, type ParsedJournal, type TravelResult } from '../../sim/index.js';
+import { MemoryJournalWriter, readJournal, replayJournal, type ParsedJournal } from '../../sim/index.js';
+import { expectSeeksMatchStraightReplay } from '../../sim/timetravel/test-helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const guest = loadLinuxGuest(ROOT);
@@ -68,49 +68,17 @@ describe('Linux boots to its init and powers off', () => {
 });
 
 describe('time travel in a Linux boot', () => {
-  /** Where a travel stands, with the full state digest. */
-  const fix = (tt: TimeTravel, r: TravelResult) => ({ icount: r.place.icount, nextSeq: r.place.nextSeq, pc: r.place.pc, digest: tt.replayer.stateDigest() });
-
   it('seeks into the middle of the boot, backwards and forwards, and stands where a straight replay stood', () => {
     const n = journal.exits.length;
     const last = journal.exits[n - 1].icount;
     const targets = [{ exit: Math.floor(n / 2) }, { icount: Math.floor(last / 3) }, { exit: Math.floor((n * 9) / 10) }, { icount: Math.floor(last * 0.6) }];
-    const tt = new TimeTravel(journal, { intervalInsns: 5_000_000 });
-    expect(tt.runToEnd().stop.kind).toBe('history-end');
-    expect(tt.checkpointStats().count).toBeGreaterThan(5);
-    const go = (t: TimeTravel, target: (typeof targets)[number]) => ('exit' in target ? t.seekExit(target.exit) : t.seekIcount(target.icount));
-    // Visited backwards from the end (each seek restores a checkpoint), then compared with one forward pass.
-    const travelled = targets.map((t) => fix(tt, go(tt, t)));
-    const straight = new TimeTravel(journal, { intervalInsns: Infinity, intervalExits: Infinity });
-    const order = targets.map((t, i) => ({ t, i, at: 'exit' in t ? journal.exits[t.exit].icount : t.icount })).sort((a, b) => a.at - b.at);
-    for (const { t, i } of order) expect(travelled[i], JSON.stringify(t)).toEqual(fix(straight, go(straight, t)));
-    expect(straight.checkpointStats().count).toBe(1);
+    expectSeeksMatchStraightReplay(journal, targets, { intervalInsns: 5_000_000 });
   }, 300_000);
 });
 
-/** Boots the Image on QEMU virt with its OpenSBI, typing the line when /init prompts; resolves with the console. */
-function bootOnQemu(timeoutMs: number): Promise<string> {
-  const dir = linuxDir(ROOT);
-  return new Promise((resolvePromise, reject) => {
-    const q = spawn('qemu-system-riscv64', [
-      '-machine', 'virt', '-m', '128M', '-nographic', '-bios', 'default', '-kernel', join(dir, 'Image'),
-      '-initrd', join(dir, 'initramfs.cpio'), '-append', LINUX_BOOTARGS, '-serial', 'mon:stdio', '-monitor', 'none',
-    ]);
-    let out = '';
-    let typed = false;
-    const timer = setTimeout(() => { q.kill('SIGKILL'); reject(new Error(`QEMU did not power off in ${timeoutMs} ms:\n${out}`)); }, timeoutMs);
-    q.on('error', (e) => { clearTimeout(timer); reject(new Error(`cannot run QEMU (install qemu-system-misc): ${e.message}`)); });
-    q.stdout.on('data', (d: Buffer) => {
-      out += d.toString('latin1');
-      if (!typed && out.includes(LINUX_PROMPT)) { typed = true; q.stdin.write(LINUX_INPUT); }
-    });
-    q.on('exit', () => { clearTimeout(timer); resolvePromise(out); });
-  });
-}
-
 describe('QEMU boots the same Image', () => {
   it('to the same init banner and checks (with OpenSBI as its firmware)', async () => {
-    const qemu = await bootOnQemu(100_000);
+    const qemu = (await bootLinuxOnQemu(ROOT, [], 100_000)).output;
     expect(qemu).toContain('OpenSBI');
     expect(qemu).toContain(LINUX_BANNER);
     expect(qemu).toContain(`init: read from the console: "${LINUX_INPUT.trim()}"`);

@@ -93,7 +93,7 @@ export function createApp(options: ServerOptions, registry: VmRegistry, metrics:
       const initrdName = optionalString(params.initrd, 'initrd');
       const vm = await registry.createLive({
         image, name, ramMib: optionalInt(params.ramMib, 'ramMib'), bootargs: optionalString(params.bootargs, 'bootargs'),
-        ...(initrdName !== undefined ? { initrd: readFileSync(registry.guestPath(initrdName)) } : {}),
+        initrd: initrdName === undefined ? undefined : readFileSync(registry.guestPath(initrdName)),
         record: optionalBool(params.record, 'record'),
       });
       res.status(201).json(created(vm));

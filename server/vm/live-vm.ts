@@ -56,11 +56,7 @@ export class LiveVm {
     this.port = port;
     this.sliceInsns = init.sliceInsns;
     this.recordPath = init.recordPath;
-    const config = {
-      ramSize: init.ramSize,
-      ...(init.bootargs !== undefined ? { bootargs: init.bootargs } : {}),
-      ...(init.initrd !== undefined ? { initrd: init.initrd } : {}),
-    };
+    const config = { ramSize: init.ramSize, bootargs: init.bootargs, initrd: init.initrd };
     this.machine = new Machine(init.image, config);
     const sink = init.recordPath === null
       ? null

@@ -52,8 +52,7 @@ export class VmRegistry {
       const recording = req.record === false ? null : `${id}.hsj`;
       const vm = await VmHandle.start({
         kind: 'live', id, image: req.image, imageName: req.name, ramSize: ramMib * 1024 * 1024,
-        ...(req.bootargs !== undefined ? { bootargs: req.bootargs } : {}),
-        ...(req.initrd !== undefined ? { initrd: req.initrd } : {}),
+        bootargs: req.bootargs, initrd: req.initrd,
         recordPath: recording === null ? null : join(this.recordingsDir, recording), sliceInsns: this.options.sliceInsns,
       }, newToken(), req.name, recording);
       return this.add(vm);

@@ -55,9 +55,10 @@ export interface ReplayResult {
 export function machineForJournal(header: JournalHeader, image?: Uint8Array): Machine {
   const recorded = header.images.find((i) => i.role === 'kernel');
   if (recorded === undefined) throw new SimError('JOURNAL_CORRUPT', 'the journal header names no kernel image');
+  // The embedded initrd is checked as the kernel is: the bytes used must be the bytes recorded.
   const initrd = header.images.find((i) => i.role === 'initrd');
   if (initrd !== undefined && sha256(initrd.bytes) !== initrd.sha256) {
-    throw new SimError('JOURNAL_CORRUPT', 'the initrd the journal holds does not match its recorded sha256');
+    throw new SimError('JOURNAL_IMAGE_MISMATCH', `the initrd the journal holds is not the one recorded (sha256 ${initrd.sha256.slice(0, 16)}…)`);
   }
   const bytes = image ?? recorded.bytes;
   const digest = sha256(bytes);

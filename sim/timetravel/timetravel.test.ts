@@ -6,7 +6,8 @@ import { parseElf } from '../elf.js';
 import { readJournal, type ParsedJournal } from '../journal/reader.js';
 import { MemoryJournalWriter } from '../journal/writer.js';
 import { expectSimError } from '../test-helpers.js';
-import { TimeTravel, type TimeTravelOptions, type TravelResult } from './timetravel.js';
+import { expectSeeksMatchStraightReplay, standing, type SeekTarget } from './test-helpers.js';
+import { TimeTravel } from './timetravel.js';
 
 const BUILD = join(import.meta.dirname, '..', '..', 'guests', 'build');
 const image = (name: string) => readFileSync(join(BUILD, `${name}.elf`));
@@ -36,39 +37,13 @@ function lcg(seed: number): (n: number) => number {
   };
 }
 
-/** Where a travel stands, with the full state digest: what two ways of getting somewhere must agree on. */
-function fix(tt: TimeTravel, r: TravelResult) {
-  return { stop: r.stop.kind, icount: r.place.icount, nextSeq: r.place.nextSeq, pc: r.place.pc, atExit: r.place.atExit?.seq, digest: tt.replayer.stateDigest() };
-}
-
-type Target = { exit: number } | { icount: number };
-const go = (tt: TimeTravel, t: Target) => ('exit' in t ? tt.seekExit(t.exit) : tt.seekIcount(t.icount));
-
-/**
- * Visits the targets twice: with checkpoints, in the given (random) order, and with none at all, straight from the
- * start in increasing order (each seek only goes forward). Both must stand at the same state every time.
- */
-function expectSeeksMatchStraightReplay(journal: ParsedJournal, targets: Target[], options: TimeTravelOptions) {
-  const tt = new TimeTravel(journal, options);
-  expect(tt.runToEnd().stop.kind).toBe('history-end');
-  expect(tt.checkpointStats().count).toBeGreaterThan(5);
-  const travelled = new Map<Target, ReturnType<typeof fix>>();
-  for (const t of targets) travelled.set(t, fix(tt, go(tt, t)));
-  const straight = new TimeTravel(journal, { intervalInsns: Infinity, intervalExits: Infinity });
-  const key = (t: Target) => ('exit' in t ? journal.exits[t.exit].icount : t.icount);
-  for (const t of [...targets].sort((a, b) => key(a) - key(b))) {
-    expect(travelled.get(t), JSON.stringify(t)).toEqual(fix(straight, go(straight, t)));
-  }
-  expect(straight.checkpointStats().count).toBe(1);
-}
-
 describe('seeks land on the state a straight replay had there', () => {
   it('console-flood: random exits and instruction counts in an exit-heavy recording', () => {
     const journal = record('console-flood');
     const last = journal.exits[journal.exits.length - 1];
     expect(journal.exits.length).toBeGreaterThan(500_000);
     const rnd = lcg(7);
-    const targets: Target[] = [];
+    const targets: SeekTarget[] = [];
     for (let i = 0; i < 12; i++) targets.push({ exit: rnd(journal.exits.length) }, { icount: rnd(last.icount) });
     targets.push({ exit: 0 }, { exit: journal.exits.length - 1 }, { icount: 0 });
     expectSeeksMatchStraightReplay(journal, targets, { intervalInsns: 2_000_000, intervalExits: 40_000 });
@@ -78,7 +53,7 @@ describe('seeks land on the state a straight replay had there', () => {
     const journal = record('bench-paging');
     const last = journal.exits[journal.exits.length - 1];
     const rnd = lcg(11);
-    const targets: Target[] = [];
+    const targets: SeekTarget[] = [];
     for (let i = 0; i < 10; i++) targets.push({ icount: rnd(last.icount) });
     for (let i = 0; i < 4; i++) targets.push({ exit: rnd(journal.exits.length) });
     expectSeeksMatchStraightReplay(journal, targets, { intervalInsns: 10_000_000 });
@@ -168,10 +143,10 @@ describe('reverse execution', () => {
     const end = tt.runToEnd().place.icount;
     const rnd = lcg(3);
     for (let i = 0; i < 12; i++) {
-      const here = fix(tt, tt.seekIcount(1 + rnd(end - 1)));
+      const here = standing(tt, tt.seekIcount(1 + rnd(end - 1)));
       const back = tt.reverseStep();
       expect(back.place.icount).toBe(here.icount - 1);
-      expect(fix(tt, tt.step())).toEqual(here);
+      expect(standing(tt, tt.step())).toEqual(here);
     }
     // From an exit, too: one step back and forward again stands at the same registers and memory.
     const atExit = tt.seekExit(20);
@@ -236,7 +211,7 @@ describe('damaged and bounded', () => {
     const tt = new TimeTravel(torn, { intervalInsns: 400 });
     const whole = new TimeTravel(full, { intervalInsns: 400 });
     for (const seq of [n - 1, 3, Math.floor(n / 2)]) {
-      expect(fix(tt, tt.seekExit(seq))).toEqual(fix(whole, whole.seekExit(seq)));
+      expect(standing(tt, tt.seekExit(seq))).toEqual(standing(whole, whole.seekExit(seq)));
     }
     expectSimError(() => tt.seekExit(n), 'TT_NO_SUCH_EXIT');
     expect(tt.runToEnd().stop).toEqual({ kind: 'history-end', closed: false });
@@ -255,8 +230,8 @@ describe('damaged and bounded', () => {
     const straight = new TimeTravel(journal, { intervalInsns: Infinity, intervalExits: Infinity });
     const rnd = lcg(5);
     const targets = Array.from({ length: 6 }, () => rnd(last)).sort((a, b) => a - b);
-    const seen = new Map(targets.map((k) => [k, fix(straight, straight.seekIcount(k))]));
-    for (const k of [...targets].reverse()) expect(fix(tt, tt.seekIcount(k))).toEqual(seen.get(k));
+    const seen = new Map(targets.map((k) => [k, standing(straight, straight.seekIcount(k))]));
+    for (const k of [...targets].reverse()) expect(standing(tt, tt.seekIcount(k))).toEqual(seen.get(k));
   }, 60_000);
 
   it('coded errors for places that do not exist', () => {
