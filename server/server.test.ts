@@ -352,3 +352,93 @@ describe('several VMs at once', () => {
     await Promise.all([va.conn.close(), vb.conn.close()]);
   });
 });
+
+describe('channels served by the VM worker', () => {
+  /** Polls until check passes: the main thread hears of a VM's clients by message, a moment after they attach. */
+  async function eventually(check: () => Promise<void>): Promise<void> {
+    for (let tries = 0; ; tries++) {
+      try {
+        return await check();
+      } catch (e) {
+        if (tries >= 100) throw e;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  }
+
+  async function connectionsGauge(): Promise<number> {
+    const text = await (await fetch(`${server().url}/metrics`)).text();
+    return Number(/^hindsight_ws_connections (\d+)$/m.exec(text)![1]);
+  }
+
+  /** A client frame: FIN + binary, masked as RFC 6455 requires of clients. */
+  function maskedFrame(payload: Uint8Array): Buffer {
+    const mask = Buffer.from([0x12, 0x34, 0x56, 0x78]);
+    const body = Buffer.from(payload.map((b, i) => b ^ mask[i & 3]));
+    return Buffer.concat([Buffer.from([0x82, 0x80 | payload.length]), mask, body]);
+  }
+
+  /** Sends `bytes` on a raw TCP connection in one write and collects what comes back until `done` says so. */
+  async function rawExchange(bytes: Buffer, done: (got: Buffer) => boolean): Promise<Buffer> {
+    const { connect } = await import('node:net');
+    const { port, hostname } = new URL(server().url);
+    return new Promise((resolve, reject) => {
+      let got = Buffer.alloc(0);
+      const s = connect(Number(port), hostname, () => s.write(bytes));
+      s.on('data', (d) => {
+        got = Buffer.concat([got, d]);
+        if (done(got)) { s.destroy(); resolve(got); }
+      });
+      s.on('error', reject);
+      s.on('close', () => resolve(got));
+    });
+  }
+
+  function upgradeRequest(vmId: string, version = '13'): string {
+    return `GET /v1/vms/${vmId}/channel HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
+      + `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: ${version}\r\n\r\n`;
+  }
+
+  it('a hello sent with the upgrade request, in the same packet, reaches the worker and is welcomed', async () => {
+    const vm = await server().client.createVm({ guest: 'hello.elf' });
+    const { encodeMessage, decodeMessage } = await import('../client-sdk/protocol.js');
+    const hello = maskedFrame(encodeMessage({ type: 'hello', protocol: 1, role: 'observer', token: vm.token }));
+    const got = await rawExchange(Buffer.concat([Buffer.from(upgradeRequest(vm.id)), hello]), (b) => {
+      const at = b.indexOf('\r\n\r\n');
+      return at >= 0 && b.length >= at + 4 + 2 && b.length >= at + 4 + 2 + (b[at + 5] & 0x7f);
+    });
+    const at = got.indexOf('\r\n\r\n');
+    expect(got.subarray(0, at).toString()).toMatch(/^HTTP\/1\.1 101 Switching Protocols/);
+    // RFC 6455's sample key and its accept value.
+    expect(got.subarray(0, at).toString()).toContain('Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+    expect(got[at + 4]).toBe(0x82);
+    const len = got[at + 5];
+    expect(len).toBeLessThan(126);
+    expect(decodeMessage(got.subarray(at + 6, at + 6 + len))).toMatchObject({ type: 'welcome', role: 'observer', vm: { id: vm.id, state: 'created' } });
+
+    // A handshake the worker refuses is an HTTP error; the VM and the server carry on.
+    const refused = await rawExchange(Buffer.from(upgradeRequest(vm.id, '7')), (b) => b.includes('\r\n\r\n'));
+    expect(refused.toString()).toMatch(/^HTTP\/1\.1 400 /);
+    const vmm = await controller(vm);
+    await vmm.run();
+    expect((await vmm.ended).exitCode).toBe(0);
+    expect(vmm.console).toBe(runElf(guestImage('hello')).console);
+    await vmm.conn.close();
+    await server().client.deleteVm(vm.id);
+  });
+
+  it('the server counts the clients the worker serves, and deleting the VM closes their channels with 4010', async () => {
+    const before = await connectionsGauge();
+    const vm = await server().client.createVm({ guest: 'hello.elf' });
+    const ctl = await server().client.connect(vm, 'controller');
+    const obs = await server().client.connect(vm, 'observer');
+    await eventually(async () => {
+      expect(await server().client.getVm(vm.id)).toMatchObject({ controller: true, observers: 1 });
+      expect(await connectionsGauge()).toBe(before + 2);
+    });
+    const closes = [ctl, obs].map((c) => new Promise<number>((resolve) => c.once('close', (code) => resolve(code))));
+    await server().client.deleteVm(vm.id);
+    expect(await Promise.all(closes)).toEqual([4010, 4010]);
+    await eventually(async () => expect(await connectionsGauge()).toBe(before));
+  });
+});

@@ -6,14 +6,44 @@
 import type { WebSocket, RawData } from 'ws';
 import {
   CLOSE, PROTOCOL_VERSION, OBSERVER_OPS, decodeMessage, encodeMessage,
-  type ClientMessage, type ProtocolErrorCode, type Role, type ServerMessage,
+  type ClientMessage, type ProtocolErrorCode, type RequestBody, type Role, type ServerMessage, type VmEnd, type VmState,
 } from '../../client-sdk/protocol.js';
-import type { VcpuExit } from '../../sim/index.js';
+import type { ExitAnswer, VcpuExit } from '../../sim/index.js';
 import { tokensEqual } from '../auth.js';
 import type { ServerLimits } from '../config.js';
-import type { ServerMetrics } from '../metrics.js';
-import { VmHandle, VmRequestError, type VmListener } from '../vm/vm-handle.js';
+import { VmRequestError } from '../vm/vm-request-error.js';
 import { MessageError, parseClientMessage } from './validate.js';
+
+/** Someone who receives what a VM says: a WebSocket client, seen only through these two calls. */
+export interface VmListener {
+  send(frame: Uint8Array): void;
+  /** An answer of this listener's was refused (wrong seq, bad data). */
+  answerRefused?(seq: number | undefined, code: ProtocolErrorCode, message: string): void;
+}
+
+/** The VM a channel serves (its hub, in the VM's worker). */
+export interface ChannelVm {
+  readonly id: string;
+  readonly kind: 'live' | 'replay';
+  readonly token: string;
+  readonly state: VmState;
+  readonly icount: number;
+  readonly exits: number;
+  readonly end: VmEnd | null;
+  readonly controller: VmListener | null;
+  request(body: RequestBody): Promise<unknown>;
+  answer(answer: ExitAnswer): void;
+  attachController(listener: VmListener): boolean;
+  detachController(listener: VmListener): void;
+  addObserver(listener: VmListener): void;
+  removeObserver(listener: VmListener): void;
+}
+
+/** What /metrics counts about channels. */
+export interface ChannelMetrics {
+  connection(delta: number): void;
+  protocolError(code: ProtocolErrorCode): void;
+}
 
 const HELLO_TIMEOUT_MS = 10_000;
 
@@ -28,9 +58,9 @@ export class VmChannel implements VmListener {
 
   constructor(
     private readonly ws: WebSocket,
-    private readonly vm: VmHandle,
+    private readonly vm: ChannelVm,
     private readonly limits: ServerLimits,
-    private readonly metrics: ServerMetrics,
+    private readonly metrics: ChannelMetrics,
   ) {
     ws.binaryType = 'nodebuffer';
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));

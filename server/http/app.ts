@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { bearer, tokensEqual } from '../auth.js';
 import type { ServerOptions } from '../config.js';
 import type { ServerMetrics } from '../metrics.js';
-import { VmRequestError, type VmHandle } from '../vm/vm-handle.js';
+import type { VmHandle } from '../vm/vm-handle.js';
+import { VmRequestError } from '../vm/vm-request-error.js';
 import { stopVm, type VmRegistry } from '../vm/registry.js';
 
 const STATUS_BY_CODE: Record<string, number> = {

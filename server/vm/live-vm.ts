@@ -20,11 +20,12 @@ import { encodeMessage, type ProtocolErrorCode, type RequestBody, type VmEnd, ty
 import { openHistory } from './live-history.js';
 import { checkRam, readRam, registersOf, RequestError } from './machine-view.js';
 import { TRAVEL_OPS, type TravelView } from './travel-view.js';
-import type { FromWorker, InternalRequest, LiveInit, ToWorker } from './worker-messages.js';
+import type { InternalRequest, LiveInit, VmCommand, VmEvent } from './worker-messages.js';
 
+/** Where a VM says what happens (its hub, in the same worker). */
 export interface WorkerPort {
-  post(message: FromWorker): void;
-  /** Runs fn soon, after pending messages have been taken (setImmediate in a worker). */
+  post(event: VmEvent): void;
+  /** Runs fn soon, after pending messages and socket reads have been taken (setImmediate in a worker). */
   defer(fn: () => void): void;
 }
 
@@ -78,7 +79,7 @@ export class LiveVm {
     return this.mode === 'running' && this.waiting === null && !this.halted && this.ended === null;
   }
 
-  handle(message: ToWorker): void {
+  handle(message: VmCommand): void {
     switch (message.t) {
       case 'req':
         try {

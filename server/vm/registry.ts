@@ -5,8 +5,9 @@ import { basename, join } from 'node:path';
 import { newToken } from '../auth.js';
 import type { ServerOptions } from '../config.js';
 import type { ServerMetrics } from '../metrics.js';
-import type { RecordingInfo } from '../../client-sdk/protocol.js';
-import { VmHandle, VmRequestError } from './vm-handle.js';
+import { CLOSE, type RecordingInfo } from '../../client-sdk/protocol.js';
+import { VmHandle } from './vm-handle.js';
+import { VmRequestError } from './vm-request-error.js';
 
 export interface CreateVm {
   image: Uint8Array;
@@ -54,7 +55,8 @@ export class VmRegistry {
         kind: 'live', id, image: req.image, imageName: req.name, ramSize: ramMib * 1024 * 1024,
         bootargs: req.bootargs, initrd: req.initrd,
         recordPath: recording === null ? null : join(this.recordingsDir, recording), sliceInsns: this.options.sliceInsns,
-      }, newToken(), req.name, recording);
+        token: newToken(), limits: this.options.limits,
+      }, req.name, recording, this.metrics);
       return this.add(vm);
     } finally {
       this.creating--;
@@ -65,7 +67,9 @@ export class VmRegistry {
     const path = this.recordingPath(recording);
     this.reserve();
     try {
-      const vm = await VmHandle.start({ kind: 'replay', id: this.newId(), journalPath: path, sliceInsns: this.options.sliceInsns }, newToken(), recording, null);
+      const vm = await VmHandle.start({
+        kind: 'replay', id: this.newId(), journalPath: path, sliceInsns: this.options.sliceInsns, token: newToken(), limits: this.options.limits,
+      }, recording, null, this.metrics);
       return this.add(vm);
     } finally {
       this.creating--;
@@ -92,16 +96,21 @@ export class VmRegistry {
     return [...this.vms.values()];
   }
 
-  /** Ends the VM's run (closing its journal) if it has not ended, then its worker. */
-  async delete(id: string): Promise<void> {
+  /**
+   * Ends the VM's run (closing its journal) if it has not ended, closes its clients' channels (VM_DELETED, or the
+   * given status), then ends its worker.
+   */
+  async delete(id: string, close: { code: number; reason: string } = { code: CLOSE.VM_DELETED, reason: 'the VM was deleted' }): Promise<void> {
     const vm = this.get(id);
     this.vms.delete(id);
     await stopVm(vm);
+    await vm.closeChannels(close.code, close.reason);
     await vm.terminate();
   }
 
+  /** The server stops: every VM is ended and its clients told the server is going away. */
   async closeAll(): Promise<void> {
-    await Promise.all(this.list().map((vm) => this.delete(vm.id)));
+    await Promise.all(this.list().map((vm) => this.delete(vm.id, { code: CLOSE.GOING_AWAY, reason: 'server shutting down' })));
   }
 
   /** A guest image by name from the configured folder (a bare file name: no paths). */

@@ -14,7 +14,7 @@ import { encodeMessage, type ProtocolErrorCode, type RequestBody, type VmEnd, ty
 import type { WorkerPort } from './live-vm.js';
 import { RequestError } from './machine-view.js';
 import { MOVE_OPS, TRAVEL_OPS, TravelView } from './travel-view.js';
-import type { InternalRequest, ReplayInit, ToWorker } from './worker-messages.js';
+import type { InternalRequest, ReplayInit, VmCommand } from './worker-messages.js';
 
 export class ReplayVm {
   private readonly travel: TravelView;
@@ -42,7 +42,7 @@ export class ReplayVm {
     return this.started ? 'paused' : 'created';
   }
 
-  handle(message: ToWorker): void {
+  handle(message: VmCommand): void {
     if (message.t === 'req') {
       try {
         this.port.post({ t: 'reply', rid: message.rid, result: this.request(message.body) });

@@ -1,25 +1,16 @@
 /**
- * The main thread's side of one VM: its worker, its clients, and what the server knows about it without asking
- * (state, icount, exits per reason). It routes: exits go out to the clients as the worker encoded them, requests
- * and answers go in to the worker.
+ * The main thread's side of one VM: its worker, and what the server shows about it over HTTP without asking (state,
+ * icount, exits per reason, clients), as the worker last reported it. The VM's clients are not here: their
+ * connections are handed to the worker at the upgrade (socket-handoff.ts), which serves them itself.
  */
+import type { Duplex } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import { Worker } from 'node:worker_threads';
-import { encodeMessage, type VmEnd, type VmState, type VmSummary, type ProtocolErrorCode, type RequestBody } from '../../client-sdk/protocol.js';
-import type { ExitAnswer } from '../../sim/index.js';
-import type { FromWorker, InternalRequest, ToWorker, WorkerInit } from './worker-messages.js';
-
-export class VmRequestError extends Error {
-  constructor(readonly code: ProtocolErrorCode | string, message: string) {
-    super(message);
-  }
-}
-
-/** Someone who receives what a VM says: a WebSocket client, seen only through these two calls. */
-export interface VmListener {
-  send(frame: Uint8Array): void;
-  /** An answer of this listener's was refused (wrong seq, bad data). */
-  answerRefused?(seq: number | undefined, code: ProtocolErrorCode, message: string): void;
-}
+import type { RequestBody, VmEnd, VmState, VmSummary } from '../../client-sdk/protocol.js';
+import { releaseSocket } from '../channel/socket-handoff.js';
+import type { ChannelMetrics } from '../channel/vm-channel.js';
+import { VmRequestError } from './vm-request-error.js';
+import type { InternalRequest, MainToWorker, VmFigures, WorkerInit, WorkerToMain } from './worker-messages.js';
 
 const WORKER_URL = new URL('./vm-worker.js', import.meta.url);
 
@@ -30,37 +21,32 @@ export class VmHandle {
   readonly name: string;
   readonly recording: string | null;
   readonly createdAt = new Date().toISOString();
-  state: VmState = 'created';
-  icount = 0;
-  exits = 0;
-  readonly exitsByReason: Record<string, number> = {};
-  end: VmEnd | null = null;
-  controller: VmListener | null = null;
-  readonly observers = new Set<VmListener>();
+  private figures: VmFigures;
   private readonly worker: Worker;
   private nextRid = 1;
   private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private exited = false;
 
-  private constructor(worker: Worker, init: WorkerInit, token: string, name: string, recording: string | null) {
+  private constructor(worker: Worker, init: WorkerInit, name: string, recording: string | null, figures: VmFigures, private readonly metrics: ChannelMetrics) {
     this.worker = worker;
     this.id = init.id;
     this.kind = init.kind;
-    this.token = token;
+    this.token = init.token;
     this.name = name;
     this.recording = recording;
+    this.figures = figures;
   }
 
   /** Starts the worker and resolves once the machine is built (or rejects with the reason it could not be). */
-  static start(init: WorkerInit, token: string, name: string, recording: string | null): Promise<VmHandle> {
+  static start(init: WorkerInit, name: string, recording: string | null, metrics: ChannelMetrics): Promise<VmHandle> {
     const worker = new Worker(WORKER_URL, { workerData: init });
-    const vm = new VmHandle(worker, init, token, name, recording);
     return new Promise((resolve, reject) => {
-      const early = (m: FromWorker) => {
+      let vm: VmHandle | null = null;
+      const early = (m: WorkerToMain) => {
         if (m.t === 'ready') {
-          vm.state = m.state;
+          vm = new VmHandle(worker, init, name, recording, m.figures, metrics);
           worker.off('message', early);
-          worker.on('message', (msg: FromWorker) => vm.fromWorker(msg));
+          worker.on('message', (msg: WorkerToMain) => vm!.fromWorker(msg));
           resolve(vm);
         } else if (m.t === 'failed') {
           worker.off('message', early);
@@ -69,22 +55,29 @@ export class VmHandle {
         }
       };
       worker.on('message', early);
-      worker.once('error', (e) => { vm.workerGone(e); reject(e); });
-      worker.once('exit', () => { vm.workerGone(new Error('the VM worker exited')); });
+      worker.once('error', (e) => { vm?.workerGone(e); reject(e); });
+      worker.once('exit', () => { vm?.workerGone(new Error('the VM worker exited')); });
     });
   }
 
-  private fromWorker(m: FromWorker): void {
+  get state(): VmState {
+    return this.figures.state;
+  }
+
+  get end(): VmEnd | null {
+    return this.figures.end;
+  }
+
+  /** Whether the worker is there to take requests and connections. */
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  private fromWorker(m: WorkerToMain): void {
     switch (m.t) {
-      case 'exit':
-        this.exits++;
-        this.icount = m.icount;
-        this.exitsByReason[m.reason] = (this.exitsByReason[m.reason] ?? 0) + 1;
-        this.state = m.waiting ? 'waiting' : this.state;
-        this.broadcast(m.frame);
-        break;
-      case 'answered':
-        for (const o of this.observers) o.send(m.frame);
+      case 'figures':
+        // A worker that has gone keeps the end it was given (workerGone), whatever it said before.
+        if (!this.exited) this.figures = m.figures;
         break;
       case 'reply': {
         const call = this.calls.get(m.rid);
@@ -92,25 +85,15 @@ export class VmHandle {
         call?.resolve(m.result);
         break;
       }
-      case 'error':
-        if (m.rid !== undefined) {
-          const call = this.calls.get(m.rid);
-          this.calls.delete(m.rid);
-          call?.reject(new VmRequestError(m.code, m.message));
-        } else {
-          this.controller?.answerRefused?.(m.seq, m.code, m.message);
-        }
+      case 'error': {
+        const call = this.calls.get(m.rid);
+        this.calls.delete(m.rid);
+        call?.reject(new VmRequestError(m.code, m.message));
         break;
-      case 'state':
-        this.state = m.state;
-        this.icount = m.icount;
-        this.broadcast(encodeMessage({ type: 'state', state: m.state, icount: m.icount }));
-        break;
-      case 'ended':
-        this.end = m.end;
-        this.state = 'ended';
-        this.icount = m.end.icount;
-        this.broadcast(encodeMessage({ type: 'ended', end: m.end }));
+      }
+      case 'metric':
+        if (m.connections !== undefined) this.metrics.connection(m.connections);
+        if (m.protocolError !== undefined) this.metrics.protocolError(m.protocolError);
         break;
       case 'ready': case 'failed':
         break;
@@ -122,10 +105,9 @@ export class VmHandle {
     this.exited = true;
     for (const call of this.calls.values()) call.reject(new VmRequestError('INTERNAL', error.message));
     this.calls.clear();
-    if (this.end === null) {
-      this.end = { reason: 'worker-exited', exitCode: 1, icount: this.icount, exits: this.exits, message: error.message };
-      this.state = 'ended';
-      this.broadcast(encodeMessage({ type: 'ended', end: this.end }));
+    const f = this.figures;
+    if (f.end === null) {
+      this.figures = { ...f, state: 'ended', controller: false, observers: 0, end: { reason: 'worker-exited', exitCode: 1, icount: f.icount, exits: f.exits, message: error.message } };
     }
   }
 
@@ -139,43 +121,22 @@ export class VmHandle {
     });
   }
 
-  answer(answer: ExitAnswer): void {
-    if (this.exited) {
-      this.controller?.answerRefused?.(answer.seq, 'VM_ENDED', 'the VM is gone');
-      return;
-    }
-    this.post({ t: 'answer', answer });
+  /** Gives a client's connection to the VM's channel to the worker, which completes the WebSocket handshake. */
+  adopt(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.post({ t: 'adopt', socket: releaseSocket(socket, req, head) });
   }
 
-  attachController(listener: VmListener): boolean {
-    if (this.controller !== null) return false;
-    this.controller = listener;
-    return true;
+  /** Closes every client's channel with this WebSocket status (the VM is deleted, the server stops). */
+  async closeChannels(code: number, reason: string): Promise<void> {
+    if (this.exited) return;
+    const rid = this.nextRid++;
+    await new Promise((resolve, reject) => {
+      this.calls.set(rid, { resolve, reject });
+      this.post({ t: 'close-channels', rid, code, reason });
+    });
   }
 
-  /** The controller left: the VM stops at a recorded point, its journal flushed, until a controller comes back. */
-  detachController(listener: VmListener): void {
-    if (this.controller !== listener) return;
-    this.controller = null;
-    if (!this.exited) this.post({ t: 'detach' });
-  }
-
-  addObserver(listener: VmListener): void {
-    this.observers.add(listener);
-    this.post({ t: 'observers', count: this.observers.size });
-  }
-
-  removeObserver(listener: VmListener): void {
-    if (!this.observers.delete(listener)) return;
-    this.post({ t: 'observers', count: this.observers.size });
-  }
-
-  private broadcast(frame: Uint8Array): void {
-    this.controller?.send(frame);
-    for (const o of this.observers) o.send(frame);
-  }
-
-  private post(message: ToWorker): void {
+  private post(message: MainToWorker): void {
     if (!this.exited) this.worker.postMessage(message);
   }
 
@@ -186,10 +147,11 @@ export class VmHandle {
   }
 
   summary(): VmSummary {
+    const f = this.figures;
     return {
-      id: this.id, kind: this.kind, name: this.name, state: this.state, icount: this.icount, exits: this.exits,
-      exitsByReason: { ...this.exitsByReason }, recording: this.recording, controller: this.controller !== null,
-      observers: this.observers.size, createdAt: this.createdAt, ...(this.end !== null ? { end: this.end } : {}),
+      id: this.id, kind: this.kind, name: this.name, state: f.state, icount: f.icount, exits: f.exits,
+      exitsByReason: { ...f.exitsByReason }, recording: this.recording, controller: f.controller,
+      observers: f.observers, createdAt: this.createdAt, ...(f.end !== null ? { end: f.end } : {}),
     };
   }
 }

@@ -1,27 +1,54 @@
 /**
- * The entry point of a VM's worker thread: one vCPU, its journal, and nothing else. The main thread's event loop
- * never runs guest code, so a busy guest stalls neither the server nor the other guests.
+ * The entry point of a VM's worker thread: one vCPU, its journal, and the WebSocket channels of its clients. The main
+ * thread's event loop never runs guest code and never carries an exit, so a busy guest stalls neither the server
+ * nor the other guests, and an exit's round trip wakes only this thread and the client.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SimError } from '../../sim/index.js';
+import { ChannelHost } from '../channel/channel-host.js';
 import { LiveVm } from './live-vm.js';
 import { ReplayVm } from './replay-vm.js';
-import type { FromWorker, ToWorker, WorkerInit } from './worker-messages.js';
+import { VmHub } from './vm-hub.js';
+import { VmRequestError } from './vm-request-error.js';
+import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-messages.js';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
-// Exit frames are moved, not copied, to the main thread.
-const post = (message: FromWorker): void => {
-  if (message.t === 'exit' || message.t === 'answered') port.postMessage(message, [message.frame.buffer as ArrayBuffer]);
-  else port.postMessage(message);
-};
+const post = (message: WorkerToMain): void => port.postMessage(message);
 
-let vm: LiveVm | ReplayVm;
+const hub = new VmHub(init, (figures) => post({ t: 'figures', figures }));
+let host: ChannelHost;
 try {
-  const workerPort = { post, defer: (fn: () => void) => setImmediate(fn) };
-  vm = init.kind === 'live' ? new LiveVm(init, workerPort) : new ReplayVm(init, workerPort);
-  post({ t: 'ready', state: vm.state });
-  port.on('message', (message: ToWorker) => vm.handle(message));
+  const vm = init.kind === 'live' ? new LiveVm(init, hub.port) : new ReplayVm(init, hub.port);
+  hub.bind(vm, vm.state);
+  host = new ChannelHost(hub, init.limits, {
+    connection: (delta) => post({ t: 'metric', connections: delta }),
+    protocolError: (code) => post({ t: 'metric', protocolError: code }),
+  });
+  post({ t: 'ready', figures: hub.figures() });
+  port.on('message', (message: MainToWorker) => onMessage(message));
 } catch (e) {
   post({ t: 'failed', code: e instanceof SimError ? e.code : 'INTERNAL', message: e instanceof Error ? e.message : String(e) });
+}
+
+function onMessage(m: MainToWorker): void {
+  switch (m.t) {
+    case 'req':
+      hub.request(m.body).then(
+        (result) => post({ t: 'reply', rid: m.rid, result }),
+        (e: unknown) => post({
+          t: 'error', rid: m.rid, code: e instanceof VmRequestError ? e.code as never : 'INTERNAL', message: e instanceof Error ? e.message : String(e),
+        }),
+      );
+      break;
+    case 'adopt':
+      host.adopt(m.socket);
+      break;
+    case 'close-channels':
+      void host.closeAll(m.code, m.reason).then(() => {
+        host.stop();
+        post({ t: 'reply', rid: m.rid, result: true });
+      });
+      break;
+  }
 }

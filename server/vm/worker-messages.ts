@@ -1,9 +1,15 @@
 /**
- * What the main thread and a VM's worker thread say to each other (structured-clone messages). The main thread
- * only routes: it validates client frames, then hands requests and answers to the worker that owns the vCPU.
+ * What runs in a VM's worker talks in two vocabularies:
+ * - between the main thread and the worker (structured-clone messages): requests the HTTP side makes, connections
+ *   handed over, and the figures the main thread keeps about the VM (state, counts) so that it can answer HTTP
+ *   without asking;
+ * - inside the worker, between the VM (LiveVm, ReplayVm) and the hub that serves its channels: commands in, events
+ *   out. The exits stream from the VM to its WebSocket clients without leaving the worker.
  */
 import type { ExitAnswer, StatRow } from '../../sim/index.js';
 import type { ProtocolErrorCode, RequestBody, VmEnd, VmState } from '../../client-sdk/protocol.js';
+import type { ServerLimits } from '../config.js';
+import type { HandedOffSocket } from '../channel/socket-handoff.js';
 
 export interface LiveInit {
   kind: 'live';
@@ -28,17 +34,11 @@ export interface ReplayInit {
   sliceInsns: number;
 }
 
-export type WorkerInit = LiveInit | ReplayInit;
+/** What a worker starts with: its VM, and what its channels need (the VM's token, the connection limits). */
+export type WorkerInit = (LiveInit | ReplayInit) & { token: string; limits: ServerLimits };
 
-/** Requests the main thread makes on its own behalf (never from a client). */
+/** Requests the server makes on its own behalf (never from a client). */
 export type InternalRequest = { op: 'stats' };
-
-export type ToWorker =
-  | { t: 'req'; rid: number; body: RequestBody | InternalRequest }
-  | { t: 'answer'; answer: ExitAnswer }
-  /** The controller went away: stop at a recorded point and make the journal durable. */
-  | { t: 'detach' }
-  | { t: 'observers'; count: number };
 
 export interface VmStats {
   icount: number;
@@ -46,7 +46,45 @@ export interface VmStats {
   rows: StatRow[];
 }
 
-export type FromWorker =
+/** What the main thread knows about a VM without asking its worker. */
+export interface VmFigures {
+  state: VmState;
+  icount: number;
+  exits: number;
+  exitsByReason: Record<string, number>;
+  controller: boolean;
+  observers: number;
+  end: VmEnd | null;
+}
+
+export type MainToWorker =
+  | { t: 'req'; rid: number; body: RequestBody | InternalRequest }
+  /** A client's connection to the VM's channel, handed over right after its upgrade request. */
+  | { t: 'adopt'; socket: HandedOffSocket }
+  /** The VM is deleted or the server stops: close every channel with this status; replied to once they are closed. */
+  | { t: 'close-channels'; rid: number; code: number; reason: string };
+
+export type WorkerToMain =
+  | { t: 'ready'; figures: VmFigures }
+  /** The worker could not start (bad image, unreadable journal): the VM never existed. */
+  | { t: 'failed'; code: string; message: string }
+  | { t: 'reply'; rid: number; result: unknown }
+  | { t: 'error'; rid: number; code: ProtocolErrorCode; message: string }
+  /** New figures: at once when the state, the end or the clients change, at most every few hundred ms for counts. */
+  | { t: 'figures'; figures: VmFigures }
+  /** For /metrics: a client attached (+1) or left (-1), or an error sent to a client. */
+  | { t: 'metric'; connections?: number; protocolError?: ProtocolErrorCode };
+
+/** What the hub tells its VM. */
+export type VmCommand =
+  | { t: 'req'; rid: number; body: RequestBody | InternalRequest }
+  | { t: 'answer'; answer: ExitAnswer }
+  /** The controller went away: stop at a recorded point and make the journal durable. */
+  | { t: 'detach' }
+  | { t: 'observers'; count: number };
+
+/** What a VM tells its hub. */
+export type VmEvent =
   /** An exit; frame is the encoded `exit` server message, ready to send to every client. */
   | { t: 'exit'; seq: number; reason: string; waiting: boolean; icount: number; frame: Uint8Array }
   /** An accepted answer, encoded as the `answer` server message (only while observers are attached). */
@@ -54,7 +92,4 @@ export type FromWorker =
   | { t: 'reply'; rid: number; result: unknown }
   | { t: 'error'; rid?: number; seq?: number; code: ProtocolErrorCode; message: string }
   | { t: 'state'; state: VmState; icount: number; exits: number }
-  | { t: 'ended'; end: VmEnd }
-  /** The worker could not start (bad image, unreadable journal): the VM never existed. */
-  | { t: 'failed'; code: string; message: string }
-  | { t: 'ready'; state: VmState };
+  | { t: 'ended'; end: VmEnd };

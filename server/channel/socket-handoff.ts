@@ -1,0 +1,66 @@
+/**
+ * Handing an accepted connection from the main thread to a VM's worker, so that the worker serves the VM's
+ * WebSocket itself and an exit's round trip never wakes the main thread.
+ *
+ * Why: routing every exit and every answer through the main thread costs two thread wake-ups and two structured
+ * clones per round trip, about half of it (docs/architecture.md, "One VM, one worker"). Node cannot transfer a
+ * net.Socket to a worker, but a descriptor is process-wide: the main thread stops reading the connection right after
+ * the HTTP upgrade request and gives up its socket object without closing the descriptor; the worker wraps the same
+ * descriptor in a socket of its own, completes the WebSocket handshake and owns the connection from then on (it
+ * alone closes it).
+ *
+ * This leans on Node's `_handle` of a TCP socket (its libuv handle and `fd`), which exists on every platform Node
+ * runs the server on with real descriptors (Linux, macOS). The main thread's libuv handle is never closed: closing
+ * it would close the worker's descriptor. It stays behind, idle and out of the event loop, a few hundred bytes per
+ * connection (docs/architecture.md says so).
+ */
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+/** What a worker needs to take a connection over: its descriptor, the upgrade request, and bytes already read. */
+export interface HandedOffSocket {
+  fd: number;
+  request: { method: string; url: string; headers: IncomingHttpHeaders };
+  head: Uint8Array;
+}
+
+interface TcpHandle {
+  fd?: number;
+  readStop?: () => number;
+}
+
+/** Whether this socket can be handed over (it is a plain TCP connection with a descriptor). */
+export function canHandOff(socket: Duplex): boolean {
+  const handle = (socket as { _handle?: TcpHandle | null })._handle;
+  return socket instanceof Socket && typeof handle?.fd === 'number' && handle.fd >= 0 && typeof handle.readStop === 'function';
+}
+
+/**
+ * Gives up the main thread's hold on an upgraded connection and returns what a worker needs to adopt it. The
+ * socket object here is destroyed without its descriptor being closed. Call only after canHandOff said yes.
+ */
+export function releaseSocket(socket: Duplex, req: IncomingMessage, head: Buffer): HandedOffSocket {
+  const net = socket as Socket & { _handle: TcpHandle | null };
+  const handle = net._handle!;
+  // Nothing more is read here: the HTTP parser passed on what followed the request's headers as `head`, and the
+  // upgrade event comes in the same turn as that read.
+  handle.readStop!();
+  const buffered = net.read() as Buffer | null;
+  const fd = handle.fd!;
+  net._handle = null;
+  net.destroy();
+  return {
+    fd,
+    request: { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers },
+    head: buffered === null ? new Uint8Array(head) : new Uint8Array(Buffer.concat([head, buffered])),
+  };
+}
+
+/** The worker's side: a socket of its own over the handed-over descriptor. */
+export function adoptSocket(fd: number): Socket {
+  const socket = new Socket({ fd, readable: true, writable: true });
+  // An exit is one small frame and the guest waits for its answer.
+  socket.setNoDelay(true);
+  return socket;
+}
