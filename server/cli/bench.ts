@@ -17,8 +17,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
   if (args.positional[0] === 'loopback') {
     const guestsDir = String(args.options.get('guests') ?? defaultGuestsDir());
     const cli = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
-    const rows = await runLoopbackBench({ cli, guestsDir, vmCounts: [1, 8] });
-    process.stdout.write(`${formatLoopbackBench(rows)}\n(round trip: the client sends an answer until the next exit arrives; the server runs in its own process, the clients share this one)\n`);
+    const report = await runLoopbackBench({ cli, guestsDir, vmCounts: [1, 8] });
+    process.stdout.write(`${formatLoopbackBench(report)}\n(round trip: from an answer sent until the next exit arrives, the server's side and the network; client turnaround: from an exit's arrival to its answer sent; the server runs in its own process, the clients share this one; the echoes carry 100-byte messages between two Node processes with nothing of hindsight, the floor of any round trip here)\n`);
     return 0;
   }
   if (args.positional[0] === 'linux') {
