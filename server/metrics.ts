@@ -38,7 +38,7 @@ export class ServerMetrics {
     metric('hindsight_ws_connections', 'gauge', 'Attached WebSocket clients.', [['', this.connections]]);
     metric('hindsight_http_requests_total', 'counter', 'HTTP requests served.', [['', this.httpRequests]]);
     metric('hindsight_protocol_errors_total', 'counter', 'Errors sent to clients, by code.', [...this.errors].map(([code, n]) => [label({ code }), n]));
-    metric('hindsight_vm_instructions', 'gauge', 'Guest instructions retired, as of the last exit.', vms.map((vm) => [label({ vm: vm.id }), vm.icount]));
+    metric('hindsight_vm_instructions', 'gauge', 'Guest instructions retired, as of the last report from the VM worker (at most 250 ms old while it runs).', vms.map((vm) => [label({ vm: vm.id }), vm.icount]));
     metric('hindsight_vm_exits_total', 'counter', 'Exits by VM and reason.',
       vms.flatMap((vm) => Object.entries(vm.exitsByReason).map(([reason, n]): [string, number] => [label({ vm: vm.id, reason }), n])));
     return `${out.join('\n')}\n`;

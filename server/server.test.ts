@@ -93,6 +93,34 @@ describe('remote device models', () => {
     await observer.close();
     await vmm.conn.close();
   });
+
+  it('answers that come from promises: a slow user device model, the DBCN console reading guest memory first', async () => {
+    // mmio-widths' test-device reads, every third one answered by a user handler only after a timer.
+    const vm = await server().client.createVm({ guest: 'mmio-widths.elf' });
+    let reads = 0;
+    const vmm = await controller(vm);
+    vmm.on('MMIO', (exit) => {
+      if (exit.isWrite || reads++ % 3 !== 0) return undefined;
+      return new Promise((resolve) => setTimeout(() => resolve(vmm.devices.mmio(exit)), 2));
+    });
+    await vmm.run();
+    const end = await vmm.ended;
+    const local = runElf(guestImage('mmio-widths'));
+    expect(reads).toBeGreaterThan(10);
+    expect(end.exitCode).toBe(0);
+    expect(vmm.console).toBe(local.console);
+    expect((await verifyRecording(vm)).exits).toBe(vmm.exitsSeen);
+    await vmm.conn.close();
+
+    // dbcn prints through SBI DBCN writes, whose bytes the client fetches with read-mem before answering.
+    const dbcnVm = await server().client.createVm({ guest: 'dbcn.elf' });
+    const dbcn = await controller(dbcnVm);
+    await dbcn.run();
+    expect((await dbcn.ended).exitCode).toBe(0);
+    expect(dbcn.console).toBe(runElf(guestImage('dbcn')).console);
+    expect((await verifyRecording(dbcnVm)).exits).toBe(dbcn.exitsSeen);
+    await dbcn.conn.close();
+  });
 });
 
 describe('replay sessions', () => {

@@ -46,7 +46,8 @@ export class RemoteVmm {
   private readonly entropy: Entropy;
   private readonly handlers = new Map<ExitReason, ExitHandler<ExitReason>>();
   private readonly transcript: Uint8Array[] = [];
-  private chain: Promise<void> = Promise.resolve();
+  /** The handling of an exit that waits for something, with the exits queued behind it; null when none waits. */
+  private busy: Promise<void> | null = null;
   private pendingStop: DebugExit | null = null;
   private stopWaiters: { resolve: (e: DebugExit) => void; reject: (e: Error) => void }[] = [];
   private end: VmEnd | null = null;
@@ -109,12 +110,34 @@ export class RemoteVmm {
 
   private enqueue(exit: VcpuExit): void {
     this.exitsSeen++;
-    this.chain = this.chain.then(() => this.handle(exit)).catch(() => {});
+    // Exits are answered in order: at once, unless an earlier one's handling still waits for something.
+    let waits: Promise<void> | undefined;
+    if (this.busy !== null) {
+      waits = this.busy.then(() => this.handle(exit));
+    } else {
+      try {
+        waits = this.handle(exit);
+      } catch {
+        // A handler that throws leaves its exit unanswered, as one whose promise rejects does.
+      }
+    }
+    if (waits === undefined) return;
+    const tracked: Promise<void> = waits.catch(() => {}).then(() => {
+      if (this.busy === tracked) this.busy = null;
+    });
+    this.busy = tracked;
   }
 
-  private async handle(exit: VcpuExit): Promise<void> {
+  /** Handles an exit; returns a promise only when that has to wait (a handler's promise, a memory read, a stop). */
+  private handle(exit: VcpuExit): Promise<void> | undefined {
     const custom = this.handlers.get(exit.reason);
-    let answer = custom === undefined ? undefined : await custom(exit);
+    const answer = custom === undefined ? undefined : custom(exit);
+    if (answer instanceof Promise) return answer.then((a) => this.answerWith(exit, a));
+    return this.answerWith(exit, answer);
+  }
+
+  /** Sends the handler's answer or, if it left the exit alone, the built-in models'. */
+  private answerWith(exit: VcpuExit, answer: ExitAnswer | undefined): Promise<void> | undefined {
     if (answer === undefined) {
       switch (exit.reason) {
         case 'MMIO': {
@@ -123,19 +146,23 @@ export class RemoteVmm {
           if (done !== null) {
             // The guest told the finisher to end: the run ends here, at this exit, without going further.
             this.options.onExit?.(exit, undefined);
-            await this.conn.request({ op: 'stop', reason: done.stop, exitCode: done.exitCode }).catch(() => {});
-            return;
+            return this.conn.request({ op: 'stop', reason: done.stop, exitCode: done.exitCode }).then(() => {}, () => {});
           }
           break;
         }
-        case 'RISCV_SBI': answer = await this.sbi(exit as SbiExit); break;
+        case 'RISCV_SBI': {
+          const sbi = this.sbi(exit as SbiExit);
+          if (sbi instanceof Promise) return sbi.then((a) => this.send(exit, a));
+          answer = sbi;
+          break;
+        }
         case 'RISCV_CSR': answer = { seq: exit.seq, reason: 'RISCV_CSR', retValue: this.entropy.next() }; break;
         case 'DEBUG':
           if (this.options.debugger) {
             this.pendingStop = exit as DebugExit;
             for (const w of this.stopWaiters.splice(0)) w.resolve(exit as DebugExit);
             this.options.onExit?.(exit, undefined);
-            return;
+            return undefined;
           }
           // A debug stop pauses the VM (all-stop); with no debugger here, answer it and carry on.
           void this.conn.request({ op: 'run' }).catch(() => {});
@@ -144,22 +171,31 @@ export class RemoteVmm {
         default: break;
       }
     }
+    this.send(exit, answer);
+    return undefined;
+  }
+
+  private send(exit: VcpuExit, answer: ExitAnswer | undefined): void {
     if (answer !== undefined) this.conn.answer(answer);
     this.options.onExit?.(exit, answer);
   }
 
-  private async sbi(exit: SbiExit): Promise<ExitAnswer> {
+  /** The SBI console's answer; a DBCN write first fetches the bytes it prints, so only then is it a promise. */
+  private sbi(exit: SbiExit): ExitAnswer | Promise<ExitAnswer> {
     if (!this.sbiConsole.handles(exit.extensionId)) return { seq: exit.seq, reason: 'RISCV_SBI', ret: [-2n, 0n] };
     this.prefetched = null;
+    const answer = (): ExitAnswer => ({ seq: exit.seq, reason: 'RISCV_SBI', ret: this.sbiConsole.call(exit.extensionId, exit.functionId, exit.args) });
     if (exit.extensionId === SBI_EXT_DBCN && exit.functionId === 0) {
       const len = Number(BigInt.asUintN(64, exit.args[0] ?? 0n));
       const addr = BigInt.asUintN(64, (exit.args[1] ?? 0n) + ((exit.args[2] ?? 0n) << 32n));
       if (len <= 1 << 20 && addr <= BigInt(Number.MAX_SAFE_INTEGER)) {
-        const bytes = await this.readMemory(Number(addr), len).catch(() => null);
-        if (bytes !== null) this.prefetched = { addr: Number(addr), bytes };
+        return this.readMemory(Number(addr), len).catch(() => null).then((bytes) => {
+          if (bytes !== null) this.prefetched = { addr: Number(addr), bytes };
+          return answer();
+        });
       }
     }
-    return { seq: exit.seq, reason: 'RISCV_SBI', ret: this.sbiConsole.call(exit.extensionId, exit.functionId, exit.args) };
+    return answer();
   }
 
   run(): Promise<unknown> {
@@ -208,7 +244,7 @@ export class RemoteVmm {
   async step(): Promise<VcpuExit> {
     this.release();
     const r = await this.conn.request<{ exit: VcpuExit }>({ op: 'step' });
-    await this.chain;
+    await this.busy;
     return r.exit;
   }
 

@@ -22,9 +22,15 @@ export class ChannelHost {
   constructor(private readonly vm: ChannelVm, private readonly limits: ServerLimits, private readonly metrics: ChannelMetrics) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, perMessageDeflate: false });
     // Dead peers (a controller whose machine vanished) are found by ping, so their VM pauses and can be taken over.
+    let lastBeat = performance.now();
     this.heartbeat = setInterval(() => {
+      const now = performance.now();
+      // A beat this late means the worker was busy (a long travel request): pongs that came meanwhile are still
+      // unread, since timers run before sockets are read. Ping again instead of judging anyone.
+      const late = now - lastBeat > HEARTBEAT_MS * 1.5;
+      lastBeat = now;
       for (const ws of this.channels.keys()) {
-        if (!this.alive.has(ws)) { ws.terminate(); continue; }
+        if (!late && !this.alive.has(ws)) { ws.terminate(); continue; }
         this.alive.delete(ws);
         ws.ping();
       }

@@ -108,7 +108,7 @@ export function createApp(options: ServerOptions, registry: VmRegistry, metrics:
     const vm = registry.get(String(req.params.id));
     let stats: unknown = null, status: Record<string, unknown> = {};
     if (vm.end === null) {
-      // The worker knows the live figures; the main thread only has them as of the last exit.
+      // The worker knows the live figures; the main thread has them as of the worker's last report (up to 250 ms old).
       [stats, status] = await Promise.all([vm.request({ op: 'stats' }), vm.request({ op: 'status' }) as Promise<Record<string, unknown>>]);
     }
     const { waiting: _waiting, ...live } = status;
