@@ -163,6 +163,11 @@ export type ServerMessage =
   | { type: 'reply'; id: number; result: unknown }
   | { type: 'error'; id?: number; seq?: number; code: ProtocolErrorCode; message: string }
   | { type: 'state'; state: VmState; icount: number }
+  /**
+   * To every client: the VM's time traveller moved (place and why it stopped there), started showing the past
+   * (place only), or a live VM came back to its present (place null).
+   */
+  | { type: 'travel'; place: Place | null; stop?: TravelStop }
   | { type: 'ended'; end: VmEnd };
 
 /** WebSocket close codes the server uses (RFC 6455 ones where they fit, 4xxx for the application's own). */

@@ -4,7 +4,7 @@
  * against what the run showed going forwards: the live debugger's registers, a local forward replay, the journal.
  */
 import { describe, expect, it } from 'vitest';
-import { ProtocolError, RemoteVmm, ReplaySession, runElf, type CreatedVm, type Registers } from '../client-sdk/index.js';
+import { ProtocolError, RemoteVmm, ReplaySession, runElf, type CreatedVm, type Place, type Registers, type TravelReply, type TravelStop } from '../client-sdk/index.js';
 import { parseElf, readJournal, replayJournal, Replayer, type VcpuExit } from '../sim/index.js';
 import { registersOf } from './vm/machine-view.js';
 import { guestImage, useTestServer } from './test-helpers.js';
@@ -47,7 +47,12 @@ describe('time travel in a replay session', () => {
     // it), and travel still works once the stream has reached the end.
     const streamed: { exit: VcpuExit; answered: boolean }[] = [];
     session.conn.on('exit', (exit, answer) => streamed.push({ exit, answered: answer !== undefined }));
-    expect((await session.seek({ exit: 3 })).place.atExit).toMatchObject({ seq: 3 });
+    const notices: TravelReply[] = [];
+    session.conn.on('travel', (place, stop) => notices.push({ place: place!, stop: stop! }));
+    const at3 = await session.seek({ exit: 3 });
+    expect(at3.place.atExit).toMatchObject({ seq: 3 });
+    // Every client of the session hears of the move, with the requester's reply's place and stop.
+    expect(notices).toEqual([at3]);
     await session.run();
     expect(await session.ended).toMatchObject({ verified: true, exits: exits.length });
     expect(streamed.map((s) => s.exit.seq)).toEqual(exits.slice(3).map((e) => e.seq));
@@ -137,6 +142,11 @@ async function until(cond: () => Promise<boolean>): Promise<void> {
 describe('time travel in a live session', () => {
   it('goes back to an earlier exit, shows it, comes back to the present, and the run and its recording go on', async () => {
     const vm = await server().client.createVm({ guest: 'breakpoints.elf' });
+    // An observer hears of every travel: each move with where it stopped, and each return to the present (null).
+    const observer = await server().client.connect(vm, 'observer');
+    const notices: (TravelReply | null)[] = [];
+    observer.on('travel', (place, stop) => notices.push(place === null ? null : { place, stop: stop! }));
+    const observerEnded = new Promise((resolve) => observer.once('ended', resolve));
     const dbg = new RemoteVmm(await server().client.connect(vm, 'controller'), { debugger: true });
     await expect(dbg.checkpoints()).rejects.toMatchObject({ code: 'NOT_TRAVELLING' });
     await dbg.breakpoint(target);
@@ -166,7 +176,8 @@ describe('time travel in a live session', () => {
 
     // The live breakpoint carried over into the past as the traveller's: nothing before the first hit, then
     // forwards to it and to the second (the recorded DEBUG exit the VM waits at now).
-    expect((await dbg.reverseContinue()).stop).toEqual({ kind: 'history-start' });
+    const atStart = await dbg.reverseContinue();
+    expect(atStart.stop).toEqual({ kind: 'history-start' });
     const fwd1 = await dbg.history.continue();
     expect(fwd1.stop).toMatchObject({ kind: 'breakpoint', pc: target, seq: first.seq });
     expect(fwd1.place.icount).toBe(regs1.icount);
@@ -201,6 +212,10 @@ describe('time travel in a live session', () => {
     expect(result.ok).toBe(true);
     expect(result.finalDigest).toBe(end.digest);
     await dbg.conn.close();
+
+    await observerEnded;
+    expect(notices).toEqual([there, atStart, fwd1, fwd2, null, stepBack, null]);
+    await observer.close();
   });
 
   it('a running VM pauses at a recorded point to look back; an unrecorded one has no history', async () => {
@@ -209,6 +224,8 @@ describe('time travel in a live session', () => {
     const vmm = new RemoteVmm(await server().client.connect(vm, 'controller'));
     await vmm.run();
     await until(async () => (await server().client.getVm(vm.id)).icount > 5_000_000);
+    const notices: { place: Place | null; stop: TravelStop | undefined }[] = [];
+    vmm.conn.on('travel', (place, stop) => notices.push({ place, stop }));
     const timeline = await vmm.timeline({ last: true, limit: 1 });
     // The VM stopped with an immediate exit, the last exit of its history so far.
     expect(timeline).toHaveLength(1);
@@ -217,7 +234,10 @@ describe('time travel in a live session', () => {
     expect(status.state).toBe('paused');
     expect(status.travel).toMatchObject({ icount: status.icount, nextSeq: status.exits });
     expect(timeline[0]).toMatchObject({ seq: status.exits - 1, icount: status.icount, reason: 'INTR', exit: { cause: 'immediate_exit' } });
+    // Looking back without moving: the clients hear that the VM shows its past, standing at the present's place.
+    expect(notices).toEqual([{ place: expect.objectContaining({ icount: status.icount, nextSeq: status.exits }), stop: undefined }]);
     await vmm.run();
+    expect(notices.at(-1)).toEqual({ place: null, stop: undefined });
     expect((await vmm.ended).exitCode).toBe(0);
     expect(vmm.console).toBe(runElf(guestImage('bench-sha256')).console);
     expect(replayJournal(readJournal(await server().client.downloadRecording(vm.recording!))).ok).toBe(true);

@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import type { ExitAnswer, VcpuExit } from '../../sim/index.js';
 import {
   PROTOCOL_VERSION, decodeMessage, encodeMessage,
-  type ProtocolErrorCode, type RequestBody, type Role, type ServerMessage, type VmEnd, type VmState, type VmStatus,
+  type Place, type ProtocolErrorCode, type TravelStop, type RequestBody, type Role, type ServerMessage, type VmEnd, type VmState, type VmStatus,
 } from '../protocol.js';
 
 export class ProtocolError extends Error {
@@ -26,6 +26,8 @@ export interface ConnectionEvents {
   exit: [exit: VcpuExit, answer: ExitAnswer | undefined];
   answer: [answer: ExitAnswer];
   state: [state: VmState, icount: number];
+  /** The VM's time traveller moved (with why it stopped), started showing the past, or came back (place null). */
+  travel: [place: Place | null, stop: TravelStop | undefined];
   ended: [end: VmEnd];
   /** An error not tied to a request: a refused answer (with its seq), or the reason the server closed the channel. */
   error: [error: ProtocolError];
@@ -89,6 +91,7 @@ export class VmConnection extends EventEmitter<ConnectionEvents> {
       case 'exit': this.emit('exit', m.exit, m.answer); break;
       case 'answer': this.emit('answer', m.answer); break;
       case 'state': this.emit('state', m.state, m.icount); break;
+      case 'travel': this.emit('travel', m.place, m.stop); break;
       case 'ended': this.emit('ended', m.end); break;
       case 'reply': {
         const call = this.calls.get(m.id);

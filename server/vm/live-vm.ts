@@ -16,10 +16,10 @@
 import {
   FileJournalWriter, Machine, SimError, VcpuSession, journalHeader, needsAnswer, type ExitAnswer, type JournalInput, type Place, type VcpuExit,
 } from '../../sim/index.js';
-import { encodeMessage, type ProtocolErrorCode, type RequestBody, type VmEnd, type VmState } from '../../client-sdk/protocol.js';
+import { encodeMessage, type ProtocolErrorCode, type RequestBody, type TravelReply, type VmEnd, type VmState } from '../../client-sdk/protocol.js';
 import { openHistory } from './live-history.js';
 import { checkRam, readRam, registersOf, RequestError } from './machine-view.js';
-import { TRAVEL_OPS, type TravelView } from './travel-view.js';
+import { MOVE_OPS, TRAVEL_OPS, type TravelView } from './travel-view.js';
 import type { InternalRequest, LiveInit, VmCommand, VmEvent } from './worker-messages.js';
 
 /** Where a VM says what happens (its hub, in the same worker). */
@@ -80,21 +80,32 @@ export class LiveVm {
   }
 
   handle(message: VmCommand): void {
+    const travelBefore = this.travel;
     switch (message.t) {
-      case 'req':
+      case 'req': {
+        let result: unknown, failure: unknown = null;
         try {
-          this.port.post({ t: 'reply', rid: message.rid, result: this.request(message.body) });
+          result = this.request(message.body);
         } catch (e) {
-          const { code, text } = describe(e);
+          failure = e;
+        }
+        // Every client hears of travel (before the reply, so the requester hears of it first too).
+        this.noteTravel(travelBefore, message.body.op, failure === null ? result : undefined);
+        if (failure === null) {
+          this.port.post({ t: 'reply', rid: message.rid, result });
+        } else {
+          const { code, text } = describe(failure);
           this.port.post({ t: 'error', rid: message.rid, code, message: text });
         }
         break;
+      }
       case 'answer':
         this.answer(message.answer);
         break;
       case 'detach':
         // A controller that comes back finds the VM in its present.
         this.travel = null;
+        this.noteTravel(travelBefore, null, undefined);
         this.mode = 'paused';
         this.stopAtExit();
         this.session.flush();
@@ -171,6 +182,19 @@ export class LiveVm {
         this.input({ kind: 'write-mem', addr: body.addr, data: body.data });
         return true;
       case 'irq': this.input({ kind: 'irq', level: body.level }); return true;
+    }
+  }
+
+  /** Tells the clients where the traveller went: it appeared, it moved (with why it stopped), or it is gone. */
+  private noteTravel(before: TravelView | null, op: string | null, result: unknown): void {
+    const now = this.travel;
+    if (now === null) {
+      if (before !== null) this.port.post({ t: 'travel', place: null });
+    } else if (op !== null && MOVE_OPS.has(op as RequestBody['op']) && result !== undefined) {
+      const { place, stop } = result as TravelReply;
+      this.port.post({ t: 'travel', place, stop });
+    } else if (now !== before) {
+      this.port.post({ t: 'travel', place: now.tt.place() });
     }
   }
 

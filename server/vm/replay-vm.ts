@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { readJournal, SimError, type Replayer, type ReplayResult } from '../../sim/index.js';
-import { encodeMessage, type ProtocolErrorCode, type RequestBody, type VmEnd, type VmState } from '../../client-sdk/protocol.js';
+import { encodeMessage, type ProtocolErrorCode, type RequestBody, type TravelReply, type VmEnd, type VmState } from '../../client-sdk/protocol.js';
 import type { WorkerPort } from './live-vm.js';
 import { RequestError } from './machine-view.js';
 import { MOVE_OPS, TRAVEL_OPS, TravelView } from './travel-view.js';
@@ -91,6 +91,10 @@ export class ReplayVm {
     }
     if (MOVE_OPS.has(body.op)) this.started = true;
     const result = this.travel.request(body);
+    if (MOVE_OPS.has(body.op)) {
+      const { place, stop } = result as TravelReply;
+      this.port.post({ t: 'travel', place, stop });
+    }
     this.noteEnd();
     return result;
   }

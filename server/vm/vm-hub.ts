@@ -89,6 +89,9 @@ export class VmHub implements ChannelVm {
         this.broadcast(encodeMessage({ type: 'state', state: e.state, icount: e.icount }));
         this.publishNow();
         break;
+      case 'travel':
+        this.broadcast(encodeMessage({ type: 'travel', place: e.place, ...(e.stop !== undefined ? { stop: e.stop } : {}) }));
+        break;
       case 'ended':
         this.end = e.end;
         this.state = 'ended';

@@ -6,7 +6,7 @@
  * - inside the worker, between the VM (LiveVm, ReplayVm) and the hub that serves its channels: commands in, events
  *   out. The exits stream from the VM to its WebSocket clients without leaving the worker.
  */
-import type { ExitAnswer, StatRow } from '../../sim/index.js';
+import type { ExitAnswer, Place, StatRow, TravelStop } from '../../sim/index.js';
 import type { ProtocolErrorCode, RequestBody, VmEnd, VmState } from '../../client-sdk/protocol.js';
 import type { ServerLimits } from '../config.js';
 import type { HandedOffSocket } from '../channel/socket-handoff.js';
@@ -92,4 +92,6 @@ export type VmEvent =
   | { t: 'reply'; rid: number; result: unknown }
   | { t: 'error'; rid?: number; seq?: number; code: ProtocolErrorCode; message: string }
   | { t: 'state'; state: VmState; icount: number; exits: number }
+  /** The traveller moved or appeared (place), or a live VM is back in its present (null). */
+  | { t: 'travel'; place: Place | null; stop?: TravelStop }
   | { t: 'ended'; end: VmEnd };
