@@ -40,8 +40,13 @@ export class DebugTriggers {
   private readonly breakpoints = new Map<string, number>();
   private readonly watchpoints: OwnedWatchpoint[] = [];
   private readonly watchedPages = new Set<string>();
-  /** While set, triggers do not fire (stepping over the instruction that stopped). */
-  suspended = false;
+  /**
+   * While set, breakpoints (and, for the other, watchpoints) do not fire: stepping over the instruction that
+   * stopped. Stepping over a breakpoint leaves the watchpoints armed, so the instruction's own access still fires
+   * them (a recording's watchpoint hit on an instruction an observer breakpoint stopped at must still happen).
+   */
+  breakpointsSuspended = false;
+  watchpointsSuspended = false;
   /** Where the last watchpoint fired. */
   hitLo = 0;
   hitHi = 0;
@@ -127,7 +132,8 @@ export class DebugTriggers {
     for (const w of state.watchpoints) this.watchpoints.push({ ...w, owner: TriggerOwner.Recorded });
     this.watchpoints.push(...observed);
     this.rebuildPages();
-    this.suspended = false;
+    this.breakpointsSuspended = false;
+    this.watchpointsSuspended = false;
   }
 
   private rebuildPages(): void {
@@ -157,7 +163,7 @@ export class DebugTriggers {
 
   /** Checks a data access; on a hit records it (with every owner whose watchpoint matched) and returns true. */
   checkAccess(lo: number, hi: number, size: number, isWrite: boolean): boolean {
-    if (this.suspended) return false;
+    if (this.watchpointsSuspended) return false;
     const owners = this.watchOwners(lo, hi, size, isWrite);
     if (owners === 0) return false;
     this.hitLo = lo;

@@ -118,7 +118,7 @@ export class Hart {
     let fruitlessTraps = 0;
     while (this.icount < target) {
       if (this.irqCheck) this.takeInterrupt();
-      if (this.debug.hasBreakpoints && !this.debug.suspended && this.debug.hasBreakpoint(this.pcLo, this.pcHi)) {
+      if (this.debug.hasBreakpoints && !this.debug.breakpointsSuspended && this.debug.hasBreakpoint(this.pcLo, this.pcHi)) {
         this.pend(0, this.pcLo, this.pcHi, DEBUG_TRIGGER_CAUSE, 0, 0);
         this.debug.hitKind = DebugStopKind.AddressBreakpoint;
         this.debug.hitOwners = this.debug.breakpointOwners(this.pcLo, this.pcHi);
@@ -429,13 +429,19 @@ export class Hart {
     return removed;
   }
 
-  /** Runs at most one instruction with the debug triggers suspended (stepping over the one that stopped). */
-  stepOverTriggers(): Stop {
-    this.debug.suspended = true;
+  /**
+   * Runs at most one instruction with the debug triggers suspended (stepping over the one that stopped): all of
+   * them, or only the breakpoints (stepping off a breakpoint, the instruction's access still meets the watchpoints).
+   */
+  stepOverTriggers(which: 'all' | 'breakpoints' = 'all'): Stop {
+    const d = this.debug;
+    d.breakpointsSuspended = true;
+    d.watchpointsSuspended = which === 'all';
     try {
       return this.run(1);
     } finally {
-      this.debug.suspended = false;
+      d.breakpointsSuspended = false;
+      d.watchpointsSuspended = false;
     }
   }
 

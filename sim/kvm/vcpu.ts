@@ -87,8 +87,11 @@ export class Vcpu {
   private timerDeadline = Infinity;
   private singleStep = false;
   private immediateExit = false;
-  /** Resume after an address breakpoint or watchpoint: the next instruction runs with the triggers suspended. */
-  private stepOverTriggers = false;
+  /**
+   * Resume after an address breakpoint or watchpoint: the next instruction runs with the triggers suspended (all of
+   * them; only the breakpoints after an observer's breakpoint, see observerStopped).
+   */
+  private stepOverTriggers: 'none' | 'all' | 'breakpoints' = 'none';
   /** The last exit returned, and its 64-bit fields as 32-bit halves (see exitWordsOf). */
   private lastExit: VcpuExit | null = null;
   private readonly lastExitWords = new Int32Array(EXIT_WORDS);
@@ -116,7 +119,7 @@ export class Vcpu {
     this.stats.restoreState(state.stats);
     this.pending = null;
     this.immediateExit = false;
-    this.stepOverTriggers = false;
+    this.stepOverTriggers = 'none';
     this.lastExit = null;
     this.observed = null;
   }
@@ -132,11 +135,12 @@ export class Vcpu {
   }
 
   /**
-   * The next entry runs the instruction at the pc with the triggers suspended: someone standing on a breakpoint
-   * (or after a seek to one) goes on past it instead of stopping there again.
+   * The next entry runs the instruction at the pc with the breakpoints suspended: someone standing on a breakpoint
+   * (or after a seek to one) goes on past it instead of stopping there again. Watchpoints stay armed.
    */
-  stepOverTriggersOnce(): void {
-    this.stepOverTriggers = true;
+  stepOverBreakpointOnce(): void {
+    // After a watchpoint stop every trigger is already to be stepped over: keep that.
+    if (this.stepOverTriggers === 'none') this.stepOverTriggers = 'breakpoints';
   }
 
   /** KVM_SET_GUEST_DEBUG: breakpoint instructions exit to userspace; optionally single-step. */
@@ -220,9 +224,9 @@ export class Vcpu {
       if (deadline > h.icount && deadline - h.icount < slice) slice = deadline - h.icount;
       const stepping = this.singleStep;
       const overTriggers = this.stepOverTriggers;
-      this.stepOverTriggers = false;
+      this.stepOverTriggers = 'none';
       this.trace?.kvmEntry?.(h.pc, h.icount);
-      const stop = overTriggers ? h.stepOverTriggers() : h.run(stepping ? 1 : slice, stepping);
+      const stop = overTriggers !== 'none' ? h.stepOverTriggers(overTriggers) : h.run(stepping ? 1 : slice, stepping);
       if (stop === Stop.Trap) {
         if (h.exit.scause === DEBUG_TRIGGER_CAUSE && (h.debug.hitOwners & TriggerOwner.Recorded) === 0) return this.observerStopped();
         const exit = this.handleTrap(h.exit);
@@ -242,8 +246,10 @@ export class Vcpu {
     this.observed = e.debugKind === DebugStopKind.AddressBreakpoint
       ? { why: 'address-breakpoint', pc: h.pc, icount: h.icount }
       : { why: 'watchpoint', pc: h.pc, icount: h.icount, address: pair(e.debugAddrLo, e.debugAddrHi), isWrite: e.debugKind === DebugStopKind.WatchWrite };
-    // Going on runs the instruction that stopped with the triggers suspended, as answering a DEBUG exit does.
-    this.stepOverTriggers = true;
+    // Going on runs the instruction that stopped with the triggers suspended, as answering a DEBUG exit does; past a
+    // breakpoint only the breakpoints, so that a watchpoint of the recording's on the same instruction still fires
+    // there as it did in the recording. (An observer's watchpoint hit means no recorded one matched this access.)
+    this.stepOverTriggers = this.observed.why === 'address-breakpoint' ? 'breakpoints' : 'all';
     return null;
   }
 
@@ -311,7 +317,7 @@ export class Vcpu {
       case 'address-breakpoint':
       case 'watchpoint':
         if (action === 'inject') throw new SimError('VCPU_BAD_STATE', `inject applies to breakpoint instructions, not to a ${exit.why}`);
-        this.stepOverTriggers = true;
+        this.stepOverTriggers = 'all';
         return;
       case 'single-step':
         if (action === 'inject') throw new SimError('VCPU_BAD_STATE', 'inject applies to breakpoint instructions, not to a single-step');

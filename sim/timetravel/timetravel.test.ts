@@ -7,6 +7,7 @@ import { readJournal, type ParsedJournal } from '../journal/reader.js';
 import { MemoryJournalWriter } from '../journal/writer.js';
 import { expectSimError } from '../test-helpers.js';
 import { expectSeeksMatchStraightReplay, standing, type SeekTarget } from './test-helpers.js';
+import type { VcpuExit } from '../kvm/exits.js';
 import { TimeTravel } from './timetravel.js';
 
 const BUILD = join(import.meta.dirname, '..', '..', 'guests', 'build');
@@ -193,6 +194,48 @@ describe('recordings with their own debugger stops', () => {
     const seqs: (number | undefined)[] = [];
     for (let r = tt.reverseContinue(); r.stop.kind === 'breakpoint'; r = tt.reverseContinue()) seqs.push(r.place.atExit?.seq);
     expect(seqs).toEqual([undefined, debugExits[1], debugExits[0]]);
+  });
+});
+
+describe('observer breakpoints where the recording has its own watchpoint hits', () => {
+  // The session's debugger watches writes to `watched` from the start: the recording holds its DEBUG exits.
+  const watched = symbol('breakpoints', 'watched');
+  const journal = record('breakpoints', (vmm, exits) => {
+    if (exits > 0) return;
+    vmm.session.input({ kind: 'guest-debug', enabled: true, singleStep: false });
+    vmm.session.input({ kind: 'watchpoint', addr: watched, len: 8, read: false, write: true, add: true });
+  });
+  const recordedHits = journal.exits.filter((e) => e.reason === 'DEBUG')
+    .map((e) => (journal.entries[e.index].record as { t: 'exit'; exit: VcpuExit }).exit)
+    .filter((exit) => exit.reason === 'DEBUG' && exit.why === 'watchpoint');
+
+  it('stop before the storing instruction, then continue past it: the recorded hit still happens, nothing diverges', () => {
+    expect(recordedHits.length).toBeGreaterThanOrEqual(2);
+    const storePc = recordedHits[1].pc;
+    const tt = new TimeTravel(journal, { intervalInsns: 400 });
+    tt.addBreakpoint(storePc);
+    const stops: number[] = [];
+    let r = tt.continue();
+    for (; r.stop.kind === 'breakpoint'; r = tt.continue()) {
+      expect(r.place.pc).toBe(storePc);
+      // Standing on the observer breakpoint, before the store: the recorded watchpoint exit comes next.
+      expect(r.place.nextSeq).toBeLessThanOrEqual(recordedHits[stops.length + 1].seq);
+      stops.push(r.place.icount);
+    }
+    expect(r.stop).toEqual({ kind: 'history-end', closed: true });
+    expect(stops.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(stops).size).toBe(stops.length);
+    const plain = new TimeTravel(journal);
+    plain.runToEnd();
+    expect(tt.replayer.stateDigest()).toBe(plain.replayer.stateDigest());
+
+    // A seek to the breakpoint's place and a continue from there go on, too; so does a step, by one instruction.
+    tt.seekIcount(stops[0]);
+    const next = tt.continue();
+    expect(next.place.icount).toBeGreaterThan(stops[0]);
+    expect(['breakpoint', 'history-end']).toContain(next.stop.kind);
+    tt.seekIcount(stops[0]);
+    expect(tt.step()).toMatchObject({ stop: { kind: 'arrived' }, place: { icount: stops[0] + 1 } });
   });
 });
 

@@ -152,6 +152,7 @@ export class TimeTravel {
 
   /** One instruction forwards (through the exits on the way), stopping early at a trigger. */
   step(): TravelResult {
+    this.stepOffObserverBreakpoint();
     return this.result(this.forward({ icount: this.machine.hart.icount + 1 }, true));
   }
 
@@ -298,9 +299,10 @@ export class TimeTravel {
    */
   private stepOffObserverBreakpoint(): void {
     if (this.replayer.standingAt !== null) return;
-    const h = this.machine.hart, d = h.debug;
-    const owners = d.breakpointOwners(h.pcLo, h.pcHi);
-    if (owners === TriggerOwner.Observer && d.listWatchpoints(TriggerOwner.Recorded).length === 0) this.machine.vcpu.stepOverTriggersOnce();
+    const h = this.machine.hart;
+    // Only the breakpoints are stepped over: the instruction's access still meets every watchpoint, so a hit the
+    // recording has there happens as recorded. A recorded breakpoint here is the recording's stop: left to fire.
+    if (h.debug.breakpointOwners(h.pcLo, h.pcHi) === TriggerOwner.Observer) this.machine.vcpu.stepOverBreakpointOnce();
   }
 
   private result(stop: TravelStop): TravelResult {
