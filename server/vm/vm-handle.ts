@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { RequestBody, VmEnd, VmState, VmSummary } from '../../client-sdk/protocol.js';
 import { releaseSocket } from '../channel/socket-handoff.js';
 import type { ChannelMetrics } from '../channel/vm-channel.js';
+import { PendingCalls } from './pending-calls.js';
 import { VmRequestError } from './vm-request-error.js';
 import type { InternalRequest, MainToWorker, VmFigures, WorkerInit, WorkerToMain } from './worker-messages.js';
 
@@ -23,8 +24,7 @@ export class VmHandle {
   readonly createdAt = new Date().toISOString();
   private figures: VmFigures;
   private readonly worker: Worker;
-  private nextRid = 1;
-  private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly calls = new PendingCalls();
   private exited = false;
 
   private constructor(worker: Worker, init: WorkerInit, name: string, recording: string | null, figures: VmFigures, private readonly metrics: ChannelMetrics) {
@@ -79,18 +79,12 @@ export class VmHandle {
         // A worker that has gone keeps the end it was given (workerGone), whatever it said before.
         if (!this.exited) this.figures = m.figures;
         break;
-      case 'reply': {
-        const call = this.calls.get(m.rid);
-        this.calls.delete(m.rid);
-        call?.resolve(m.result);
+      case 'reply':
+        this.calls.resolve(m.rid, m.result);
         break;
-      }
-      case 'error': {
-        const call = this.calls.get(m.rid);
-        this.calls.delete(m.rid);
-        call?.reject(new VmRequestError(m.code, m.message));
+      case 'error':
+        this.calls.reject(m.rid, new VmRequestError(m.code, m.message));
         break;
-      }
       case 'metric':
         if (m.connections !== undefined) this.metrics.connection(m.connections);
         if (m.protocolError !== undefined) this.metrics.protocolError(m.protocolError);
@@ -103,8 +97,7 @@ export class VmHandle {
   private workerGone(error: Error): void {
     if (this.exited) return;
     this.exited = true;
-    for (const call of this.calls.values()) call.reject(new VmRequestError('INTERNAL', error.message));
-    this.calls.clear();
+    this.calls.rejectAll(new VmRequestError('INTERNAL', error.message));
     const f = this.figures;
     if (f.end === null) {
       this.figures = { ...f, state: 'ended', controller: false, observers: 0, end: { reason: 'worker-exited', exitCode: 1, icount: f.icount, exits: f.exits, message: error.message } };
@@ -114,11 +107,7 @@ export class VmHandle {
   /** A request to the vCPU's owner; resolves with its result or rejects with a coded error. */
   request(body: RequestBody | InternalRequest): Promise<unknown> {
     if (this.exited) return Promise.reject(new VmRequestError('VM_ENDED', 'the VM is gone'));
-    const rid = this.nextRid++;
-    return new Promise((resolve, reject) => {
-      this.calls.set(rid, { resolve, reject });
-      this.post({ t: 'req', rid, body });
-    });
+    return this.calls.call((rid) => this.post({ t: 'req', rid, body }));
   }
 
   /** Gives a client's connection to the VM's channel to the worker, which completes the WebSocket handshake. */
@@ -129,11 +118,7 @@ export class VmHandle {
   /** Closes every client's channel with this WebSocket status (the VM is deleted, the server stops). */
   async closeChannels(code: number, reason: string): Promise<void> {
     if (this.exited) return;
-    const rid = this.nextRid++;
-    await new Promise((resolve, reject) => {
-      this.calls.set(rid, { resolve, reject });
-      this.post({ t: 'close-channels', rid, code, reason });
-    });
+    await this.calls.call((rid) => this.post({ t: 'close-channels', rid, code, reason }));
   }
 
   private post(message: MainToWorker): void {

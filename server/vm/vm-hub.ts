@@ -8,6 +8,7 @@ import type { ExitAnswer } from '../../sim/index.js';
 import { encodeMessage, type ProtocolErrorCode, type RequestBody, type VmEnd, type VmState } from '../../client-sdk/protocol.js';
 import type { ChannelVm, VmListener } from '../channel/vm-channel.js';
 import type { WorkerPort } from './live-vm.js';
+import { PendingCalls } from './pending-calls.js';
 import { VmRequestError } from './vm-request-error.js';
 import type { InternalRequest, VmCommand, VmEvent, VmFigures } from './worker-messages.js';
 
@@ -32,8 +33,7 @@ export class VmHub implements ChannelVm {
   readonly port: WorkerPort = { post: (event) => this.onEvent(event), defer: (fn) => setImmediate(fn) };
   private readonly exitsByReason: Record<string, number> = {};
   private vm: HubVm | null = null;
-  private nextRid = 1;
-  private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly calls = new PendingCalls();
   private figuresTimer: NodeJS.Timeout | null = null;
 
   constructor(init: { id: string; kind: 'live' | 'replay'; token: string }, private readonly publish: (figures: VmFigures) => void) {
@@ -68,17 +68,12 @@ export class VmHub implements ChannelVm {
       case 'answered':
         for (const o of this.observers) o.send(e.frame);
         break;
-      case 'reply': {
-        const call = this.calls.get(e.rid);
-        this.calls.delete(e.rid);
-        call?.resolve(e.result);
+      case 'reply':
+        this.calls.resolve(e.rid, e.result);
         break;
-      }
       case 'error':
         if (e.rid !== undefined) {
-          const call = this.calls.get(e.rid);
-          this.calls.delete(e.rid);
-          call?.reject(new VmRequestError(e.code, e.message));
+          this.calls.reject(e.rid, new VmRequestError(e.code, e.message));
         } else {
           this.controller?.answerRefused?.(e.seq, e.code, e.message);
         }
@@ -116,11 +111,7 @@ export class VmHub implements ChannelVm {
 
   /** A request to the vCPU's owner; resolves with its result or rejects with a coded error. */
   request(body: RequestBody | InternalRequest): Promise<unknown> {
-    const rid = this.nextRid++;
-    return new Promise((resolve, reject) => {
-      this.calls.set(rid, { resolve, reject });
-      this.command({ t: 'req', rid, body });
-    });
+    return this.calls.call((rid) => this.command({ t: 'req', rid, body }));
   }
 
   answer(answer: ExitAnswer): void {
