@@ -116,9 +116,8 @@ export class ReplayVm {
   }
 
   /**
-   * Replays one slice of guest time, pushing each exit as it is replayed. Stepping the Replayer directly takes no
-   * checkpoints (TimeTravel lays them only on its own travels), so a seek after a stream may replay from an
-   * earlier checkpoint than necessary; it is never wrong, as TimeTravel reads where the replayer stands.
+   * Replays one slice of guest time, pushing each exit as it is replayed. The stream steps the TimeTravel, which
+   * lays checkpoints as it goes, so a seek after a stream starts near its target.
    */
   private pump(): void {
     if (this.mode !== 'running' || this.ended !== null) return;
@@ -129,8 +128,9 @@ export class ReplayVm {
       // answer and runs nothing, whatever is left of the slice: the stream never leaves an exit half-told.
       const left = this.replayer.standingAt !== null ? 0 : until - this.replayer.machine.hart.icount;
       if (left <= 0 && this.replayer.standingAt === null) break;
-      const step = this.replayer.step(left);
-      if (step.kind === 'budget') break;
+      const step = this.travel.tt.stepForward(left);
+      // A step may end short of the slice at a checkpoint's place; the slice goes on.
+      if (step.kind === 'budget') continue;
       if (step.kind === 'done') {
         this.finish(step.result, endReason(step.result, this.replayer.journal.closed));
         return;

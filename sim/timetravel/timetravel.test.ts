@@ -139,6 +139,21 @@ describe('reverse execution', () => {
     expect(tt.replayer.stateDigest()).toBe(plain.replayer.stateDigest());
   });
 
+  it('a plain forward stream (stepForward, a replay session\'s) lays the checkpoints a travel to the end lays', () => {
+    const travelled = new TimeTravel(journal, small);
+    const end = travelled.runToEnd().place.icount;
+    const streamed = new TimeTravel(journal, small);
+    let steps = 0;
+    for (let s = streamed.stepForward(1000); s.kind !== 'done'; s = streamed.stepForward(1000)) steps++;
+    expect(steps).toBeGreaterThan(10);
+    expect(streamed.checkpointStats().count).toBeGreaterThan(3);
+    expect(streamed.checkpointStats()).toEqual(travelled.checkpointStats());
+    // A seek after the stream stands where one after the travel does.
+    for (const icount of [Math.floor(end / 3), Math.floor(end / 2), end - 7]) {
+      expect(standing(streamed, streamed.seekIcount(icount))).toEqual(standing(travelled, travelled.seekIcount(icount)));
+    }
+  });
+
   it('reverse-step then step returns to the same state, anywhere; reverse-step at the start says so', () => {
     const tt = new TimeTravel(journal, small);
     const end = tt.runToEnd().place.icount;

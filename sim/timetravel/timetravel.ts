@@ -5,7 +5,7 @@ import type { ObserverStop } from '../kvm/vcpu.js';
 import type { Machine } from '../machine.js';
 import type { ParsedJournal, RecordTable } from '../journal/reader.js';
 import { recordTable } from '../journal/reader.js';
-import { Replayer, type Divergence } from '../journal/replay.js';
+import { Replayer, type Divergence, type ReplayStep } from '../journal/replay.js';
 import { CheckpointList, type Checkpoint, type CheckpointStats } from './checkpoints.js';
 import { timelineOf, type TimelineEntry, type TimelineFilter } from './timeline.js';
 
@@ -244,6 +244,20 @@ export class TimeTravel {
   }
 
   /**
+   * One step of the replay, as Replayer.step (at most `budget` instructions, stopping at each exit and at the
+   * observer's triggers), that lays checkpoints past the frontier as travels do. A replay session streams the
+   * recording through this, so a seek after the stream starts near its target.
+   */
+  stepForward(budget: number): ReplayStep {
+    const r = this.replayer, h = this.machine.hart;
+    this.maybeCheckpoint();
+    if (!this.frozen && !this.checkpoints.borrowed && r.standingAt === null && this.isAfter(this.checkpoints.last!)) {
+      budget = Math.min(budget, this.checkpoints.last!.icount + this.checkpoints.intervalInsns - h.icount);
+    }
+    return r.step(budget);
+  }
+
+  /**
    * Replays forwards to `goal` (an instruction count, or standing at an exit; neither: the end), taking checkpoints
    * past the frontier. With `observe`, the observer's triggers stop it first.
    */
@@ -251,10 +265,7 @@ export class TimeTravel {
     const r = this.replayer, h = this.machine.hart;
     for (;;) {
       if (goal.icount !== undefined && h.icount >= goal.icount && r.standingAt === null) return { kind: 'arrived' };
-      this.maybeCheckpoint();
-      let budget = goal.icount !== undefined ? goal.icount - h.icount : Infinity;
-      if (!this.frozen && !this.checkpoints.borrowed && r.standingAt === null && this.isAfter(this.checkpoints.last!)) budget = Math.min(budget, this.checkpoints.last!.icount + this.checkpoints.intervalInsns - h.icount);
-      const s = r.step(budget);
+      const s = this.stepForward(goal.icount !== undefined ? goal.icount - h.icount : Infinity);
       switch (s.kind) {
         case 'budget':
           continue;
