@@ -1,4 +1,6 @@
 /** The server's options and limits, each with a safe default. */
+import { DEFAULT_BUDGET_BYTES, DEFAULT_INTERVAL_EXITS, DEFAULT_INTERVAL_INSNS, type CheckpointOptions } from '../sim/index.js';
+
 export interface ServerLimits {
   /** VMs alive at once. */
   maxVms: number;
@@ -29,8 +31,14 @@ export interface ServerOptions {
   defaultRamMib: number;
   /** Guest instructions per time slice of a running VM (between slices its worker takes messages). */
   sliceInsns: number;
+  /** Checkpoint spacing and memory of each recorded VM and each replay session (docs/timetravel.md). */
+  checkpoints: CheckpointOptions;
   limits: ServerLimits;
 }
+
+export const DEFAULT_CHECKPOINTS: CheckpointOptions = {
+  intervalInsns: DEFAULT_INTERVAL_INSNS, intervalExits: DEFAULT_INTERVAL_EXITS, budgetBytes: DEFAULT_BUDGET_BYTES,
+};
 
 export const DEFAULT_LIMITS: ServerLimits = {
   maxVms: 16,

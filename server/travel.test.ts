@@ -250,3 +250,27 @@ describe('time travel in a live session', () => {
     await server().client.deleteVm(unrecorded.id);
   });
 });
+
+describe('checkpoint spacing set on the server', () => {
+  const spaced = useTestServer(['--checkpoint-insns', '1000', '--checkpoint-exits', '1000000']);
+
+  it('a recorded VM and a replay session checkpoint as often as serve was told', async () => {
+    const vm = await spaced().client.createVm({ guest: 'breakpoints.elf' });
+    const vmm = new RemoteVmm(await spaced().client.connect(vm, 'controller'));
+    await vmm.run();
+    expect((await vmm.ended).exitCode).toBe(0);
+    await vmm.timeline({ limit: 1 }); // opens the VM's past, where its own checkpoints are
+    const live = await vmm.checkpoints();
+    expect(live.intervalInsns).toBe(1000);
+    expect(live.count).toBeGreaterThan(1); // the default spacing (5 M instructions) would take one
+    await vmm.conn.close();
+
+    const session = await ReplaySession.start(spaced().client, vm.recording!);
+    await session.run();
+    expect(await session.ended).toMatchObject({ verified: true });
+    const replayed = await session.checkpoints();
+    expect(replayed.intervalInsns).toBe(1000);
+    expect(replayed.count).toBeGreaterThan(1);
+    await session.conn.close();
+  });
+});

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { newToken } from '../auth.js';
-import { DEFAULT_LIMITS, DEFAULT_SLICE_INSNS, type ServerOptions } from '../config.js';
+import { DEFAULT_CHECKPOINTS, DEFAULT_LIMITS, DEFAULT_SLICE_INSNS, type ServerOptions } from '../config.js';
 import { intOption, parseArgs, UsageError } from './args.js';
 
 export const SERVE_USAGE = `usage: hindsight serve [options]
@@ -17,6 +17,9 @@ export const SERVE_USAGE = `usage: hindsight serve [options]
   --max-frame-bytes N largest WebSocket frame accepted (default ${DEFAULT_LIMITS.maxFrameBytes})
   --max-pending N     requests in flight per connection (default ${DEFAULT_LIMITS.maxPendingRequests})
   --max-upload-bytes N  largest image upload (default ${DEFAULT_LIMITS.maxUploadBytes})
+  --checkpoint-insns N  checkpoint a recorded VM or a replay every N instructions (default ${DEFAULT_CHECKPOINTS.intervalInsns})
+  --checkpoint-exits N  ... or every N exits, whichever comes first (default ${DEFAULT_CHECKPOINTS.intervalExits})
+  --checkpoint-budget-mib N  checkpoint memory per VM before spacing doubles (default ${DEFAULT_CHECKPOINTS.budgetBytes / (1 << 20)})
 
 Prints "hindsight: listening on http://HOST:PORT" once it accepts connections. See docs/protocol.md.`;
 
@@ -42,7 +45,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
     port: { value: true }, host: { value: true }, data: { value: true }, guests: { value: true }, 'token-file': { value: true },
     'max-vms': { value: true }, 'max-ram-mib': { value: true }, 'max-frame-bytes': { value: true }, 'max-pending': { value: true },
-    'max-upload-bytes': { value: true }, help: {},
+    'max-upload-bytes': { value: true }, 'checkpoint-insns': { value: true }, 'checkpoint-exits': { value: true },
+    'checkpoint-budget-mib': { value: true }, help: {},
   });
   if (args.options.has('help') || args.positional.length > 0) {
     process.stdout.write(`${SERVE_USAGE}\n`);
@@ -51,6 +55,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const str = (name: string): string | undefined => {
     const v = args.options.get(name);
     return typeof v === 'string' ? v : undefined;
+  };
+  const positiveOption = (name: string): number | undefined => {
+    const n = intOption(args, name);
+    if (n === 0) throw new UsageError(`--${name} must be at least 1`);
+    return n;
   };
   const dataDir = resolve(str('data') ?? 'hindsight-data');
   mkdirSync(dataDir, { recursive: true });
@@ -65,6 +74,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
     token,
     defaultRamMib: 128,
     sliceInsns: DEFAULT_SLICE_INSNS,
+    checkpoints: {
+      intervalInsns: positiveOption('checkpoint-insns') ?? DEFAULT_CHECKPOINTS.intervalInsns,
+      intervalExits: positiveOption('checkpoint-exits') ?? DEFAULT_CHECKPOINTS.intervalExits,
+      budgetBytes: (positiveOption('checkpoint-budget-mib') ?? DEFAULT_CHECKPOINTS.budgetBytes / (1 << 20)) * (1 << 20),
+    },
     limits: {
       ...DEFAULT_LIMITS,
       maxVms: intOption(args, 'max-vms') ?? DEFAULT_LIMITS.maxVms,

@@ -64,7 +64,7 @@ export class LiveVm {
       : new FileJournalWriter(init.recordPath, journalHeader(this.machine, init.image, init.imageName, config, init.digestEveryExits));
     this.session = new VcpuSession(this.machine, sink, init.digestEveryExits);
     // A recorded VM keeps checkpoints of itself, so that travelling back in its history starts near the target.
-    if (sink !== null) this.session.enableCheckpoints();
+    if (sink !== null) this.session.enableCheckpoints(init.checkpoints);
   }
 
   get state(): VmState {

@@ -55,7 +55,7 @@ export class VmRegistry {
         kind: 'live', id, image: req.image, imageName: req.name, ramSize: ramMib * 1024 * 1024,
         bootargs: req.bootargs, initrd: req.initrd,
         recordPath: recording === null ? null : join(this.recordingsDir, recording), sliceInsns: this.options.sliceInsns,
-        token: newToken(), limits: this.options.limits,
+        checkpoints: this.options.checkpoints, token: newToken(), limits: this.options.limits,
       }, req.name, recording, this.metrics);
       return this.add(vm);
     } finally {
@@ -68,7 +68,8 @@ export class VmRegistry {
     this.reserve();
     try {
       const vm = await VmHandle.start({
-        kind: 'replay', id: this.newId(), journalPath: path, sliceInsns: this.options.sliceInsns, token: newToken(), limits: this.options.limits,
+        kind: 'replay', id: this.newId(), journalPath: path, sliceInsns: this.options.sliceInsns, checkpoints: this.options.checkpoints,
+        token: newToken(), limits: this.options.limits,
       }, recording, null, this.metrics);
       return this.add(vm);
     } finally {

@@ -32,7 +32,7 @@ export class ReplayVm {
   constructor(init: ReplayInit, port: WorkerPort) {
     this.port = port;
     this.sliceInsns = init.sliceInsns;
-    this.travel = new TravelView(readJournal(readFileSync(init.journalPath)));
+    this.travel = new TravelView(readJournal(readFileSync(init.journalPath)), init.checkpoints);
     this.replayer = this.travel.tt.replayer;
   }
 

@@ -6,7 +6,7 @@
  * - inside the worker, between the VM (LiveVm, ReplayVm) and the hub that serves its channels: commands in, events
  *   out. The exits stream from the VM to its WebSocket clients without leaving the worker.
  */
-import type { ExitAnswer, Place, StatRow, TravelStop } from '../../sim/index.js';
+import type { CheckpointOptions, ExitAnswer, Place, StatRow, TravelStop } from '../../sim/index.js';
 import type { ProtocolErrorCode, RequestBody, VmEnd, VmState } from '../../client-sdk/protocol.js';
 import type { ServerLimits } from '../config.js';
 import type { HandedOffSocket } from '../channel/socket-handoff.js';
@@ -25,6 +25,8 @@ export interface LiveInit {
   digestEveryExits?: number;
   /** Guest instructions per time slice: between slices the worker takes messages. */
   sliceInsns: number;
+  /** How a recorded VM checkpoints itself, for travels into its past. */
+  checkpoints: CheckpointOptions;
 }
 
 export interface ReplayInit {
@@ -32,6 +34,7 @@ export interface ReplayInit {
   id: string;
   journalPath: string;
   sliceInsns: number;
+  checkpoints: CheckpointOptions;
 }
 
 /** What a worker starts with: its VM, and what its channels need (the VM's token, the connection limits). */
