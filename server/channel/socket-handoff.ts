@@ -11,8 +11,9 @@
  *
  * This leans on Node's `_handle` of a TCP socket (its libuv handle and `fd`), which exists on every platform Node
  * runs the server on with real descriptors (Linux, macOS). The main thread's libuv handle is never closed: closing
- * it would close the worker's descriptor. It stays behind, idle and out of the event loop, a few hundred bytes per
- * connection (docs/architecture.md says so).
+ * it would close the worker's descriptor (and closing it later, whatever else got that number meanwhile). It stays
+ * behind, idle and out of the event loop: about 1 KB per connection (docs/architecture.md). Its link back to the
+ * socket object (Node's owner symbol) is cut, so that the socket and what it holds are collected.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
@@ -49,6 +50,8 @@ export function releaseSocket(socket: Duplex, req: IncomingMessage, head: Buffer
   const buffered = net.read() as Buffer | null;
   const fd = handle.fd!;
   net._handle = null;
+  // The handle stays behind (see above); it must not keep the socket, and all the socket holds, alive with it.
+  for (const key of Object.getOwnPropertySymbols(handle)) delete (handle as Record<symbol, unknown>)[key];
   net.destroy();
   return {
     fd,
