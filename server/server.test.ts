@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProtocolError, RemoteVmm, runElf, type CreatedVm, type VmConnection, type VmEnd } from '../client-sdk/index.js';
 import { parseElf, readJournal, replayJournal, type VcpuExit } from '../sim/index.js';
-import { guestImage, useTestServer } from './test-helpers.js';
+import { guestImage, until, useTestServer } from './test-helpers.js';
 
 const server = useTestServer();
 
@@ -201,14 +201,6 @@ describe('a debugger client', () => {
 });
 
 describe('a controller that drops and comes back', () => {
-  async function until(cond: () => Promise<boolean>): Promise<void> {
-    for (let i = 0; i < 500; i++) {
-      if (await cond()) return;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error('timed out');
-  }
-
   it('mid-computation: the VM stops at a recorded point, its journal flushed, and resumes with the same token', async () => {
     const vm = await server().client.createVm({ guest: 'bench-intloop.elf' });
     const observer = await server().client.connect(vm, 'observer');
@@ -382,18 +374,6 @@ describe('several VMs at once', () => {
 });
 
 describe('channels served by the VM worker', () => {
-  /** Polls until check passes: the main thread hears of a VM's clients by message, a moment after they attach. */
-  async function eventually(check: () => Promise<void>): Promise<void> {
-    for (let tries = 0; ; tries++) {
-      try {
-        return await check();
-      } catch (e) {
-        if (tries >= 100) throw e;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
-  }
-
   async function connectionsGauge(): Promise<number> {
     const text = await (await fetch(`${server().url}/metrics`)).text();
     return Number(/^hindsight_ws_connections (\d+)$/m.exec(text)![1]);
@@ -460,13 +440,14 @@ describe('channels served by the VM worker', () => {
     const vm = await server().client.createVm({ guest: 'hello.elf' });
     const ctl = await server().client.connect(vm, 'controller');
     const obs = await server().client.connect(vm, 'observer');
-    await eventually(async () => {
-      expect(await server().client.getVm(vm.id)).toMatchObject({ controller: true, observers: 1 });
-      expect(await connectionsGauge()).toBe(before + 2);
-    });
+    // The main thread hears of a VM's clients by message from its worker, a moment after they attach.
+    await until(async () => (await server().client.getVm(vm.id)).observers === 1 && (await connectionsGauge()) === before + 2);
+    expect(await server().client.getVm(vm.id)).toMatchObject({ controller: true, observers: 1 });
+    expect(await connectionsGauge()).toBe(before + 2);
     const closes = [ctl, obs].map((c) => new Promise<number>((resolve) => c.once('close', (code) => resolve(code))));
     await server().client.deleteVm(vm.id);
     expect(await Promise.all(closes)).toEqual([4010, 4010]);
-    await eventually(async () => expect(await connectionsGauge()).toBe(before));
+    await until(async () => (await connectionsGauge()) === before);
+    expect(await connectionsGauge()).toBe(before);
   });
 });

@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { canHandOff } from './channel/socket-handoff.js';
 import type { ServerOptions } from './config.js';
 import { createApp } from './http/app.js';
@@ -13,6 +14,11 @@ import { ServerMetrics } from './metrics.js';
 import { VmRegistry } from './vm/registry.js';
 
 const CHANNEL_PATH = /^\/v1\/vms\/([A-Za-z0-9-]+)\/channel$/;
+
+/** An upgrade request answered with an HTTP error instead, its body the JSON error every route gives. */
+function refuseUpgrade(socket: Duplex, status: string, code: string, message: string): void {
+  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ error: { code, message } })}`);
+}
 
 export interface RunningServer {
   url: string;
@@ -36,14 +42,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const m = CHANNEL_PATH.exec(path);
     const vm = m === null ? undefined : registry.find(m[1]);
-    if (vm === undefined || !vm.alive) {
-      socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ error: { code: 'VM_NOT_FOUND', message: 'no such VM channel' } })}`);
-      return;
-    }
-    if (!canHandOff(socket)) {
-      socket.end(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ error: { code: 'INTERNAL', message: 'this connection cannot be handed to the VM' } })}`);
-      return;
-    }
+    if (vm === undefined || !vm.alive) return refuseUpgrade(socket, '404 Not Found', 'VM_NOT_FOUND', 'no such VM channel');
+    if (!canHandOff(socket)) return refuseUpgrade(socket, '500 Internal Server Error', 'INTERNAL', 'this connection cannot be handed to the VM');
     // The VM's worker completes the handshake and serves the channel itself (socket-handoff.ts).
     vm.adopt(req, socket, head);
   });

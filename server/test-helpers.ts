@@ -60,6 +60,18 @@ export async function startTestServer(extraArgs: string[] = []): Promise<TestSer
 }
 
 /**
+ * Polls until `cond` holds (10 ms apart, 5 s at most): for what the server learns a moment later, by message from a
+ * VM's worker or by a guest running on.
+ */
+export async function until(cond: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('timed out');
+}
+
+/**
  * One real server for a test file: started before its tests, stopped after them (SHOW_SERVER_STDERR=1 prints what
  * it wrote to stderr). Call at the top level of the file; the returned function gives the running server.
  */

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ProtocolError, RemoteVmm, ReplaySession, runElf, type CreatedVm, type Place, type Registers, type TravelReply, type TravelStop } from '../client-sdk/index.js';
 import { parseElf, readJournal, replayJournal, Replayer, type VcpuExit } from '../sim/index.js';
 import { registersOf } from './vm/machine-view.js';
-import { guestImage, useTestServer } from './test-helpers.js';
+import { guestImage, until, useTestServer } from './test-helpers.js';
 
 const server = useTestServer();
 
@@ -130,14 +130,6 @@ describe('time travel in a replay session', () => {
     await session.close();
   });
 });
-
-async function until(cond: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error('timed out');
-}
 
 describe('time travel in a live session', () => {
   it('goes back to an earlier exit, shows it, comes back to the present, and the run and its recording go on', async () => {

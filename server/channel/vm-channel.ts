@@ -11,7 +11,7 @@ import {
 import type { ExitAnswer, VcpuExit } from '../../sim/index.js';
 import { tokensEqual } from '../auth.js';
 import type { ServerLimits } from '../config.js';
-import { VmRequestError } from '../vm/vm-request-error.js';
+import { errorCode } from '../vm/vm-request-error.js';
 import { MessageError, parseClientMessage } from './validate.js';
 
 /** Someone who receives what a VM says: a WebSocket client, seen only through these two calls. */
@@ -147,7 +147,7 @@ export class VmChannel implements VmListener {
           (result) => { this.inFlight--; this.errors = 0; this.message({ type: 'reply', id, result }); },
           (e: unknown) => {
             this.inFlight--;
-            const code = (e instanceof VmRequestError ? e.code : 'INTERNAL') as ProtocolErrorCode;
+            const code = errorCode(e) as ProtocolErrorCode;
             this.error(code, e instanceof Error ? e.message : String(e), { id });
           },
         );

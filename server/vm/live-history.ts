@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { readJournal, type CheckpointList, type Machine } from '../../sim/index.js';
+import type { TravelReply } from '../../client-sdk/protocol.js';
 import { RequestError } from './machine-view.js';
 import { TravelView } from './travel-view.js';
 
@@ -11,9 +12,9 @@ import { TravelView } from './travel-view.js';
  * Opens the history in `recordPath` (flushed by the caller; an open recording is fine: its tail is where the VM
  * stands) and stands the traveller at the present, the place `live` is at.
  */
-export function openHistory(recordPath: string, live: Machine, checkpoints: CheckpointList | null): TravelView {
+export function openHistory(recordPath: string, live: Machine, checkpoints: CheckpointList | null, onMove: (reply: TravelReply) => void): TravelView {
   // The checkpoints the recording took (borrowed while the VM is paused) put the traveller near any place at once.
-  const view = new TravelView(readJournal(readFileSync(recordPath)), checkpoints !== null ? { checkpoints } : {});
+  const view = new TravelView(readJournal(readFileSync(recordPath)), checkpoints !== null ? { checkpoints } : {}, onMove);
   if (view.tt.exitCount > 0) view.tt.seekExit(view.tt.exitCount - 1);
   const { stop, place } = view.tt.runToEnd();
   if (stop.kind === 'diverged' || place.icount !== live.hart.icount || place.pc !== live.hart.pc) {

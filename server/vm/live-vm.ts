@@ -16,10 +16,10 @@
 import {
   FileJournalWriter, Machine, SimError, VcpuSession, journalHeader, needsAnswer, type ExitAnswer, type JournalInput, type Place, type VcpuExit,
 } from '../../sim/index.js';
-import { encodeMessage, type ProtocolErrorCode, type RequestBody, type TravelReply, type VmEnd, type VmState } from '../../client-sdk/protocol.js';
+import { encodeMessage, type ProtocolErrorCode, type RequestBody, type VmEnd, type VmState } from '../../client-sdk/protocol.js';
 import { openHistory } from './live-history.js';
 import { checkRam, readRam, registersOf, RequestError } from './machine-view.js';
-import { MOVE_OPS, TRAVEL_OPS, type TravelView } from './travel-view.js';
+import { TRAVEL_OPS, type TravelView } from './travel-view.js';
 import type { InternalRequest, LiveInit, VmCommand, VmEvent } from './worker-messages.js';
 
 /** Where a VM says what happens (its hub, in the same worker). */
@@ -37,6 +37,8 @@ export class LiveVm {
   private readonly recordPath: string | null;
   /** The VM's past, while a client travels in it; null while it shows the present. */
   private travel: TravelView | null = null;
+  /** Moves of the traveller so far: whether a request moved it (the clients heard then) or only opened the past. */
+  private travelMoves = 0;
   private mode: 'running' | 'paused' = 'paused';
   private started = false;
   private waiting: VcpuExit | null = null;
@@ -83,20 +85,17 @@ export class LiveVm {
     const travelBefore = this.travel;
     switch (message.t) {
       case 'req': {
-        let result: unknown, failure: unknown = null;
+        const movesBefore = this.travelMoves;
+        let reply: VmEvent;
         try {
-          result = this.request(message.body);
+          reply = { t: 'reply', rid: message.rid, result: this.request(message.body) };
         } catch (e) {
-          failure = e;
+          const { code, text } = describe(e);
+          reply = { t: 'error', rid: message.rid, code, message: text };
         }
-        // Every client hears of travel (before the reply, so the requester hears of it first too).
-        this.noteTravel(travelBefore, message.body.op, failure === null ? result : undefined);
-        if (failure === null) {
-          this.port.post({ t: 'reply', rid: message.rid, result });
-        } else {
-          const { code, text } = describe(failure);
-          this.port.post({ t: 'error', rid: message.rid, code, message: text });
-        }
+        // Every client hears where the traveller went before the requester's reply.
+        this.noteTravel(travelBefore, this.travelMoves !== movesBefore);
+        this.port.post(reply);
         break;
       }
       case 'answer':
@@ -105,7 +104,7 @@ export class LiveVm {
       case 'detach':
         // A controller that comes back finds the VM in its present.
         this.travel = null;
-        this.noteTravel(travelBefore, null, undefined);
+        this.noteTravel(travelBefore, false);
         this.mode = 'paused';
         this.stopAtExit();
         this.session.flush();
@@ -185,17 +184,15 @@ export class LiveVm {
     }
   }
 
-  /** Tells the clients where the traveller went: it appeared, it moved (with why it stopped), or it is gone. */
-  private noteTravel(before: TravelView | null, op: string | null, result: unknown): void {
+  /**
+   * Tells the clients the VM started showing its past (unless a move, which they heard of, opened it) or came back
+   * to its present. Moves themselves are told as they happen (the TravelView's onMove).
+   */
+  private noteTravel(before: TravelView | null, moved: boolean): void {
     const now = this.travel;
-    if (now === null) {
-      if (before !== null) this.port.post({ t: 'travel', place: null });
-    } else if (op !== null && MOVE_OPS.has(op as RequestBody['op']) && result !== undefined) {
-      const { place, stop } = result as TravelReply;
-      this.port.post({ t: 'travel', place, stop });
-    } else if (now !== before) {
-      this.port.post({ t: 'travel', place: now.tt.place() });
-    }
+    if (now === before) return;
+    if (now === null) this.port.post({ t: 'travel', place: null });
+    else if (!moved) this.port.post({ t: 'travel', place: now.tt.place() });
   }
 
   /** While travelling: travel requests move in the past, `present`/`run`/`stop` come back, the rest is refused. */
@@ -226,7 +223,10 @@ export class LiveVm {
       this.stopAtExit();
       this.session.flush();
     }
-    this.travel = openHistory(this.recordPath, this.machine, this.session.checkpoints);
+    this.travel = openHistory(this.recordPath, this.machine, this.session.checkpoints, (r) => {
+      this.travelMoves++;
+      this.port.post({ t: 'travel', ...r });
+    });
     if (wasRunning) this.postState();
     return this.travel;
   }

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { readJournal, SimError, type Replayer, type ReplayResult } from '../../sim/index.js';
-import { encodeMessage, type ProtocolErrorCode, type RequestBody, type TravelReply, type VmEnd, type VmState } from '../../client-sdk/protocol.js';
+import { encodeMessage, type ProtocolErrorCode, type RequestBody, type VmEnd, type VmState } from '../../client-sdk/protocol.js';
 import type { WorkerPort } from './live-vm.js';
 import { RequestError } from './machine-view.js';
 import { MOVE_OPS, TRAVEL_OPS, TravelView } from './travel-view.js';
@@ -32,7 +32,8 @@ export class ReplayVm {
   constructor(init: ReplayInit, port: WorkerPort) {
     this.port = port;
     this.sliceInsns = init.sliceInsns;
-    this.travel = new TravelView(readJournal(readFileSync(init.journalPath)), init.checkpoints);
+    // Every client hears of each move, before the requester's reply.
+    this.travel = new TravelView(readJournal(readFileSync(init.journalPath)), init.checkpoints, (r) => this.port.post({ t: 'travel', ...r }));
     this.replayer = this.travel.tt.replayer;
   }
 
@@ -91,10 +92,6 @@ export class ReplayVm {
     }
     if (MOVE_OPS.has(body.op)) this.started = true;
     const result = this.travel.request(body);
-    if (MOVE_OPS.has(body.op)) {
-      const { place, stop } = result as TravelReply;
-      this.port.post({ t: 'travel', place, stop });
-    }
     this.noteEnd();
     return result;
   }

@@ -19,7 +19,8 @@ export const MOVE_OPS: ReadonlySet<RequestBody['op']> = new Set(['seek', 'step',
 export class TravelView {
   readonly tt: TimeTravel;
 
-  constructor(journal: ParsedJournal, options: TimeTravelOptions = {}) {
+  /** `onMove` hears of every request that moved the traveller, with its reply, before the reply goes out. */
+  constructor(journal: ParsedJournal, options: TimeTravelOptions = {}, private readonly onMove: (reply: TravelReply) => void = () => {}) {
     this.tt = new TimeTravel(journal, options);
   }
 
@@ -39,11 +40,11 @@ export class TravelView {
   private dispatch(body: RequestBody): unknown {
     const tt = this.tt;
     switch (body.op) {
-      case 'seek': return reply(body.exit !== undefined ? tt.seekExit(body.exit) : tt.seekIcount(body.icount ?? 0));
-      case 'step': return reply(tt.step());
-      case 'continue': return reply(tt.continue());
-      case 'reverse-step': return reply(tt.reverseStep());
-      case 'reverse-continue': return reply(tt.reverseContinue());
+      case 'seek': return this.moved(body.exit !== undefined ? tt.seekExit(body.exit) : tt.seekIcount(body.icount ?? 0));
+      case 'step': return this.moved(tt.step());
+      case 'continue': return this.moved(tt.continue());
+      case 'reverse-step': return this.moved(tt.reverseStep());
+      case 'reverse-continue': return this.moved(tt.reverseContinue());
       // Observer triggers: they stop travels and never the run, so they may be set anywhere in history.
       case 'breakpoint':
         if (!body.add) return tt.removeBreakpoint(body.pc);
@@ -63,11 +64,13 @@ export class TravelView {
       default: throw new RequestError('BAD_REQUEST', `${body.op} is not a time-travel request`);
     }
   }
-}
 
-/** The wire shape of a travel result (TimeTravel's TravelResult, named for the protocol). */
-function reply(r: TravelReply): TravelReply {
-  return { stop: r.stop, place: r.place };
+  /** The wire shape of a travel result (TimeTravel's TravelResult, named for the protocol), told to onMove. */
+  private moved(r: TravelReply): TravelReply {
+    const reply = { stop: r.stop, place: r.place };
+    this.onMove(reply);
+    return reply;
+  }
 }
 
 /** Time travel's own errors, as protocol codes. */

@@ -6,3 +6,8 @@ export class VmRequestError extends Error {
     super(message);
   }
 }
+
+/** The stable code of a failed request: its own, or INTERNAL for an error nobody coded. */
+export function errorCode(e: unknown): ProtocolErrorCode | string {
+  return e instanceof VmRequestError ? e.code : 'INTERNAL';
+}

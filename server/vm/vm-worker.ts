@@ -9,7 +9,7 @@ import { ChannelHost } from '../channel/channel-host.js';
 import { LiveVm } from './live-vm.js';
 import { ReplayVm } from './replay-vm.js';
 import { VmHub } from './vm-hub.js';
-import { VmRequestError } from './vm-request-error.js';
+import { errorCode } from './vm-request-error.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-messages.js';
 
 const port = parentPort!;
@@ -36,9 +36,7 @@ function onMessage(m: MainToWorker): void {
     case 'req':
       hub.request(m.body).then(
         (result) => post({ t: 'reply', rid: m.rid, result }),
-        (e: unknown) => post({
-          t: 'error', rid: m.rid, code: e instanceof VmRequestError ? e.code as never : 'INTERNAL', message: e instanceof Error ? e.message : String(e),
-        }),
+        (e: unknown) => post({ t: 'error', rid: m.rid, code: errorCode(e), message: e instanceof Error ? e.message : String(e) }),
       );
       break;
     case 'adopt':

@@ -6,7 +6,7 @@
  * - inside the worker, between the VM (LiveVm, ReplayVm) and the hub that serves its channels: commands in, events
  *   out. The exits stream from the VM to its WebSocket clients without leaving the worker.
  */
-import type { CheckpointOptions, ExitAnswer, Place, StatRow, TravelStop } from '../../sim/index.js';
+import type { CheckpointOptions, ExitAnswer, Place, TravelStop } from '../../sim/index.js';
 import type { ProtocolErrorCode, RequestBody, VmEnd, VmState } from '../../client-sdk/protocol.js';
 import type { ServerLimits } from '../config.js';
 import type { HandedOffSocket } from '../channel/socket-handoff.js';
@@ -43,12 +43,6 @@ export type WorkerInit = (LiveInit | ReplayInit) & { token: string; limits: Serv
 /** Requests the server makes on its own behalf (never from a client). */
 export type InternalRequest = { op: 'stats' };
 
-export interface VmStats {
-  icount: number;
-  exits: number;
-  rows: StatRow[];
-}
-
 /** What the main thread knows about a VM without asking its worker. */
 export interface VmFigures {
   state: VmState;
@@ -72,7 +66,8 @@ export type WorkerToMain =
   /** The worker could not start (bad image, unreadable journal): the VM never existed. */
   | { t: 'failed'; code: string; message: string }
   | { t: 'reply'; rid: number; result: unknown }
-  | { t: 'error'; rid: number; code: ProtocolErrorCode; message: string }
+  /** A request failed: a protocol code, or one of the HTTP API's. */
+  | { t: 'error'; rid: number; code: string; message: string }
   /** New figures: at once when the state, the end or the clients change, at most every few hundred ms for counts. */
   | { t: 'figures'; figures: VmFigures }
   /** For /metrics: a client attached (+1) or left (-1), or an error sent to a client. */
