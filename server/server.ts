@@ -6,19 +6,11 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { canHandOff } from './channel/socket-handoff.js';
+import { handleUpgrade } from './channel/upgrade.js';
 import type { ServerOptions } from './config.js';
 import { createApp } from './http/app.js';
 import { ServerMetrics } from './metrics.js';
 import { VmRegistry } from './vm/registry.js';
-
-const CHANNEL_PATH = /^\/v1\/vms\/([A-Za-z0-9-]+)\/channel$/;
-
-/** An upgrade request answered with an HTTP error instead, its body the JSON error every route gives. */
-function refuseUpgrade(socket: Duplex, status: string, code: string, message: string): void {
-  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify({ error: { code, message } })}`);
-}
 
 export interface RunningServer {
   url: string;
@@ -38,20 +30,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   http.keepAliveTimeout = 65_000;
   http.headersTimeout = 66_000;
 
-  http.on('upgrade', (req, socket, head) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const m = CHANNEL_PATH.exec(path);
-    const vm = m === null ? undefined : registry.find(m[1]);
-    if (vm === undefined || !vm.alive) return refuseUpgrade(socket, '404 Not Found', 'VM_NOT_FOUND', 'no such VM channel');
-    if (!canHandOff(socket)) return refuseUpgrade(socket, '500 Internal Server Error', 'INTERNAL', 'this connection cannot be handed to the VM');
-    // The VM's worker completes the handshake and serves the channel itself (socket-handoff.ts).
-    vm.adopt(req, socket, head);
-  });
+  http.on('upgrade', (req, socket, head) => handleUpgrade(req, socket, head, (id) => registry.find(id)));
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
-    http.listen(options.port, options.host, () => resolve());
+    http.listen(options.port, options.host, () => {
+      http.off('error', reject);
+      resolve();
+    });
   });
+  // Once listening, an error of the server itself (accept() out of descriptors: EMFILE) is said and survived: the
+  // connections already open go on, and accepting resumes when descriptors come back.
+  http.on('error', (e) => process.stderr.write(`hindsight: server error: ${e.message}\n`));
   const port = (http.address() as AddressInfo).port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {

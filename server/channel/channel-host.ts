@@ -3,7 +3,9 @@
  * completes their WebSocket handshake, serves each as a VmChannel, pings them to find dead peers, and closes them
  * when the VM goes away.
  */
+import { closeSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ServerLimits } from '../config.js';
 import { adoptSocket, type HandedOffSocket } from './socket-handoff.js';
@@ -39,15 +41,30 @@ export class ChannelHost {
   }
 
   adopt(handed: HandedOffSocket): void {
-    const socket = adoptSocket(handed.fd);
+    let socket: Socket;
+    try {
+      socket = adoptSocket(handed.fd);
+    } catch {
+      // Not a socket we can wrap (it cannot happen with a descriptor the main thread handed over; if it did, the
+      // descriptor is this worker's to close).
+      try { closeSync(handed.fd); } catch { /* already gone */ }
+      return;
+    }
+    // A client may reset at any moment, in the handshake too: that closes its connection and nothing else. ws adds
+    // its own listeners; this one stays for whatever happens between theirs.
+    socket.on('error', () => socket.destroy());
     // The handshake needs only the request line and headers; ws reads no more of the request than these.
     const req = handed.request as unknown as IncomingMessage;
-    this.wss.handleUpgrade(req, socket, Buffer.from(handed.head), (ws) => {
-      this.alive.add(ws);
-      ws.on('pong', () => this.alive.add(ws));
-      this.channels.set(ws, new VmChannel(ws, this.vm, this.limits, this.metrics));
-      ws.on('close', () => this.channels.delete(ws));
-    });
+    try {
+      this.wss.handleUpgrade(req, socket, Buffer.from(handed.head), (ws) => {
+        this.alive.add(ws);
+        ws.on('pong', () => this.alive.add(ws));
+        this.channels.set(ws, new VmChannel(ws, this.vm, this.limits, this.metrics));
+        ws.on('close', () => this.channels.delete(ws));
+      });
+    } catch {
+      socket.destroy();
+    }
   }
 
   /** Closes every channel with this status; resolves once their connections are gone (or cut after a grace). */

@@ -3,6 +3,7 @@
  * icount, exits per reason, clients), as the worker last reported it. The VM's clients are not here: their
  * connections are handed to the worker at the upgrade (socket-handoff.ts), which serves them itself.
  */
+import { closeSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { Worker } from 'node:worker_threads';
@@ -112,7 +113,13 @@ export class VmHandle {
 
   /** Gives a client's connection to the VM's channel to the worker, which completes the WebSocket handshake. */
   adopt(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.post({ t: 'adopt', socket: releaseSocket(socket, req, head) });
+    const handed = releaseSocket(socket, req, head);
+    try {
+      this.post({ t: 'adopt', socket: handed });
+    } catch {
+      // The worker never got it: the descriptor is still this thread's alone, to close.
+      try { closeSync(handed.fd); } catch { /* already gone */ }
+    }
   }
 
   /** Closes every client's channel with this WebSocket status (the VM is deleted, the server stops). */

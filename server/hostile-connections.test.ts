@@ -1,0 +1,95 @@
+/**
+ * Connections that go wrong at the TCP and HTTP level, before any WebSocket frame: resets in the middle of an
+ * upgrade, request targets that are not URLs, refusals read to the end. The server must answer what it can, close
+ * what it must, and go on serving; a VM running meanwhile (the canary) must finish and its journal replay.
+ */
+import { connect, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { RemoteVmm, runElf } from '../client-sdk/index.js';
+import { readJournal, replayJournal } from '../sim/index.js';
+import { guestImage, useTestServer } from './test-helpers.js';
+
+const server = useTestServer();
+
+function upgradeRequest(target: string): string {
+  return `GET ${target} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
+    + 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+}
+
+function open(): Promise<Socket> {
+  const { port, hostname } = new URL(server().url);
+  return new Promise((resolve, reject) => {
+    const s = connect(Number(port), hostname, () => resolve(s));
+    s.on('error', reject);
+  });
+}
+
+/** Sends an upgrade request and resets the connection (RST, not FIN) at one of several moments around the reply. */
+async function upgradeThenReset(target: string, when: 'at-once' | 'next-turn' | 'after-1ms' | 'first-byte'): Promise<void> {
+  const s = await open();
+  s.on('error', () => {});
+  const closed = new Promise<void>((resolve) => s.once('close', () => resolve()));
+  s.write(upgradeRequest(target));
+  if (when === 'at-once') s.resetAndDestroy();
+  else if (when === 'next-turn') setImmediate(() => s.resetAndDestroy());
+  else if (when === 'after-1ms') setTimeout(() => s.resetAndDestroy(), 1);
+  else s.once('data', () => s.resetAndDestroy());
+  // A server that never answers must not hang the test: the first-byte case resets on a timer too.
+  const timer = setTimeout(() => s.resetAndDestroy(), 2000);
+  await closed;
+  clearTimeout(timer);
+}
+
+/** Sends an upgrade request and reads the reply to the end (the server closes once it is sent). */
+async function refusal(target: string): Promise<{ head: string; body: string; contentLength: number; ended: boolean }> {
+  const s = await open();
+  let got = Buffer.alloc(0);
+  s.on('data', (d: Buffer) => { got = Buffer.concat([got, d]); });
+  const ended = new Promise<boolean>((resolve) => {
+    s.once('end', () => resolve(true));
+    s.once('close', () => resolve(false));
+  });
+  s.write(upgradeRequest(target));
+  const didEnd = await ended;
+  s.destroy();
+  const text = got.toString('latin1');
+  const at = text.indexOf('\r\n\r\n');
+  const head = text.slice(0, at);
+  return { head, body: text.slice(at + 4), contentLength: Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? -1), ended: didEnd };
+}
+
+describe('resets and odd targets around an upgrade', () => {
+  it('a client resetting mid-upgrade cannot bring the server down; other VMs go on; refusals are complete', async () => {
+    // The canary: a VM another client drives through the whole attack.
+    const canary = await server().client.createVm({ guest: 'mmio-loop.elf' });
+    const vmm = new RemoteVmm(await server().client.connect(canary, 'controller'));
+    await vmm.run();
+
+    const moments = ['at-once', 'next-turn', 'after-1ms', 'first-byte'] as const;
+    const targets = ['/v1/vms/vm-000000000000/channel', '/nowhere', '//', `/v1/vms/${canary.id}/channel`];
+    for (let round = 0; round < 25; round++) {
+      await Promise.all(targets.flatMap((t) => moments.map((m) => upgradeThenReset(t, m))));
+    }
+
+    // Refused upgrades are whole HTTP responses: a JSON error of the length said, then a clean close (FIN).
+    for (const target of ['/v1/vms/vm-000000000000/channel', '//', 'http://[', '/v1/vms/x/channel?%zz']) {
+      const r = await refusal(target);
+      expect(r.head).toMatch(/^HTTP\/1\.1 404 /);
+      expect(r.contentLength).toBe(Buffer.byteLength(r.body));
+      expect(JSON.parse(r.body)).toMatchObject({ error: { code: 'VM_NOT_FOUND' } });
+      expect(r.ended).toBe(true);
+    }
+
+    expect((await fetch(`${server().url}/healthz`)).status).toBe(200);
+    expect(server().child.exitCode).toBeNull();
+    const end = await vmm.ended;
+    expect(end.exitCode).toBe(0);
+    expect(vmm.console).toBe(runElf(guestImage('mmio-loop')).console);
+    const journal = readJournal(await server().client.downloadRecording(canary.recording!));
+    const replay = replayJournal(journal);
+    expect(replay.divergence).toBeUndefined();
+    expect(journal.closed).toBe(true);
+    expect(journal.exits.length).toBe(vmm.exitsSeen);
+    await vmm.conn.close();
+  });
+});
