@@ -1,0 +1,89 @@
+import { COMPRESSED, CompressedRow } from './compressed.js';
+import { extract, Fields, insert } from './formats.js';
+import type { InsnRow } from './row.js';
+import { ILLEGAL, ROWS, rowNamed } from './table.js';
+
+/** A decoded instruction: the row it is (compressed forms expanded), its fields, its length and its bits. */
+export interface Decoded extends Fields {
+  row: InsnRow;
+  len: 2 | 4;
+  /** The instruction as fetched: 16 or 32 bits. */
+  bits: number;
+  /** The compressed encoding it was expanded from, if any. */
+  compressed: CompressedRow | null;
+}
+
+/** Length of the instruction whose low halfword is `lo16`. Longer encodings (48-bit and up) are illegal here. */
+export function insnLength(lo16: number): 2 | 4 {
+  return (lo16 & 3) === 3 ? 4 : 2;
+}
+
+const popcount = (v: number): number => {
+  let n = 0;
+  for (let x = v >>> 0; x !== 0; x &= x - 1) n++;
+  return n;
+};
+
+/** 32-bit rows bucketed by opcode[6:2] and funct3, most specific first. */
+const WIDE: InsnRow[][] = Array.from({ length: 256 }, () => []);
+for (const row of ROWS) {
+  if (row === ILLEGAL) continue;
+  for (let f3 = 0; f3 < 8; f3++) {
+    const probe = (row.match & 0x7f) | (f3 << 12);
+    if (((probe ^ row.match) & row.mask & 0x707f) !== 0) continue;
+    WIDE[((row.match >>> 2) & 31) | (f3 << 5)].push(row);
+  }
+}
+for (const bucket of WIDE) bucket.sort((a, b) => popcount(b.mask) - popcount(a.mask));
+
+/** Compressed rows bucketed by quadrant and funct3, in table order (more specific encodings come first there). */
+const NARROW: CompressedRow[][] = Array.from({ length: 32 }, () => []);
+for (const row of COMPRESSED) NARROW[(row.match & 3) | ((row.match >>> 13) << 2)].push(row);
+
+function illegal(bits: number, len: 2 | 4): Decoded {
+  return { row: ILLEGAL, rd: 0, rs1: 0, rs2: 0, rs3: 0, rm: 0, imm: bits | 0, len, bits, compressed: null };
+}
+
+/** Decodes a 32-bit word or a compressed halfword (by its low two bits). Unknown or reserved words are `illegal`. */
+export function decode(bits: number): Decoded {
+  if ((bits & 3) === 3) {
+    const b = bits | 0;
+    for (const row of WIDE[((b >>> 2) & 31) | (((b >>> 12) & 7) << 5)]) {
+      if ((b & row.mask) === row.match) return { row, ...extract(row.format, b), len: 4, bits: b, compressed: null };
+    }
+    return illegal(b, 4);
+  }
+  const h = bits & 0xffff;
+  for (const c of NARROW[(h & 3) | ((h >>> 13) << 2)]) {
+    if ((h & c.mask) !== c.match) continue;
+    const fields = c.expand(h);
+    if (fields === null) return illegal(h, 2);
+    return { row: c.base, ...fields, len: 2, bits: h, compressed: c };
+  }
+  return illegal(h, 2);
+}
+
+/** The 32-bit word of an instruction (the assembler half of the table, for tests and the host side). */
+export function encode(name: string, fields: Partial<Fields> = {}): number {
+  const row = rowNamed(name);
+  // Bits the encoding fixes win over fields it does not have (sfence.vma's rd, say).
+  return (insert(row.format, row.match, { rd: 0, rs1: 0, rs2: 0, rs3: 0, rm: 0, imm: 0, ...fields }) & ~row.mask) | row.match;
+}
+
+/** The 32-bit word a decoded instruction stands for (its expansion, for a compressed one). */
+export function expandedBits(d: Decoded): number {
+  if (d.row === ILLEGAL) return d.bits;
+  return (insert(d.row.format, d.row.match, d) & ~d.row.mask) | d.row.match;
+}
+
+/**
+ * The H extension's transformed instruction for a trapping load or store (htinst): the standard form with the
+ * address offset fields zeroed, bit 1 clear when the original was compressed; 0 for anything else.
+ */
+export function transformedInsn(d: Decoded): number {
+  let std: number;
+  if (d.row.kind === 'load') std = (d.row.match & 0x707f) | (d.rd << 7);
+  else if (d.row.kind === 'store') std = (d.row.match & 0x707f) | (d.rs2 << 20);
+  else return 0;
+  return d.len === 2 ? std & ~2 : std;
+}
