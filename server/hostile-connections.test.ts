@@ -5,8 +5,8 @@
  */
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { RemoteVmm, runElf } from '../client-sdk/index.js';
-import { readJournal, replayJournal } from '../sim/index.js';
+import { ProtocolError, RemoteVmm, runElf } from '../client-sdk/index.js';
+import { readJournal, replayJournal, type VcpuExit } from '../sim/index.js';
 import { guestImage, useTestServer } from './test-helpers.js';
 
 const server = useTestServer();
@@ -91,5 +91,43 @@ describe('resets and odd targets around an upgrade', () => {
     expect(journal.closed).toBe(true);
     expect(journal.exits.length).toBe(vmm.exitsSeen);
     await vmm.conn.close();
+  });
+});
+
+describe('the error-flood rule', () => {
+  it('covers refused answers: 1,000 answers with a wrong seq close the connection with 4029 after 100 errors', async () => {
+    const vm = await server().client.createVm({ guest: 'hello.elf' });
+    const conn = await server().client.connect(vm, 'controller');
+    const errors: ProtocolError[] = [];
+    conn.on('error', (e) => errors.push(e));
+    const closed = new Promise<number>((resolve) => conn.once('close', (code) => resolve(code)));
+    const first = new Promise<VcpuExit>((resolve) => conn.once('exit', resolve));
+    await conn.request({ op: 'run' });
+    const exit = await first;
+    for (let i = 0; i < 1000; i++) conn.answer({ seq: exit.seq + 1 + i, reason: 'RISCV_SBI', ret: [0n, 0n] });
+    // Without the rule the connection stays open: give up after 10 s rather than at the test's timeout.
+    expect(await Promise.race([closed, new Promise((resolve) => setTimeout(() => resolve('still open'), 10_000))])).toBe(4029);
+    const wrongSeq = errors.filter((e) => e.code === 'WRONG_SEQ').length;
+    expect(wrongSeq).toBeGreaterThan(90);
+    expect(wrongSeq).toBeLessThanOrEqual(101);
+    expect(errors.at(-1)?.code).toBe('TOO_MANY_PENDING');
+
+    // Accepted answers break a run of errors: 99 refusals, one good answer, 99 more, and the channel stays open.
+    const again = await server().client.connect(vm, 'controller');
+    const waiting = again.welcome.waiting!;
+    expect(waiting.seq).toBe(exit.seq);
+    const next = new Promise<VcpuExit>((resolve) => again.once('exit', resolve));
+    let refused = 0;
+    again.on('error', () => refused++);
+    for (let i = 0; i < 99; i++) again.answer({ seq: waiting.seq + 100, reason: 'RISCV_SBI', ret: [0n, 0n] });
+    await again.request({ op: 'run' });
+    again.answer({ seq: waiting.seq, reason: 'RISCV_SBI', ret: [0n, 0n] });
+    const second = await next;
+    for (let i = 0; i < 99; i++) again.answer({ seq: second.seq + 100, reason: 'RISCV_SBI', ret: [0n, 0n] });
+    expect((await again.request<{ waitingSeq: number }>({ op: 'status' })).waitingSeq).toBe(second.seq);
+    expect(refused).toBe(198);
+    expect(again.closed).toBeNull();
+    await again.close();
+    await server().client.deleteVm(vm.id);
   });
 });

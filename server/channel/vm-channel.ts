@@ -19,6 +19,8 @@ export interface VmListener {
   send(frame: Uint8Array): void;
   /** An answer of this listener's was refused (wrong seq, bad data). */
   answerRefused?(seq: number | undefined, code: ProtocolErrorCode, message: string): void;
+  /** An answer of this listener's was accepted. */
+  answerAccepted?(): void;
 }
 
 /** The VM a channel serves (its hub, in the VM's worker). */
@@ -83,6 +85,11 @@ export class VmChannel implements VmListener {
     this.error(code, message, { ...(seq !== undefined ? { seq } : {}) });
   }
 
+  /** Only what the VM took breaks a run of errors: an answer it refuses counts as one (answerRefused). */
+  answerAccepted(): void {
+    this.errors = 0;
+  }
+
   private message(m: ServerMessage): void {
     this.send(encodeMessage(m));
   }
@@ -132,7 +139,6 @@ export class VmChannel implements VmListener {
         return this.error('BAD_REQUEST', 'hello was already said');
       case 'answer':
         if (this.role !== 'controller') return this.error('NOT_CONTROLLER', 'only the controller answers exits', { seq: parsed.answer.seq });
-        this.errors = 0;
         return this.vm.answer(parsed.answer);
       case 'req': {
         const { type: _type, id, ...body } = parsed;

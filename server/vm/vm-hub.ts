@@ -66,7 +66,8 @@ export class VmHub implements ChannelVm {
         this.publishSoon();
         break;
       case 'answered':
-        for (const o of this.observers) o.send(e.frame);
+        this.controller?.answerAccepted?.();
+        if (e.frame !== null) for (const o of this.observers) o.send(e.frame);
         break;
       case 'reply':
         this.calls.resolve(e.rid, e.result);

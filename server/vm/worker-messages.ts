@@ -85,8 +85,8 @@ export type VmCommand =
 export type VmEvent =
   /** An exit; frame is the encoded `exit` server message, ready to send to every client. */
   | { t: 'exit'; seq: number; reason: string; waiting: boolean; icount: number; frame: Uint8Array }
-  /** An accepted answer, encoded as the `answer` server message (only while observers are attached). */
-  | { t: 'answered'; frame: Uint8Array }
+  /** The controller's answer was accepted; frame: it encoded as the `answer` server message, for observers (null with none). */
+  | { t: 'answered'; frame: Uint8Array | null }
   | { t: 'reply'; rid: number; result: unknown }
   | { t: 'error'; rid?: number; seq?: number; code: ProtocolErrorCode; message: string }
   | { t: 'state'; state: VmState; icount: number; exits: number }
