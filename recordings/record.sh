@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 h="node dist/server/cli/main.js"
-$h record guests/build/scenario-uart-race.elf --input 'the quick brown fox\n' -o recordings/uart-race.hsj --quiet > /dev/null || true
-$h record guests/build/scenario-bad-fnptr.elf -o recordings/bad-fnptr.hsj --quiet > /dev/null || true
-$h record guests/build/scenario-wrong-device-answer.elf -o recordings/wrong-device-answer.hsj --quiet > /dev/null || true
+$h record guests/build/scenario-uart-race.elf --input 'the quick brown fox\n' -o recordings/uart-race.hsj --force --quiet > /dev/null || true
+$h record guests/build/scenario-bad-fnptr.elf -o recordings/bad-fnptr.hsj --force --quiet > /dev/null || true
+$h record guests/build/scenario-wrong-device-answer.elf -o recordings/wrong-device-answer.hsj --force --quiet > /dev/null || true
 for f in recordings/*.hsj; do $h replay "$f" --verify > /dev/null; done
 echo "recorded and verified: recordings/*.hsj"

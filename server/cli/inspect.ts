@@ -1,11 +1,7 @@
-import { readFileSync, statSync } from 'node:fs';
 import { readJournal, type ParsedJournal } from '../../sim/index.js';
-import { parseArgs } from './args.js';
-
-export const INSPECT_USAGE = `usage: hindsight inspect <run.hsj> [--json]
-
-Prints a recording's header, instruction count, exits per reason (perf kvm stat style), digests, and whether it
-was closed cleanly.`;
+import { defineCommand, flag } from './command.js';
+import { readUserFile } from './files.js';
+import { resolveRecording } from './recordings-dir.js';
 
 export interface JournalSummary {
   file: string;
@@ -57,18 +53,27 @@ export function summarizeJournal(file: string, j: ParsedJournal, bytes: number):
   };
 }
 
-export function inspectCommand(argv: string[]): number {
-  const args = parseArgs(argv, { json: {} });
-  if (args.positional.length !== 1) {
-    process.stderr.write(`${INSPECT_USAGE}\n`);
-    return 2;
-  }
-  const file = args.positional[0];
-  const s = summarizeJournal(file, readJournal(readFileSync(file)), statSync(file).size);
-  if (args.options.has('json')) {
-    process.stdout.write(`${JSON.stringify(s)}\n`);
+export const inspectCommand = defineCommand({
+  name: 'inspect',
+  summary: 'summarize a recording: header, images, exits per reason, digests, whether it was closed',
+  usage: ['[run.hsj | NAME | latest] [--json]'],
+  description: 'The journal is named as for replay: a file, -, a recording\'s name in the recordings directory, or latest.',
+  options: { json: flag('print the summary as one JSON object') },
+  positionals: { min: 0, max: 1, names: ['journal'] },
+  run(args) {
+    const file = resolveRecording(args.positionals[0]);
+    const bytes = readUserFile(file, 'the journal');
+    const s = summarizeJournal(file, readJournal(bytes), bytes.length);
+    if (args.values.json) {
+      process.stdout.write(`${JSON.stringify(s)}\n`);
+      return 0;
+    }
+    process.stdout.write(`${formatSummary(s)}\n`);
     return 0;
-  }
+  },
+});
+
+function formatSummary(s: JournalSummary): string {
   const lines = [
     `${s.file}: ${s.bytes} bytes, written by ${s.tool}`,
     `machine: ${s.machine.isa}, ${s.machine.mmuType}, ${s.machine.ramSize / 1048576} MiB RAM${s.machine.bootargs ? `, bootargs "${s.machine.bootargs}"` : ''}`,
@@ -81,6 +86,5 @@ export function inspectCommand(argv: string[]): number {
     '             VM-EXIT    Samples  Samples%   Avg insns since previous',
     ...s.exitReasons.map((r) => `${r.reason.padStart(20)} ${String(r.count).padStart(10)}  ${(r.share * 100).toFixed(2).padStart(7)}%   ${r.avgInsnsBetween.toFixed(0).padStart(12)}`),
   ];
-  process.stdout.write(`${lines.join('\n')}\n`);
-  return 0;
+  return lines.join('\n');
 }

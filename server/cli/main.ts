@@ -1,59 +1,79 @@
 #!/usr/bin/env node
-import { SimError } from '../../sim/index.js';
-import { UsageError } from './args.js';
-import { benchCommand } from './bench.js';
-import { inspectCommand } from './inspect.js';
-import { RECORD_USAGE, recordCommand, RUN_USAGE, runCommand } from './run.js';
-import { replayCommand } from './replay.js';
-import { SERVE_USAGE, serveCommand } from './serve.js';
+/**
+ * `hindsight`: finds the command, parses its arguments against its option table, runs it, and turns whatever
+ * ends it into an exit status: the command's own, 2 with a coded message for a user's mistake, 70 (with the
+ * stack) for an internal error.
+ */
+import { classifyError, usageError } from './cli-error.js';
+import type { Command } from './command.js';
+import { COMMANDS } from './commands.js';
+import { commandHelp, mainHelp, version } from './help.js';
+import { parseCommandLine } from './parse.js';
 
-const USAGE = `usage: hindsight <command> [options]
+/** `--help` or `-h` anywhere before `--` asks for the command's help, whatever else is on the line. */
+function asksForHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
 
-commands:
-  run <guest.elf | Image>     run a guest (an ELF, or a Linux Image with --initrd/--append) with the built-in devices
-  record <guest> -o F         run it and record a journal
-  replay <run.hsj> [--verify] re-run a recording bit-exactly, comparing every exit
-  inspect <run.hsj> [--json]  summarize a recording
-  bench [journal|loopback|timetravel|linux]
-                              run the CPU benchmarks in guests/build (and QEMU, when installed), or another one
-  serve [--port 8080]         the service: VMs over HTTP, their exits over WebSocket (docs/protocol.md)
+async function runCommand(command: Command, argv: readonly string[]): Promise<number> {
+  if (asksForHelp(argv)) {
+    process.stdout.write(`${commandHelp(command)}\n`);
+    return 0;
+  }
+  const args = parseCommandLine(argv, command.options);
+  const { min, max, names } = command.positionals;
+  if (args.positionals.length < min) throw usageError('CLI_MISSING_ARGUMENT', `missing the ${names[args.positionals.length] ?? 'argument'}`);
+  if (args.positionals.length > max) {
+    const extra = args.positionals[max];
+    throw usageError('CLI_EXTRA_ARGUMENT', max === 0 ? `${command.name} takes no arguments, got '${extra}'` : `unexpected argument '${extra}'`);
+  }
+  return command.run(args);
+}
 
-${RUN_USAGE}
-
-${RECORD_USAGE}
-
-${SERVE_USAGE}`;
-
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'run': return runCommand(rest);
-    case 'record': return recordCommand(rest);
-    case 'replay': return replayCommand(rest);
-    case 'inspect': return inspectCommand(rest);
-    case 'bench': return benchCommand(rest);
-    case 'serve': return serveCommand(rest);
-    case undefined: case 'help': case '--help': case '-h':
-      process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`hindsight: unknown command '${command}'\n${USAGE}\n`);
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  let command: Command | undefined;
+  try {
+    if (name === undefined) {
+      process.stderr.write(`${mainHelp(COMMANDS)}\n`);
       return 2;
+    }
+    if (name === '--help' || name === '-h' || name === 'help') {
+      const about = rest[0] === undefined ? undefined : COMMANDS.find((c) => c.name === rest[0]);
+      if (rest[0] !== undefined && about === undefined) throw usageError('CLI_UNKNOWN_COMMAND', `unknown command '${rest[0]}'`);
+      process.stdout.write(`${about ? commandHelp(about) : mainHelp(COMMANDS)}\n`);
+      return 0;
+    }
+    if (name === '--version' || name === '-V' || name === 'version') {
+      process.stdout.write(`hindsight ${version()}\n`);
+      return 0;
+    }
+    command = COMMANDS.find((c) => c.name === name);
+    if (command === undefined) {
+      const what = name.startsWith('-') ? `'${name}' comes after a command` : `unknown command '${name}'`;
+      throw usageError('CLI_UNKNOWN_COMMAND', `${what} (${COMMANDS.map((c) => c.name).join(', ')})`);
+    }
+    return await runCommand(command, rest);
+  } catch (e) {
+    const err = classifyError(e);
+    const who = command === undefined ? 'hindsight' : `hindsight ${command.name}`;
+    if (err.status === 70) {
+      process.stderr.write(`${who}: internal error (please report it): ${err.message}\n`);
+    } else {
+      process.stderr.write(`${who}: ${err.message} [${err.code}]\n`);
+      if (err.usage) process.stderr.write(`Try '${who} --help'.\n`);
+    }
+    return err.status;
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (err: unknown) => {
-    if (err instanceof SimError || err instanceof UsageError) {
-      process.stderr.write(`hindsight: ${err.message}\n`);
-      process.exitCode = 2;
-    } else if (err instanceof Error && 'code' in err && err.code === 'ENOENT') {
-      process.stderr.write(`hindsight: ${err.message}\n`);
-      process.exitCode = 2;
-    } else {
-      process.stderr.write(`hindsight: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
-      process.exitCode = 70;
-    }
-  },
-);
+// A reader that went away (`hindsight run x --exit-log - | head`) is not an error of ours: what follows is dropped,
+// and the command (a recording, say) finishes as it would have.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+}
+
+main(process.argv.slice(2)).then((status) => { process.exitCode = status; });

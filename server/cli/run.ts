@@ -1,32 +1,83 @@
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { exitToJson, LocalVmm } from '../../client-sdk/index.js';
 import { FileJournalWriter } from '../../sim/index.js';
-import { intOption, OptionSpec, parseArgs, UsageError } from './args.js';
+import { usageError } from './cli-error.js';
+import { defineCommand, flag, option, parseCount, parseSize, value, type OptionTable, type ParsedCommandLine } from './command.js';
+import { checkNewFile, openTextOutput, readUserFile } from './files.js';
+import { newRecordingPath } from './recordings-dir.js';
 import { registerDump, type RegisterDump } from './register-dump.js';
 import { formatStats } from './stats-table.js';
 
-export const RUN_USAGE = `usage: hindsight run <guest.elf | Image> [options]
+/** The options of `run`, which `record` shares. */
+export const RUN_OPTIONS = {
+  kernel: value('FILE', 'the guest image, as QEMU\'s -kernel (instead of the argument)'),
+  'max-insns': option('N', 'stop after N guest instructions', parseCount),
+  memory: option('SIZE', 'guest RAM, as QEMU\'s -m: 256M, 1G (a bare number is MiB; default 128M)', parseSize('M'), { short: 'm' }),
+  'ram-mib': option('N', 'guest RAM in MiB (the same as -m N)', parseCount),
+  append: value('TEXT', 'the kernel command line: /chosen/bootargs in the device tree (QEMU\'s -append)', { aliases: ['bootargs'] }),
+  initrd: value('FILE', 'an initial ramdisk, loaded and named in /chosen as QEMU does (linux,initrd-start/-end)'),
+  input: value('TEXT', 'console input instead of stdin (\\n is a newline); it reaches the UART once the guest listens'),
+  debug: flag('guest debug on: breakpoint instructions exit (DEBUG); with no debugger attached they are\ninjected back into the guest'),
+  stats: flag('print exit statistics (perf kvm stat style) on stderr at the end'),
+  'exit-log': value('FILE', 'write one JSON object per exit (seq, icount, pc, reason, kvm_run fields); - is stdout\n(the console then goes to stderr)'),
+  'exit-log-regs': flag('with --exit-log: each line also holds the registers at the exit, before its answer'),
+  quiet: flag('no summary line on stderr', { short: 'q' }),
+} satisfies OptionTable;
 
-  --max-insns N     stop after N guest instructions
-  --ram-mib N       guest RAM in MiB (default 128)
-  --bootargs TEXT   /chosen/bootargs in the device tree (the kernel command line)
-  --append TEXT     the same as --bootargs (QEMU's name for it)
-  --initrd FILE     an initial ramdisk: loaded into RAM and named in /chosen (linux,initrd-start/-end)
-  --input TEXT      console input (otherwise piped stdin, if any); \n is a newline. It reaches the UART once
-                    the guest listens (enables its receive interrupt, or polls it without ever having set IER)
-  --debug           guest debug on: breakpoint instructions exit (DEBUG); with no debugger attached they are
-                    injected back into the guest
-  --stats           print exit statistics (perf kvm stat style) at the end
-  --exit-log FILE   write one JSON object per exit (seq, icount, pc, reason, kvm_run fields)
-  --exit-log-regs   with --exit-log: each line also holds the registers at the exit, before its answer
-                    (x, priv, csr; as replay --goto-exit N --dump-regs prints them)
-  --quiet           no summary line on stderr
-  (record) -o, --output FILE   the journal to write
+const RECORD_OPTIONS = {
+  ...RUN_OPTIONS,
+  output: value('FILE', 'the journal to write (default: NAME-N.hsj in the recordings directory, see `hindsight ls`)', { short: 'o' }),
+  force: flag('overwrite the journal if it exists', { short: 'f' }),
+} satisfies OptionTable;
 
-The guest is an ELF or a RISC-V Linux Image (loaded at 0x80200000, as OpenSBI loads it).
-Runs a guest with the built-in devices (UART 16550 + PLIC, sifive,test finisher, SBI console) and exits with
-the guest's status: 0 for a finisher pass or a clean SBI shutdown, the finisher's fail code, otherwise 1.`;
+const RUN_DESCRIPTION = `The guest is an ELF or a RISC-V Linux Image (loaded at 0x80200000, as OpenSBI loads it). It runs with the built-in
+devices (UART 16550 + PLIC, sifive,test finisher, SBI console) on a QEMU virt memory map; its console is stdout.
+The exit status is the guest's: 0 for a finisher pass or a clean SBI shutdown, the finisher's fail code,
+otherwise 1.`;
+
+export const runCommand = defineCommand({
+  name: 'run',
+  summary: 'run a guest (an ELF, or a Linux Image with --initrd/--append) with the built-in devices',
+  usage: ['<guest.elf | Image> [options]', '-kernel Image [-initrd FILE] [-append TEXT] [-m SIZE] [options]'],
+  description: RUN_DESCRIPTION,
+  options: RUN_OPTIONS,
+  positionals: { min: 0, max: 1, names: ['guest image'] },
+  run: (args) => runOrRecord(args, null),
+});
+
+export const recordCommand = defineCommand({
+  name: 'record',
+  summary: 'run a guest as run does and record every exit, answer and input in a journal',
+  usage: ['<guest.elf | Image> [-o run.hsj] [--force] [run options]'],
+  description: `${RUN_DESCRIPTION}
+
+The journal holds the image (and initrd) and everything the guest got from outside; \`hindsight replay\` re-runs
+it bit-exactly. Without -o it goes to the recordings directory ($HINDSIGHT_DIR, else $XDG_DATA_HOME/hindsight,
+else ~/.local/share/hindsight) as NAME-N.hsj; an existing journal is kept unless --force is given.`,
+  options: RECORD_OPTIONS,
+  positionals: { min: 0, max: 1, names: ['guest image'] },
+  run: (args) => {
+    const journal = args.values.output;
+    return runOrRecord(args, { path: journal, force: args.values.force === true });
+  },
+});
+
+/** The image path: the argument or -kernel, exactly one of them. */
+function imagePath(args: ParsedCommandLine<typeof RUN_OPTIONS>): string {
+  const [positional] = args.positionals;
+  const kernel = args.values.kernel;
+  if (positional !== undefined && kernel !== undefined) throw usageError('CLI_CONFLICT', `two guest images: ${positional} and -kernel ${kernel}`);
+  const path = positional ?? kernel;
+  if (path === undefined) throw usageError('CLI_MISSING_ARGUMENT', 'no guest image: name an ELF or a Linux Image (or give -kernel FILE)');
+  return path;
+}
+
+function ramBytes(values: ParsedCommandLine<typeof RUN_OPTIONS>['values']): number | undefined {
+  if (values.memory !== undefined && values['ram-mib'] !== undefined) throw usageError('CLI_CONFLICT', 'give -m SIZE or --ram-mib N, not both');
+  if (values['ram-mib'] !== undefined) return values['ram-mib'] * 1024 * 1024;
+  return values.memory;
+}
 
 function consoleInput(text: string | undefined): Uint8Array | undefined {
   if (text !== undefined) return Buffer.from(text.replace(/\\n/g, '\n'), 'latin1');
@@ -38,66 +89,42 @@ function consoleInput(text: string | undefined): Uint8Array | undefined {
   }
 }
 
-export const RECORD_USAGE = `usage: hindsight record <guest.elf> -o <run.hsj> [run options]
-
-Runs the guest as \`hindsight run\` does and records every exit, answer and input in a journal that
-\`hindsight replay\` re-runs bit-exactly.`;
-
-const RUN_OPTIONS: Record<string, OptionSpec> = {
-  'max-insns': { value: true }, 'ram-mib': { value: true }, bootargs: { value: true }, append: { value: true },
-  initrd: { value: true }, input: { value: true },
-  debug: {}, stats: {}, 'exit-log': { value: true }, 'exit-log-regs': {}, quiet: {},
-};
-
-export function runCommand(argv: string[]): number {
-  return runOrRecord(argv, false);
-}
-
-export function recordCommand(argv: string[]): number {
-  return runOrRecord(argv, true);
-}
-
-function runOrRecord(argv: string[], record: boolean): number {
-  const args = parseArgs(argv, record ? { ...RUN_OPTIONS, output: { value: true }, o: { value: true } } : RUN_OPTIONS);
-  const out = args.options.get('output') ?? args.options.get('o');
-  if (args.positional.length !== 1 || (record && typeof out !== 'string')) {
-    process.stderr.write(`${record ? RECORD_USAGE : RUN_USAGE}\n`);
-    return 2;
-  }
-  const image = readFileSync(args.positional[0]);
-  const ramMib = intOption(args, 'ram-mib');
-  const logPath = args.options.get('exit-log');
-  const withRegs = args.options.has('exit-log-regs');
-  if (withRegs && typeof logPath !== 'string') throw new UsageError('--exit-log-regs needs --exit-log FILE');
-  const logFd = typeof logPath === 'string' ? openSync(logPath, 'w') : null;
+function runOrRecord(args: ParsedCommandLine<typeof RUN_OPTIONS>, record: { path: string | undefined; force: boolean } | null): number {
+  const { values } = args;
+  const path = imagePath(args);
+  if (values['exit-log-regs'] && values['exit-log'] === undefined) throw usageError('CLI_CONFLICT', '--exit-log-regs needs --exit-log FILE');
+  const image = readUserFile(path, 'the guest image');
+  const initrd = values.initrd === undefined ? undefined : readUserFile(values.initrd, 'the initrd');
+  const ramSize = ramBytes(values);
+  const journalPath = record === null ? null : record.path ?? newRecordingPath(path);
+  if (journalPath !== null) checkNewFile(journalPath, 'the journal', record!.force);
+  const log = values['exit-log'] === undefined ? null : openTextOutput(values['exit-log'], 'the exit log');
+  // With the exit log on stdout, the guest's console moves to stderr so that the log stays parseable.
+  const consoleOut = log?.toStdout ? process.stderr : process.stdout;
   // The registers are read before the answer (beforeAnswer) and written with the answered exit (onExit).
   let regs: RegisterDump | undefined;
-  const inputText = args.options.get('input');
-  const bootargs = args.options.get('append') ?? args.options.get('bootargs');
-  if (args.options.has('append') && args.options.has('bootargs')) throw new UsageError('give --append or --bootargs, not both');
-  const initrdPath = args.options.get('initrd');
   try {
     const result = new LocalVmm(image, {
-      maxInsns: intOption(args, 'max-insns'),
-      ramSize: ramMib === undefined ? undefined : ramMib * 1024 * 1024,
-      bootargs: typeof bootargs === 'string' ? bootargs : undefined,
-      initrd: typeof initrdPath === 'string' ? readFileSync(initrdPath) : undefined,
-      input: consoleInput(typeof inputText === 'string' ? inputText : undefined),
-      guestDebug: args.options.has('debug'),
-      imageName: basename(args.positional[0]),
-      recordTo: record ? (header) => new FileJournalWriter(String(out), header) : undefined,
-      onConsole: (bytes) => process.stdout.write(bytes),
-      onExit: logFd === null ? undefined : (exit, answer) => { writeSync(logFd, `${JSON.stringify({ ...exitToJson(exit, answer), ...regs })}\n`); },
-      beforeAnswer: withRegs ? (_exit, machine) => { regs = registerDump(machine); } : undefined,
+      maxInsns: values['max-insns'],
+      ramSize,
+      bootargs: values.append,
+      initrd,
+      input: consoleInput(values.input),
+      guestDebug: values.debug === true,
+      imageName: basename(path),
+      recordTo: journalPath === null ? undefined : (header) => new FileJournalWriter(journalPath, header),
+      onConsole: (bytes) => consoleOut.write(bytes),
+      onExit: log === null ? undefined : (exit, answer) => log.write(`${JSON.stringify({ ...exitToJson(exit, answer), ...regs })}\n`),
+      beforeAnswer: values['exit-log-regs'] ? (_exit, machine) => { regs = registerDump(machine); } : undefined,
     }).run();
-    if (args.options.has('stats')) process.stderr.write(`${formatStats(result.stats, result.icount)}\n`);
-    if (!args.options.has('quiet')) {
+    if (values.stats) process.stderr.write(`${formatStats(result.stats, result.icount)}\n`);
+    if (!values.quiet) {
       const what = result.message ? `${result.stop}: ${result.message}` : result.stop;
       process.stderr.write(`[hindsight] ${what}, exit code ${result.exitCode}, ${result.icount} instructions, ${result.exits} exits\n`);
-      if (result.digest !== undefined) process.stderr.write(`[hindsight] recorded ${String(out)}, final digest ${result.digest}\n`);
+      if (result.digest !== undefined) process.stderr.write(`[hindsight] recorded ${journalPath}, final digest ${result.digest}\n`);
     }
     return result.exitCode;
   } finally {
-    if (logFd !== null) closeSync(logFd);
+    log?.close();
   }
 }

@@ -1,37 +1,21 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { newToken } from '../auth.js';
 import { DEFAULT_CHECKPOINTS, DEFAULT_LIMITS, DEFAULT_SLICE_INSNS, type ServerOptions } from '../config.js';
-import { intOption, parseArgs, UsageError } from './args.js';
-
-export const SERVE_USAGE = `usage: hindsight serve [options]
-
-  --port N            listen on this port (default 8080; 0 picks a free one)
-  --host ADDR         bind address (default 127.0.0.1: loopback only unless told otherwise)
-  --data DIR          recordings and the generated token live here (default ./hindsight-data)
-  --guests DIR        images VMs may be created from by name (default: the bundled guests/build)
-  --token-file F      the server token (otherwise $HINDSIGHT_TOKEN, otherwise one is generated into DIR/server-token)
-  --max-vms N         VMs alive at once (default ${DEFAULT_LIMITS.maxVms})
-  --max-ram-mib N     RAM one VM may have (default ${DEFAULT_LIMITS.maxRamMib})
-  --max-frame-bytes N largest WebSocket frame accepted (default ${DEFAULT_LIMITS.maxFrameBytes})
-  --max-pending N     requests in flight per connection (default ${DEFAULT_LIMITS.maxPendingRequests})
-  --max-upload-bytes N  largest image upload (default ${DEFAULT_LIMITS.maxUploadBytes})
-  --checkpoint-insns N  checkpoint a recorded VM or a replay every N instructions (default ${DEFAULT_CHECKPOINTS.intervalInsns})
-  --checkpoint-exits N  ... or every N exits, whichever comes first (default ${DEFAULT_CHECKPOINTS.intervalExits})
-  --checkpoint-budget-mib N  checkpoint memory per VM before spacing doubles (default ${DEFAULT_CHECKPOINTS.budgetBytes / (1 << 20)})
-
-Prints "hindsight: listening on http://HOST:PORT" once it accepts connections. See docs/protocol.md.`;
+import { CliError } from './cli-error.js';
+import { defineCommand, option, parsePort, parsePositive, value, type OptionTable, type OptionValues } from './command.js';
+import { readUserFile } from './files.js';
 
 function serverToken(file: string | undefined, dataDir: string): { token: string; source: string } {
   if (file !== undefined) {
-    const token = readFileSync(file, 'utf8').trim();
-    if (token.length < 16) throw new UsageError(`the token in ${file} is shorter than 16 characters`);
+    const token = readUserFile(file, 'the token file').toString('utf8').trim();
+    if (token.length < 16) throw new CliError('CLI_BAD_VALUE', `the token in ${file} is shorter than 16 characters`);
     return { token, source: file };
   }
   const env = process.env.HINDSIGHT_TOKEN;
   if (env !== undefined && env !== '') {
-    if (env.length < 16) throw new UsageError('$HINDSIGHT_TOKEN is shorter than 16 characters');
+    if (env.length < 16) throw new CliError('CLI_BAD_VALUE', '$HINDSIGHT_TOKEN is shorter than 16 characters');
     return { token: env, source: '$HINDSIGHT_TOKEN' };
   }
   const path = join(dataDir, 'server-token');
@@ -41,51 +25,62 @@ function serverToken(file: string | undefined, dataDir: string): { token: string
   return { token, source: path };
 }
 
-export async function serveCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, {
-    port: { value: true }, host: { value: true }, data: { value: true }, guests: { value: true }, 'token-file': { value: true },
-    'max-vms': { value: true }, 'max-ram-mib': { value: true }, 'max-frame-bytes': { value: true }, 'max-pending': { value: true },
-    'max-upload-bytes': { value: true }, 'checkpoint-insns': { value: true }, 'checkpoint-exits': { value: true },
-    'checkpoint-budget-mib': { value: true }, help: {},
-  });
-  if (args.options.has('help') || args.positional.length > 0) {
-    process.stdout.write(`${SERVE_USAGE}\n`);
-    return args.options.has('help') ? 0 : 2;
-  }
-  const str = (name: string): string | undefined => {
-    const v = args.options.get(name);
-    return typeof v === 'string' ? v : undefined;
-  };
-  const positiveOption = (name: string): number | undefined => {
-    const n = intOption(args, name);
-    if (n === 0) throw new UsageError(`--${name} must be at least 1`);
-    return n;
-  };
-  const dataDir = resolve(str('data') ?? 'hindsight-data');
+const SERVE_OPTIONS = {
+  port: option('N', 'listen on this port (default 8080; 0 picks a free one)', parsePort, { short: 'p' }),
+  host: value('ADDR', 'bind address (default 127.0.0.1: loopback only unless told otherwise)'),
+  data: value('DIR', 'recordings and the generated token live here (default ./hindsight-data)'),
+  guests: value('DIR', 'images VMs may be created from by name (default: the bundled guests/build)'),
+  'token-file': value('FILE', 'the server token (otherwise $HINDSIGHT_TOKEN, otherwise one is generated into DIR/server-token)'),
+  'max-vms': option('N', `VMs alive at once; ended VMs do not count (default ${DEFAULT_LIMITS.maxVms})`, parsePositive),
+  'max-ram-mib': option('N', `RAM one VM may have (default ${DEFAULT_LIMITS.maxRamMib})`, parsePositive),
+  'max-frame-bytes': option('N', `largest WebSocket frame accepted (default ${DEFAULT_LIMITS.maxFrameBytes})`, parsePositive),
+  'max-pending': option('N', `requests in flight per connection (default ${DEFAULT_LIMITS.maxPendingRequests})`, parsePositive),
+  'max-upload-bytes': option('N', `largest image upload (default ${DEFAULT_LIMITS.maxUploadBytes})`, parsePositive),
+  'checkpoint-insns': option('N', `checkpoint a recorded VM or a replay every N instructions (default ${DEFAULT_CHECKPOINTS.intervalInsns})`, parsePositive),
+  'checkpoint-exits': option('N', `... or every N exits, whichever comes first (default ${DEFAULT_CHECKPOINTS.intervalExits})`, parsePositive),
+  'checkpoint-budget-mib': option('N', `checkpoint memory per VM before spacing doubles (default ${DEFAULT_CHECKPOINTS.budgetBytes / (1 << 20)})`, parsePositive),
+} satisfies OptionTable;
+
+export const serveCommand = defineCommand({
+  name: 'serve',
+  summary: 'the service: VMs over HTTP, their exits over WebSocket (docs/protocol.md)',
+  usage: ['[--port 8080] [--host 127.0.0.1] [--data DIR] [options]'],
+  description: 'Prints "hindsight: listening on http://HOST:PORT" once it accepts connections; runs until SIGINT or SIGTERM.',
+  options: SERVE_OPTIONS,
+  positionals: { min: 0, max: 0, names: [] },
+  run: (args) => serve(args.values),
+});
+
+async function serve(values: OptionValues<typeof SERVE_OPTIONS>): Promise<number> {
+  const dataDir = resolve(values.data ?? 'hindsight-data');
+  if (statSync(dataDir, { throwIfNoEntry: false })?.isDirectory() === false) throw new CliError('CLI_NOT_A_DIRECTORY', `--data ${dataDir} is a file, not a folder`);
   mkdirSync(dataDir, { recursive: true });
   const bundled = resolve(dirname(fileURLToPath(import.meta.url)), '../../../guests/build');
-  const guestsDir = str('guests') !== undefined ? resolve(str('guests')!) : existsSync(bundled) ? bundled : null;
-  const { token, source } = serverToken(str('token-file'), dataDir);
+  const guestsDir = values.guests !== undefined ? resolve(values.guests) : existsSync(bundled) ? bundled : null;
+  if (guestsDir !== null && !statSync(guestsDir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new CliError('CLI_NOT_A_DIRECTORY', `--guests ${guestsDir}: no such folder`);
+  }
+  const { token, source } = serverToken(values['token-file'], dataDir);
   const options: ServerOptions = {
-    host: str('host') ?? '127.0.0.1',
-    port: intOption(args, 'port') ?? 8080,
+    host: values.host ?? '127.0.0.1',
+    port: values.port ?? 8080,
     dataDir,
     guestsDir,
     token,
     defaultRamMib: 128,
     sliceInsns: DEFAULT_SLICE_INSNS,
     checkpoints: {
-      intervalInsns: positiveOption('checkpoint-insns') ?? DEFAULT_CHECKPOINTS.intervalInsns,
-      intervalExits: positiveOption('checkpoint-exits') ?? DEFAULT_CHECKPOINTS.intervalExits,
-      budgetBytes: (positiveOption('checkpoint-budget-mib') ?? DEFAULT_CHECKPOINTS.budgetBytes / (1 << 20)) * (1 << 20),
+      intervalInsns: values['checkpoint-insns'] ?? DEFAULT_CHECKPOINTS.intervalInsns,
+      intervalExits: values['checkpoint-exits'] ?? DEFAULT_CHECKPOINTS.intervalExits,
+      budgetBytes: (values['checkpoint-budget-mib'] ?? DEFAULT_CHECKPOINTS.budgetBytes / (1 << 20)) * (1 << 20),
     },
     limits: {
       ...DEFAULT_LIMITS,
-      maxVms: intOption(args, 'max-vms') ?? DEFAULT_LIMITS.maxVms,
-      maxRamMib: intOption(args, 'max-ram-mib') ?? DEFAULT_LIMITS.maxRamMib,
-      maxFrameBytes: intOption(args, 'max-frame-bytes') ?? DEFAULT_LIMITS.maxFrameBytes,
-      maxPendingRequests: intOption(args, 'max-pending') ?? DEFAULT_LIMITS.maxPendingRequests,
-      maxUploadBytes: intOption(args, 'max-upload-bytes') ?? DEFAULT_LIMITS.maxUploadBytes,
+      maxVms: values['max-vms'] ?? DEFAULT_LIMITS.maxVms,
+      maxRamMib: values['max-ram-mib'] ?? DEFAULT_LIMITS.maxRamMib,
+      maxFrameBytes: values['max-frame-bytes'] ?? DEFAULT_LIMITS.maxFrameBytes,
+      maxPendingRequests: values['max-pending'] ?? DEFAULT_LIMITS.maxPendingRequests,
+      maxUploadBytes: values['max-upload-bytes'] ?? DEFAULT_LIMITS.maxUploadBytes,
     },
   };
   // Loaded here, not at the top: express and ws would add ~0.2 s to every other command's start.
