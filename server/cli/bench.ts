@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { formatCpuBench, runCpuBench } from '../../bench/cpu.js';
+import { formatExportBench, runExportBench } from '../../bench/export.js';
 import { formatJournalBench, runJournalBench } from '../../bench/journal.js';
 import { formatLinuxBootBench, runLinuxBootBench } from '../../bench/linux-boot.js';
 import { formatLoopbackBench, runLoopbackBench } from '../../bench/loopback.js';
@@ -13,7 +14,7 @@ function defaultGuestsDir(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'guests', 'build');
 }
 
-const BENCHES = ['cpu', 'journal', 'loopback', 'timetravel', 'linux'] as const;
+const BENCHES = ['cpu', 'journal', 'loopback', 'timetravel', 'linux', 'export'] as const;
 type Bench = (typeof BENCHES)[number];
 
 function progress(bench: Bench): (what: string) => void {
@@ -22,13 +23,13 @@ function progress(bench: Bench): (what: string) => void {
 
 export const benchCommand = defineCommand({
   name: 'bench',
-  summary: 'run a benchmark: cpu (default), journal, loopback, timetravel or linux',
+  summary: 'run a benchmark: cpu (default), journal, loopback, timetravel, linux or export',
   usage: ['[cpu] [--repeats N] [--no-qemu] [--only a,b] [--guests DIR]', 'journal [--repeats N]', 'loopback', 'timetravel [--samples N]',
-    'linux [--repeats N] [--no-qemu]'],
+    'linux [--repeats N] [--no-qemu]', 'export [--repeats N]'],
   description: `cpu: the workloads in guests/build/bench-*.elf under hindsight and, when installed, qemu-system-riscv64
 -icount shift=0. journal: recording overhead and replay speed. loopback: the service's MMIO round trips answered
 by remote SDK clients. timetravel: seeks and checkpoint memory on a 1.1e9-instruction recording. linux: the Linux
-boot against QEMU. Each prints its progress on stderr and a table on stdout (docs/cli.md).`,
+boot against QEMU. export: trace export time and memory on console-flood (1.09 M exits). Each prints its progress on stderr and a table on stdout (docs/cli.md).`,
   options: {
     repeats: option('N', 'runs of each workload (median shown; default 3, linux: QEMU runs, default 1)', parsePositive),
     'no-qemu': flag('skip the QEMU runs'),
@@ -58,6 +59,12 @@ boot against QEMU. Each prints its progress on stderr and a table on stdout (doc
       case 'timetravel': {
         const report = runTimeTravelBench({ guestsDir, samples: values.samples ?? 50, progress: progress('timetravel') });
         process.stdout.write(`${formatTimeTravelBench(report)}\n(latencies over --samples random places, 50 by default; reverse-continue over a fifth of them, from random places to the latest earlier call of probe_device; checkpoint MiB = pageBytes + stateBytes)\n`);
+        return 0;
+      }
+      case 'export': {
+        const here = dirname(fileURLToPath(import.meta.url));
+        const rows = runExportBench({ cli: join(here, 'main.js'), distDir: join(here, '..', '..'), guestsDir, repeats: values.repeats ?? 3, progress: progress('export') });
+        process.stdout.write(`${formatExportBench(rows)}\n(each export in a fresh Node process, to a file in the temporary directory; peak RSS is that process's maxrss, Node included)\n`);
         return 0;
       }
       case 'journal': {

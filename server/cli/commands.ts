@@ -4,6 +4,7 @@
  */
 import { benchCommand } from './bench.js';
 import type { Command } from './command.js';
+import { exportCommand } from './export.js';
 import { inspectCommand } from './inspect.js';
 import { lsCommand } from './ls.js';
 import { replayCommand } from './replay.js';
@@ -15,6 +16,7 @@ export const COMMANDS: readonly Command[] = [
   recordCommand,
   replayCommand,
   inspectCommand,
+  exportCommand,
   lsCommand,
   serveCommand,
   benchCommand,
