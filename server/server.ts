@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { handleUpgrade } from './channel/upgrade.js';
 import type { ServerOptions } from './config.js';
 import { createApp } from './http/app.js';
+import { declaredLength } from './http/body.js';
 import { ServerMetrics } from './metrics.js';
 import { VmRegistry } from './vm/registry.js';
 
@@ -31,6 +32,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   http.headersTimeout = 66_000;
 
   http.on('upgrade', (req, socket, head) => handleUpgrade(req, socket, head, (id) => registry.find(id)));
+  // `Expect: 100-continue`: a body larger than any route takes is refused on its headers, before the client sends it.
+  http.on('checkContinue', (req, res) => {
+    let declared: number | null = null;
+    try {
+      declared = declaredLength(req);
+    } catch {
+      // Node's parser has refused a malformed Content-Length already; the route refuses anything else.
+    }
+    if ((declared ?? 0) > options.limits.maxUploadBytes) {
+      const body = JSON.stringify({ error: { code: 'PAYLOAD_TOO_LARGE', message: `this server takes bodies of at most ${options.limits.maxUploadBytes} bytes` } });
+      res.writeHead(413, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+      res.end(body);
+      return;
+    }
+    res.writeContinue();
+    app(req, res);
+  });
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

@@ -3,13 +3,14 @@
  * Errors are JSON bodies {error: {code, message}} with a stable code.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { readFileSync } from 'node:fs';
 import { bearer, tokensEqual } from '../auth.js';
 import type { ServerOptions } from '../config.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { VmHandle } from '../vm/vm-handle.js';
 import { VmRequestError } from '../vm/vm-request-error.js';
 import { stopVm, type VmRegistry } from '../vm/registry.js';
+import { hasBody, mediaType, readBody, readJson } from './body.js';
+import { HttpError } from './http-error.js';
 
 const STATUS_BY_CODE: Record<string, number> = {
   UNAUTHORIZED: 401, VM_NOT_FOUND: 404, GUEST_NOT_FOUND: 404, RECORDING_NOT_FOUND: 404, NOT_FOUND: 404,
@@ -22,8 +23,37 @@ function httpStatus(code: string): number {
   return 500;
 }
 
-function sendError(res: Response, code: string, message: string): void {
-  res.status(httpStatus(code)).json({ error: { code, message } });
+/** The largest JSON description of a VM or a replay. */
+const JSON_LIMIT = 64 * 1024;
+
+function sendError(res: Response, code: string, message: string, status = httpStatus(code), headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  // A body nobody read is not read now either: the connection closes after the reply (Node would otherwise read the
+  // rest of the request to keep the connection alive, however large it is).
+  if (!res.req.complete) res.setHeader('Connection', 'close');
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  res.status(status).json({ error: { code, message } });
+}
+
+/**
+ * Errors other layers raise, as replies: ours (HttpError, VmRequestError), then express's and send's own, which
+ * carry an HTTP status (a malformed %-escape in a path parameter is 400, an unsatisfiable Range 416).
+ */
+function replyToError(err: unknown, res: Response): void {
+  if (err instanceof HttpError) return sendError(res, err.code, err.message, err.status, err.headers);
+  if (err instanceof VmRequestError) return sendError(res, err.code, err.message);
+  const e = err as { status?: number; message?: string; headers?: Record<string, string>; code?: string };
+  const status = typeof e.status === 'number' ? e.status : 500;
+  if (err instanceof URIError || (status === 400 && /decode param/.test(e.message ?? ''))) {
+    return sendError(res, 'BAD_PATH', 'the path has a malformed %-escape', 400);
+  }
+  if (status === 416) return sendError(res, 'RANGE_NOT_SATISFIABLE', 'the Range asked for is outside the file', 416, e.headers ?? {});
+  if (status === 404) return sendError(res, 'NOT_FOUND', e.message ?? 'not found', 404);
+  if (status >= 400 && status < 500) return sendError(res, 'BAD_REQUEST', e.message ?? 'bad request', status);
+  sendError(res, 'INTERNAL', e.message ?? String(err), 500);
 }
 
 /** What a client needs to reach a VM it just created. */
@@ -76,29 +106,33 @@ export function createApp(options: ServerOptions, registry: VmRegistry, metrics:
   });
 
   // An image upload is the raw ELF bytes; anything else is a JSON description.
-  app.post('/v1/vms', express.raw({ type: 'application/octet-stream', limit: options.limits.maxUploadBytes }),
-    express.json({ limit: '64kb' }), asyncRoute(async (req, res) => {
-      const upload = Buffer.isBuffer(req.body);
-      const params = (upload ? req.query : (req.body ?? {})) as Record<string, unknown>;
-      let image: Uint8Array, name: string;
-      if (upload) {
-        image = new Uint8Array(req.body as Buffer);
-        name = optionalString(params.name, 'name') ?? 'upload.elf';
-      } else {
-        const guest = optionalString(params.guest, 'guest');
-        if (guest === undefined) throw new VmRequestError('BAD_REQUEST', "give 'guest' (a name in the guests folder) or upload the image as application/octet-stream");
-        image = readFileSync(registry.guestPath(guest));
-        name = guest;
-      }
-      // An initrd is always a file of the guests folder (a Linux guest's initramfs), with either form.
-      const initrdName = optionalString(params.initrd, 'initrd');
-      const vm = await registry.createLive({
-        image, name, ramMib: optionalInt(params.ramMib, 'ramMib'), bootargs: optionalString(params.bootargs, 'bootargs'),
-        initrd: initrdName === undefined ? undefined : readFileSync(registry.guestPath(initrdName)),
-        record: optionalBool(params.record, 'record'),
-      });
-      res.status(201).json(created(vm));
-    }));
+  app.post('/v1/vms', asyncRoute(async (req, res) => {
+    const { type } = mediaType(req);
+    const upload = type === 'application/octet-stream';
+    if (!upload && type !== 'application/json' && hasBody(req)) {
+      throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'the body is a JSON description (application/json) or the image (application/octet-stream)');
+    }
+    const params = (upload ? req.query : ((await readJson(req, JSON_LIMIT)) ?? {})) as Record<string, unknown>;
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new HttpError(400, 'BAD_REQUEST', 'the body must be a JSON object');
+    let image: Uint8Array, name: string;
+    if (upload) {
+      image = new Uint8Array(await readBody(req, options.limits.maxUploadBytes));
+      name = optionalString(params.name, 'name') ?? 'upload.elf';
+    } else {
+      const guest = optionalString(params.guest, 'guest');
+      if (guest === undefined) throw new VmRequestError('BAD_REQUEST', "give 'guest' (a name in the guests folder) or upload the image as application/octet-stream");
+      image = registry.readGuest(guest);
+      name = guest;
+    }
+    // An initrd is always a file of the guests folder (a Linux guest's initramfs), with either form.
+    const initrdName = optionalString(params.initrd, 'initrd');
+    const vm = await registry.createLive({
+      image, name, ramMib: optionalInt(params.ramMib, 'ramMib'), bootargs: optionalString(params.bootargs, 'bootargs'),
+      initrd: initrdName === undefined ? undefined : registry.readGuest(initrdName),
+      record: optionalBool(params.record, 'record'),
+    });
+    res.status(201).json(created(vm));
+  }));
 
   app.get('/v1/vms', (_req, res) => {
     res.json(registry.list().map((vm) => vm.summary()));
@@ -130,13 +164,17 @@ export function createApp(options: ServerOptions, registry: VmRegistry, metrics:
     res.json(registry.recordings());
   });
 
-  app.get('/v1/recordings/:name', (req, res) => {
+  app.get('/v1/recordings/:name', (req, res, next) => {
     const path = registry.recordingPath(String(req.params.name));
-    res.type('application/octet-stream').sendFile(path);
+    res.type('application/octet-stream').sendFile(path, (err) => {
+      if (err !== undefined && err !== null) next(err);
+    });
   });
 
-  app.post('/v1/replays', express.json({ limit: '16kb' }), asyncRoute(async (req, res) => {
-    const recording = optionalString((req.body ?? {}).recording, 'recording');
+  app.post('/v1/replays', asyncRoute(async (req, res) => {
+    const body = (await readJson(req, JSON_LIMIT)) ?? {};
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'BAD_REQUEST', 'the body must be a JSON object');
+    const recording = optionalString((body as Record<string, unknown>).recording, 'recording');
     if (recording === undefined) throw new VmRequestError('BAD_REQUEST', "give the 'recording' to replay");
     const vm = await registry.createReplay(recording);
     res.status(201).json(created(vm));
@@ -144,13 +182,8 @@ export function createApp(options: ServerOptions, registry: VmRegistry, metrics:
 
   app.use((_req: Request, res: Response) => sendError(res, 'NOT_FOUND', 'no such route'));
 
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof VmRequestError) return sendError(res, err.code, err.message);
-    const e = err as { type?: string; status?: number; message?: string };
-    if (e.type === 'entity.too.large') return sendError(res, 'PAYLOAD_TOO_LARGE', 'the upload is larger than the server allows');
-    if (e.type === 'entity.parse.failed') return sendError(res, 'BAD_REQUEST', 'the body is not valid JSON');
-    sendError(res, 'INTERNAL', e.message ?? String(err));
-  });
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => replyToError(err, res));
 
   return app;
 }
+

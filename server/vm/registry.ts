@@ -1,6 +1,6 @@
 /** The server's VMs: creating them within the limits, finding them, ending them. */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { newToken } from '../auth.js';
 import type { ServerOptions } from '../config.js';
@@ -114,20 +114,37 @@ export class VmRegistry {
     await Promise.all(this.list().map((vm) => this.delete(vm.id, { code: CLOSE.GOING_AWAY, reason: 'server shutting down' })));
   }
 
-  /** A guest image by name from the configured folder (a bare file name: no paths). */
-  guestPath(name: string): string {
+  /** A guest image (or initrd) by name from the configured folder: a bare file name, no paths, a regular file. */
+  readGuest(name: string): Uint8Array {
     const dir = this.options.guestsDir;
     if (dir === null) throw new VmRequestError('NO_GUESTS_DIR', 'this server has no guests folder; upload the image');
-    if (basename(name) !== name || name.startsWith('.')) throw new VmRequestError('BAD_GUEST_NAME', 'a guest is named by its file name only');
+    // An empty name would be the folder itself.
+    if (name === '' || basename(name) !== name || name.startsWith('.') || name.includes('\0')) {
+      throw new VmRequestError('BAD_GUEST_NAME', 'a guest is named by its file name only');
+    }
     const path = join(dir, name);
-    if (!existsSync(path)) throw new VmRequestError('GUEST_NOT_FOUND', `no guest ${name} in the guests folder`);
-    return path;
+    const missing = () => new VmRequestError('GUEST_NOT_FOUND', `no guest ${name} in the guests folder`);
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      throw missing();
+    }
+    if (!st.isFile()) throw missing();
+    if (st.size > this.options.limits.maxUploadBytes) {
+      throw new VmRequestError('PAYLOAD_TOO_LARGE', `guest ${name} is larger than the ${this.options.limits.maxUploadBytes} bytes an image may have`);
+    }
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      throw new VmRequestError('GUEST_NOT_FOUND', `guest ${name} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
   }
 
   recordingPath(name: string): string {
     if (!RECORDING_NAME.test(name)) throw new VmRequestError('BAD_RECORDING_NAME', 'a recording is named like vm-1234abcd.hsj');
     const path = join(this.recordingsDir, name);
-    if (!existsSync(path)) throw new VmRequestError('RECORDING_NOT_FOUND', `no recording ${name}`);
+    if (!existsSync(path) || !statSync(path).isFile()) throw new VmRequestError('RECORDING_NOT_FOUND', `no recording ${name}`);
     return path;
   }
 
