@@ -20,6 +20,10 @@ export type SimErrorCode =
   | 'JOURNAL_BAD_VERSION'
   | 'JOURNAL_TRUNCATED'
   | 'JOURNAL_CORRUPT'
+  /** A record whose frame and checksum are sound but whose content is not a valid record (wrong type, out of range, out of order). */
+  | 'JOURNAL_BAD_RECORD'
+  /** A header whose frame is sound but whose content is not a valid header. */
+  | 'JOURNAL_BAD_HEADER'
   | 'JOURNAL_IMAGE_MISMATCH'
   | 'JOURNAL_CONFIG_MISMATCH'
   | 'JOURNAL_CLOSED'

@@ -1,5 +1,7 @@
 import type { ExitAnswer, VcpuExit } from '../kvm/exits.js';
 import { JournalRecord, packr } from './format.js';
+import { recordSchema } from './schema.js';
+import { SchemaError } from '../schema/schema.js';
 
 /**
  * Record payloads: a tag byte, then the record. The records an exit-heavy guest produces by the million (MMIO,
@@ -90,7 +92,8 @@ function putBig(b: Uint8Array, p: number, v: bigint): number {
 
 /**
  * Varint reading: readVar() decodes the varint at `p` (which must end before `end`) into varLo/varHi and returns
- * the position after it, or -1 when it runs past `end` or past 64 bits.
+ * the position after it, or -1 when it runs past `end`, past 64 bits, or is not in its shortest form (a last byte
+ * of 0 after others: the writer never makes one, and a reader that took it would accept two encodings of a value).
  */
 let varLo = 0, varHi = 0;
 
@@ -103,16 +106,23 @@ function readVar(b: Uint8Array, p: number, end: number): number {
   }
   let lo = 0, hi = 0, shift = 0;
   for (;;) {
-    if (p >= end || shift > 63) return -1;
+    if (p >= end) return -1;
     const x = b[p++];
     const bits = x & 0x7f;
     if (shift < 28) lo |= bits << shift;
     else if (shift === 28) {
       lo |= bits << 28;
       hi |= bits >>> 4;
+    } else if (shift === 63) {
+      if (bits > 1) return -1;
+      hi |= bits << 31;
     } else hi |= bits << (shift - 32);
-    if (x < 0x80) break;
+    if (x < 0x80) {
+      if (x === 0 && shift > 0) return -1;
+      break;
+    }
     shift += 7;
+    if (shift > 63) return -1;
   }
   varLo = lo >>> 0;
   varHi = hi >>> 0;
@@ -403,31 +413,60 @@ export function encodeRecord(r: JournalRecord): Uint8Array {
 
 // ---- checking and decoding ----
 
-/** The seq and icount of the exit fixedLayoutOk last accepted. */
+/** A payload that is not a valid record; the message says why. Readers add the record's number and offset. */
+export class RecordError extends Error {}
+
+/** Why fixedLayoutCheck refused a payload, by the number it returned (0: well-formed). */
+export const FIXED_PROBLEMS = [
+  '',
+  'a varint runs past the record, past 64 bits, or is not in its shortest form',
+  'seq, icount or an address beyond 2^53',
+  'an MMIO length other than 1, 2, 4 or 8',
+  'an is_write byte other than 0 or 1',
+  'MMIO data of a length other than its len',
+  'an SBI extension or function id beyond 32 bits',
+  'an INTR cause other than 0, 1 or 2',
+  'answer data longer than 8 bytes',
+  'bytes after the record',
+] as const;
+const BAD_VARINT = 1, BEYOND_2_53 = 2, BAD_LEN = 3, BAD_IS_WRITE = 4, BAD_DATA_LEN = 5, BEYOND_U32 = 6, BAD_CAUSE = 7, ANSWER_TOO_LONG = 8, TRAILING = 9;
+
+/** The seq and icount of the exit fixedLayoutCheck last accepted. */
 export let scannedSeq = 0, scannedIcount = 0;
 
+/** Largest high word of a number below 2^53. */
+const MAX_SAFE_HI = 0x1f_ffff;
+
 /**
- * Walks a payload of tag 1..5 (`len` bytes at `at`): true when it is exactly one well-formed record of its layout
- * (varints that end in time, a valid INTR cause, data of the length it says, nothing after). For an exit, leaves
- * its seq and icount in scannedSeq / scannedIcount.
+ * Checks a payload of tag 1..5 (`len` bytes at `at`) against its layout and the limits of its fields, without
+ * building the record: 0 when it is exactly one well-formed record, otherwise the number of the first problem
+ * (FIXED_PROBLEMS). Varints must end in time, in their shortest form and within 64 bits; seq, icount and addresses
+ * below 2^53; an MMIO length 1, 2, 4 or 8 with that much data; an INTR cause 0..2; nothing after the record. For an
+ * exit, leaves its seq and icount in scannedSeq / scannedIcount.
  */
-export function fixedLayoutOk(b: Uint8Array, at: number, len: number): boolean {
+export function fixedLayoutCheck(b: Uint8Array, at: number, len: number): number {
   const end = at + len, tag = b[at];
   let p = at + 1;
-  if (tag >= TAG_ANSWER_MMIO) {
-    if (tag === TAG_ANSWER_SBI) return skipVars(b, p, end, 3) === end;
-    p = skipVars(b, p, end, 1);
-    return p >= 0 && p < end && b[p] <= 8 && p + 1 + b[p] === end;
-  }
-  // seq and icount (one or two bytes each, mostly: read inline).
+  // seq (one or two bytes, mostly: read inline).
   let x = b[p];
   if (x < 0x80 && p < end) {
     scannedSeq = x;
     p++;
   } else {
     p = readVar(b, p, end);
-    if (p < 0) return false;
+    if (p < 0) return BAD_VARINT;
+    if (varHi > MAX_SAFE_HI) return BEYOND_2_53;
     scannedSeq = varNum();
+  }
+  if (tag >= TAG_ANSWER_MMIO) {
+    if (tag === TAG_ANSWER_SBI) {
+      p = readVar(b, p, end);
+      if (p >= 0) p = readVar(b, p, end);
+      return p < 0 ? BAD_VARINT : p === end ? 0 : TRAILING;
+    }
+    if (p >= end) return BAD_DATA_LEN;
+    if (b[p] > 8) return ANSWER_TOO_LONG;
+    return p + 1 + b[p] === end ? 0 : p + 1 + b[p] > end ? BAD_DATA_LEN : TRAILING;
   }
   x = b[p];
   if (x < 0x80 && p < end) {
@@ -435,51 +474,80 @@ export function fixedLayoutOk(b: Uint8Array, at: number, len: number): boolean {
     p++;
   } else {
     p = readVar(b, p, end);
-    if (p < 0) return false;
+    if (p < 0) return BAD_VARINT;
+    if (varHi > MAX_SAFE_HI) return BEYOND_2_53;
     scannedIcount = varNum();
   }
+  // pc
+  p = readVar(b, p, end);
+  if (p < 0) return BAD_VARINT;
   switch (tag) {
-    case TAG_EXIT_MMIO:
-      p = skipVars(b, p, end, 2);
-      return p >= 0 && p + 2 <= end && p + 2 + b[p] === end;
-    case TAG_EXIT_SBI:
-      return skipVars(b, p, end, 9) === end;
-    default:
-      p = skipVars(b, p, end, 1);
-      return p >= 0 && p + 1 === end && b[p] < INTR_CAUSES.length;
-  }
-}
-
-/** The position after `n` varints from p (none running past `end` or longer than 10 bytes), or -1. */
-function skipVars(b: Uint8Array, p: number, end: number, n: number): number {
-  for (let start = p; n > 0; p++) {
-    if (p >= end || p - start >= 10) return -1;
-    if (b[p] < 0x80) {
-      n--;
-      start = p + 1;
+    case TAG_EXIT_MMIO: {
+      p = readVar(b, p, end);
+      if (p < 0) return BAD_VARINT;
+      if (varHi > MAX_SAFE_HI) return BEYOND_2_53;
+      if (p + 2 > end) return BAD_DATA_LEN;
+      const n = b[p];
+      if (n !== 1 && n !== 2 && n !== 4 && n !== 8) return BAD_LEN;
+      if (b[p + 1] > 1) return BAD_IS_WRITE;
+      return p + 2 + n === end ? 0 : p + 2 + n > end ? BAD_DATA_LEN : TRAILING;
     }
+    case TAG_EXIT_SBI:
+      for (let k = 0; k < 2; k++) {
+        p = readVar(b, p, end);
+        if (p < 0) return BAD_VARINT;
+        if (varHi !== 0) return BEYOND_U32;
+      }
+      for (let k = 0; k < 6; k++) {
+        p = readVar(b, p, end);
+        if (p < 0) return BAD_VARINT;
+      }
+      return p === end ? 0 : TRAILING;
+    default:
+      if (p >= end) return BAD_CAUSE;
+      if (b[p] >= INTR_CAUSES.length) return BAD_CAUSE;
+      return p + 1 === end ? 0 : TRAILING;
   }
-  return p;
 }
 
-/** The icount of a fixed-layout exit payload (tag 1..3) that fixedLayoutOk accepted. */
+/** The icount of a fixed-layout exit payload (tag 1..3) that fixedLayoutCheck accepted. */
 export function exitIcountAt(b: Uint8Array, at: number, len: number): number {
   readVar(b, readVar(b, at + 1, at + len), at + len);
   return varNum();
 }
 
-function badRecord(b: Uint8Array, at: number, len: number): RangeError {
-  return new RangeError(`bad record (tag ${b[at]}, ${len} bytes)`);
+/** A fixed-layout payload's problem as a RecordError. */
+function fixedLayoutError(b: Uint8Array, at: number, len: number, problem: number): RecordError {
+  return new RecordError(`a malformed ${FIXED_NAMES[b[at]]} record: ${FIXED_PROBLEMS[problem]}`);
 }
 
-/** Decodes the payload of `len` bytes at `at` of `b`. */
+const FIXED_NAMES = ['', 'MMIO exit', 'RISCV_SBI exit', 'INTR exit', 'MMIO answer', 'RISCV_SBI answer'];
+
+/** A msgpack record payload (tag 0, `len` bytes at `at`), decoded and checked against the record schemas. */
+function decodeMsgpackAt(b: Uint8Array, at: number, len: number): JournalRecord {
+  let value: unknown;
+  try {
+    // A plain Uint8Array view (not a Buffer's subarray): msgpack's byte arrays come back as Uint8Array.
+    value = packr.unpack(new Uint8Array(b.buffer, b.byteOffset + at + 1, len - 1));
+  } catch (e) {
+    throw new RecordError(`undecodable msgpack (${e instanceof Error ? e.message : String(e)})`);
+  }
+  try {
+    return recordSchema.parse(value);
+  } catch (e) {
+    if (e instanceof SchemaError) throw new RecordError(`not a journal record: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Decodes the payload of `len` bytes at `at` of `b` into a checked record; a RecordError says why it cannot. */
 export function decodeAt(b: Uint8Array, at: number, len: number): JournalRecord {
-  if (len === 0) throw new RangeError('empty record');
+  if (len === 0) throw new RecordError('an empty record');
   const tag = b[at];
-  // A plain Uint8Array view (not a Buffer's subarray): msgpack's byte arrays come back as Uint8Array.
-  if (tag === TAG_MSGPACK) return packr.unpack(new Uint8Array(b.buffer, b.byteOffset + at + 1, len - 1)) as JournalRecord;
-  if (tag > TAG_ANSWER_SBI) throw new RangeError(`unknown record tag ${tag}`);
-  if (!fixedLayoutOk(b, at, len)) throw badRecord(b, at, len);
+  if (tag === TAG_MSGPACK) return decodeMsgpackAt(b, at, len);
+  if (tag > TAG_ANSWER_SBI) throw new RecordError(`unknown record tag ${tag}`);
+  const problem = fixedLayoutCheck(b, at, len);
+  if (problem !== 0) throw fixedLayoutError(b, at, len, problem);
   if (tag >= TAG_ANSWER_MMIO) return { t: 'answer', answer: decodeAnswerAt(b, at, len) };
   const end = at + len;
   let p = readVar(b, at + 1, end);
@@ -492,8 +560,8 @@ export function decodeAt(b: Uint8Array, at: number, len: number): JournalRecord 
     case TAG_EXIT_MMIO: {
       p = readVar(b, p, end);
       const physAddr = varNum();
-      const n = b[p];
-      return { t: 'exit', exit: { seq, icount, pc, reason: 'MMIO', physAddr, len: n as 1 | 2 | 4 | 8, isWrite: b[p + 1] === 1, data: copyBytes(b, p + 2, n) } };
+      const n = b[p] as 1 | 2 | 4 | 8;
+      return { t: 'exit', exit: { seq, icount, pc, reason: 'MMIO', physAddr, len: n, isWrite: b[p + 1] === 1, data: copyBytes(b, p + 2, n) } };
     }
     case TAG_EXIT_SBI: {
       p = readVar(b, p, end);
@@ -512,7 +580,7 @@ export function decodeAt(b: Uint8Array, at: number, len: number): JournalRecord 
   }
 }
 
-/** The answer of a fixed-layout answer payload (tag 4 or 5) that fixedLayoutOk accepted. */
+/** The answer of a fixed-layout answer payload (tag 4 or 5) that fixedLayoutCheck accepted. */
 export function decodeAnswerAt(b: Uint8Array, at: number, len: number): ExitAnswer {
   const end = at + len;
   let p = readVar(b, at + 1, end);
@@ -537,24 +605,26 @@ export function decodeRecord(p: Uint8Array): JournalRecord {
   return decodeAt(p, 0, p.length);
 }
 
+/** What the index needs of a record: its kind, and for an exit its seq, icount and reason; msgpack records whole. */
+export type ScannedRecord =
+  | { t: 'exit'; seq: number; icount: number; reason: string; record: JournalRecord | null }
+  | { t: Exclude<JournalRecord['t'], 'exit'>; record: JournalRecord | null };
+
 /**
- * Checks a payload decodes, without building the record when its layout is fixed; returns for exits their seq,
- * icount and reason (for the index). Throws RangeError (or msgpack's error) when it would not decode.
+ * Checks that a payload is a valid record, without building it when its layout is fixed (`record` null); msgpack
+ * records are decoded and checked against the schemas, and returned. Throws a RecordError saying what is wrong.
  */
-export function scanRecord(p: Uint8Array): { t: string; seq: number; icount: number; reason: string } | { t: string } {
-  const tag = p[0];
+export function scanRecord(b: Uint8Array, at: number, len: number): ScannedRecord {
+  const tag = len === 0 ? -1 : b[at];
   if (tag >= TAG_EXIT_MMIO && tag <= TAG_ANSWER_SBI) {
-    if (!fixedLayoutOk(p, 0, p.length)) throw badRecord(p, 0, p.length);
-    if (tag >= TAG_ANSWER_MMIO) return { t: 'answer' };
-    return { t: 'exit', seq: scannedSeq, icount: scannedIcount, reason: FIXED_EXIT_REASON[tag] };
+    const problem = fixedLayoutCheck(b, at, len);
+    if (problem !== 0) throw fixedLayoutError(b, at, len, problem);
+    if (tag >= TAG_ANSWER_MMIO) return { t: 'answer', record: null };
+    return { t: 'exit', seq: scannedSeq, icount: scannedIcount, reason: FIXED_EXIT_REASON[tag], record: null };
   }
-  const r = decodeRecord(p) as unknown;
-  if (typeof r !== 'object' || r === null) throw new RangeError('not a journal record');
-  const rec = r as { t?: unknown; exit?: { seq?: unknown; icount?: unknown; reason?: unknown } };
-  if (rec.t === 'exit' && rec.exit !== undefined) {
-    return { t: 'exit', seq: Number(rec.exit.seq), icount: Number(rec.exit.icount), reason: String(rec.exit.reason) };
-  }
-  return { t: String(rec.t) };
+  const record = decodeAt(b, at, len);
+  if (record.t === 'exit') return { t: 'exit', seq: record.exit.seq, icount: record.exit.icount, reason: record.exit.reason, record };
+  return { t: record.t, record };
 }
 
 /** The exit reason of each fixed exit layout, by tag. */

@@ -1,5 +1,4 @@
 import { Packr } from 'msgpackr';
-import type { ExitAnswer, VcpuExit } from '../kvm/exits.js';
 import { encodeRecord } from './codec.js';
 import { crc32 } from './crc32.js';
 
@@ -23,40 +22,9 @@ export const FRAME_HEADER_SIZE = 12;
 /** No single frame is larger than this (an image can be big: a Linux kernel is tens of MiB). */
 export const MAX_FRAME_SIZE = 512 * 1024 * 1024;
 
-/** What the journal says about the machine, enough to build the same one again. */
-export interface JournalHeader {
-  tool: string;
-  machine: {
-    ramSize: number;
-    isa: string;
-    mmuType: string;
-    bootargs?: string;
-  };
-  /** Every image loaded (the kernel first, then an initrd if any), with its bytes (a journal replays on its own) and digest. */
-  images: { role: 'kernel' | 'initrd'; name: string; sha256: string; bytes: Uint8Array }[];
-  /** sha256 of the device tree the machine generated. */
-  dtbSha256: string;
-  /** A state digest record is written every this many exits. */
-  digestEveryExits: number;
-}
-
-/** Something userspace did to the machine between two exits, applied at an exact instruction count. */
-export type JournalInput =
-  | { kind: 'irq'; level: boolean }
-  | { kind: 'guest-debug'; enabled: boolean; singleStep: boolean }
-  | { kind: 'breakpoint'; pc: bigint; add: boolean }
-  | { kind: 'watchpoint'; addr: bigint; len: number; read: boolean; write: boolean; add: boolean }
-  | { kind: 'set-reg'; reg: number; value: bigint }
-  | { kind: 'set-pc'; value: bigint }
-  | { kind: 'write-mem'; addr: number; data: Uint8Array }
-  | { kind: 'immediate-exit' };
-
-export type JournalRecord =
-  | { t: 'exit'; exit: VcpuExit }
-  | { t: 'answer'; answer: ExitAnswer }
-  | { t: 'input'; icount: number; input: JournalInput }
-  | { t: 'digest'; seq: number; icount: number; digest: string }
-  | { t: 'end'; icount: number; exits: number; digest: string; reason: string };
+/** The header, the records and the inputs: their types come from their schemas (schema.ts). */
+export type { JournalHeader, JournalInput, JournalRecord } from './schema.js';
+import type { JournalRecord } from './schema.js';
 
 /** One codec for every frame: bigints stay bigints, byte arrays stay byte arrays, maps stay maps. */
 export const packr = new Packr({ useRecords: false, int64AsType: 'bigint', mapsAsObjects: true });

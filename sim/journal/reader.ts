@@ -1,12 +1,15 @@
 import { SimError } from '../errors.js';
+import { SchemaError } from '../schema/schema.js';
 import {
-  decodeRecord, encodeRecord, FIXED_EXIT_REASON, fixedLayoutOk, scannedIcount, scannedSeq, scanRecord, TAG_ANSWER_SBI, TAG_EXIT_INTR,
-  TAG_EXIT_MMIO, viewOf,
+  decodeRecord, encodeRecord, FIXED_EXIT_REASON, FIXED_PROBLEMS, fixedLayoutCheck, RecordError, scannedIcount, scannedSeq, scanRecord,
+  TAG_ANSWER_SBI, TAG_EXIT_INTR, TAG_EXIT_MMIO, viewOf, type ScannedRecord,
 } from './codec.js';
 import { crc32 } from './crc32.js';
 import {
   frame, FRAME_HEADER_SIZE, JOURNAL_MAGIC, JOURNAL_VERSION, JournalHeader, JournalRecord, MAX_FRAME_SIZE, packr, PREAMBLE_SIZE,
 } from './format.js';
+import { JournalFormatError } from './journal-error.js';
+import { headerSchema, inputMisfit } from './schema.js';
 
 /**
  * One record of a journal. The record itself is decoded when asked for and not kept: a long recording holds
@@ -150,8 +153,13 @@ export class RecordTable {
     const t = new RecordTable(Buffer.concat(frames), entries.length, true);
     let at = 0;
     entries.forEach((e, i) => {
-      const scanned = scanRecord(payloads[i]);
-      if ('seq' in scanned) t.addExit(scanned.seq, scanned.icount, 0, scanned.reason);
+      let scanned: ScannedRecord;
+      try {
+        scanned = scanRecord(payloads[i], 0, payloads[i].length);
+      } catch (err) {
+        throw err instanceof RecordError ? new JournalFormatError('JOURNAL_BAD_RECORD', e.index, e.offset, err.message) : err;
+      }
+      if (scanned.t === 'exit') t.addExit(scanned.seq, scanned.icount, 0, scanned.reason);
       t.add(at, e.offset);
       at += frames[i].length;
     });
@@ -173,10 +181,73 @@ export function recordTable(journal: ParsedJournal): RecordTable {
   return TABLES.get(journal) ?? RecordTable.fromEntries(journal.entries);
 }
 
+/** The header's payload decoded and checked against its schema. */
+export function parseHeader(payload: Uint8Array): JournalHeader {
+  let value: unknown;
+  try {
+    value = packr.unpack(payload);
+  } catch (e) {
+    throw new JournalFormatError('JOURNAL_BAD_HEADER', null, PREAMBLE_SIZE, `undecodable (${e instanceof Error ? e.message : String(e)})`);
+  }
+  try {
+    return headerSchema.parse(value);
+  } catch (e) {
+    if (e instanceof SchemaError) throw new JournalFormatError('JOURNAL_BAD_HEADER', null, PREAMBLE_SIZE, e.message);
+    throw e;
+  }
+}
+
+/**
+ * The order every journal's records keep, whatever they hold: exits numbered from 0 without gaps, instruction counts
+ * that never go back, inputs the machine can take, nothing after the end record. A record that breaks it is
+ * JOURNAL_BAD_RECORD where it stands, rather than a replay that runs on towards a count it can never reach.
+ */
+export class RecordOrder {
+  private nextSeq = 0;
+  private icount = 0;
+  private ended = false;
+
+  constructor(private readonly ramSize: number) {}
+
+  /** The problem with the next record, or null. `record` is the decoded record of a msgpack payload (or null). */
+  check(scanned: { t: string; seq?: number; icount?: number }, record: JournalRecord | null): string | null {
+    if (this.ended) return 'a record after the end record';
+    switch (scanned.t) {
+      case 'exit': {
+        const { seq, icount } = scanned as { seq: number; icount: number };
+        if (seq !== this.nextSeq) return `exit seq ${seq} where ${this.nextSeq} comes next`;
+        if (icount < this.icount) return `exit ${seq} at instruction ${icount}, before the previous exit's ${this.icount}`;
+        this.nextSeq = seq + 1;
+        this.icount = icount;
+        return null;
+      }
+      case 'input': {
+        const r = record as Extract<JournalRecord, { t: 'input' }>;
+        if (r.icount < this.icount) return `input at instruction ${r.icount}, before the previous exit's ${this.icount}`;
+        return inputMisfit(r.input, this.ramSize);
+      }
+      case 'end': {
+        const r = record as Extract<JournalRecord, { t: 'end' }>;
+        this.ended = true;
+        if (r.icount < this.icount) return `end at instruction ${r.icount}, before the last exit's ${this.icount}`;
+        if (r.exits < this.nextSeq) return `end says ${r.exits} exits, the journal holds ${this.nextSeq}`;
+        return null;
+      }
+      default:
+        return null;
+    }
+  }
+
+  get closed(): boolean {
+    return this.ended;
+  }
+}
+
 /**
  * Reads a journal. A torn tail (a frame cut short, as a killed recorder leaves it) is cut and reported in
- * `tornBytes`; a complete frame that fails its CRC or does not decode is corruption: JOURNAL_CORRUPT naming the
- * offset, never a misread record.
+ * `tornBytes`; a complete frame that fails its CRC is corruption (JOURNAL_CORRUPT), and one whose payload is not a
+ * valid record, or breaks the journal's order, JOURNAL_BAD_RECORD; the header is checked the same way
+ * (JOURNAL_BAD_HEADER). Each names the record and its offset (a JournalFormatError); nothing after it is returned.
  */
 export function readJournal(bytes: Uint8Array): ParsedJournal {
   if (bytes.length < PREAMBLE_SIZE) throw new SimError('JOURNAL_TRUNCATED', `${bytes.length} bytes: too short for a journal`);
@@ -191,20 +262,15 @@ export function readJournal(bytes: Uint8Array): ParsedJournal {
   const first = readFrame(bytes, view, PREAMBLE_SIZE);
   if (first.kind !== 'ok') {
     if (first.kind === 'torn') throw new SimError('JOURNAL_TRUNCATED', 'the journal ends inside its header');
-    throw new SimError('JOURNAL_CORRUPT', `header at offset ${PREAMBLE_SIZE}: ${first.why}`);
+    throw new JournalFormatError('JOURNAL_CORRUPT', null, PREAMBLE_SIZE, first.why);
   }
-  let header: JournalHeader;
-  try {
-    header = packr.unpack(first.payload) as JournalHeader;
-  } catch (e) {
-    throw new SimError('JOURNAL_CORRUPT', `header at offset ${PREAMBLE_SIZE}: undecodable (${e instanceof Error ? e.message : String(e)})`);
-  }
+  const header = parseHeader(first.payload);
+  const order = new RecordOrder(header.machine.ramSize);
   const size = bytes.length;
   // Hot exit records take ~20-30 bytes with their frames: a capacity that rarely needs to grow (capped, for a
   // journal of a few large records).
   const table = new RecordTable(bytes, Math.min(Math.ceil((size - first.next) / 24), 1 << 21));
   let offset = first.next;
-  let closed = false;
   // Frame by frame, as readFrame does, inline: millions of records, and nothing allocated for the usual ones.
   while (offset + FRAME_HEADER_SIZE <= size) {
     const len = view.getUint32(offset, true);
@@ -213,32 +279,43 @@ export function readJournal(bytes: Uint8Array): ParsedJournal {
     const start = offset + FRAME_HEADER_SIZE;
     if (start + len > size) break;
     if (crc32(bytes, start, start + len) !== view.getUint32(offset + 8, true)) throw corruptRecord(table.count, offset, 'checksum mismatch');
-    if (closed) throw corruptRecord(table.count, offset, 'a record after the end record');
     const tag = len === 0 ? -1 : bytes[start];
+    let problem: string | null;
     if (tag >= TAG_EXIT_MMIO && tag <= TAG_ANSWER_SBI) {
-      if (!fixedLayoutOk(bytes, start, len)) throw corruptRecord(table.count, offset, `undecodable payload (bad record (tag ${tag}, ${len} bytes))`);
-      if (tag <= TAG_EXIT_INTR) table.addExit(scannedSeq, scannedIcount, tag);
-    } else {
-      let scanned;
-      try {
-        scanned = scanRecord(bytes.subarray(start, start + len));
-      } catch (e) {
-        throw corruptRecord(table.count, offset, `undecodable payload (${e instanceof Error ? e.message : String(e)})`);
+      const bad = fixedLayoutCheck(bytes, start, len);
+      if (bad !== 0) throw badRecord(table.count, offset, `a malformed fixed-layout record (tag ${tag}): ${FIXED_PROBLEMS[bad]}`);
+      if (tag <= TAG_EXIT_INTR) {
+        problem = order.check({ t: 'exit', seq: scannedSeq, icount: scannedIcount }, null);
+        if (problem === null) table.addExit(scannedSeq, scannedIcount, tag);
+      } else {
+        problem = order.check({ t: 'answer' }, null);
       }
-      if (!RECORD_TYPES.has(scanned.t)) throw corruptRecord(table.count, offset, 'not a journal record');
-      if ('seq' in scanned) table.addExit(scanned.seq, scanned.icount, 0, scanned.reason);
-      if (scanned.t === 'end') closed = true;
+    } else {
+      let scanned: ScannedRecord;
+      try {
+        scanned = scanRecord(bytes, start, len);
+      } catch (e) {
+        if (e instanceof RecordError) throw badRecord(table.count, offset, e.message);
+        throw e;
+      }
+      problem = order.check(scanned, scanned.record);
+      if (problem === null && scanned.t === 'exit') table.addExit(scanned.seq, scanned.icount, 0, scanned.reason);
     }
+    if (problem !== null) throw badRecord(table.count, offset, problem);
     table.add(offset, offset);
     offset = start + len;
   }
-  const journal = lazyJournal(header, table, closed, size - offset, offset);
+  const journal = lazyJournal(header, table, order.closed, size - offset, offset);
   TABLES.set(journal, table);
   return journal;
 }
 
 function corruptRecord(index: number, offset: number, why: string): SimError {
-  return new SimError('JOURNAL_CORRUPT', `record ${index} at offset ${offset}: ${why}`);
+  return new JournalFormatError('JOURNAL_CORRUPT', index, offset, why);
+}
+
+function badRecord(index: number, offset: number, why: string): SimError {
+  return new JournalFormatError('JOURNAL_BAD_RECORD', index, offset, why);
 }
 
 /** A ParsedJournal whose `entries` and `exits` arrays are built on first use (replay does not need them). */
@@ -262,8 +339,6 @@ function lazyJournal(header: JournalHeader, table: RecordTable, closed: boolean,
 }
 
 type FrameResult = { kind: 'ok'; payload: Uint8Array; next: number } | { kind: 'torn' } | { kind: 'corrupt'; why: string };
-
-const RECORD_TYPES = new Set(['exit', 'answer', 'input', 'digest', 'end']);
 
 function readFrame(bytes: Uint8Array, view: DataView, offset: number): FrameResult {
   if (offset + FRAME_HEADER_SIZE > bytes.length) return { kind: 'torn' };

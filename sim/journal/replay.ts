@@ -5,9 +5,11 @@ import type { ObserverStop, Vcpu } from '../kvm/vcpu.js';
 import { Machine } from '../machine.js';
 import { StateDigester } from '../state-digest.js';
 import {
-  decodeAnswerAt, decodeAt, encodeVcpuExit, exitIcountAt, INTR_HALT, INTR_IMMEDIATE_EXIT, MAX_FIXED_RECORD, TAG_ANSWER_MMIO,
+  decodeAnswerAt, decodeAt, encodeVcpuExit, exitIcountAt, INTR_HALT, INTR_IMMEDIATE_EXIT, MAX_FIXED_RECORD, RecordError, TAG_ANSWER_MMIO,
   TAG_ANSWER_SBI, TAG_EXIT_INTR, TAG_EXIT_MMIO,
 } from './codec.js';
+import { JournalFormatError } from './journal-error.js';
+import { inputMisfit } from './schema.js';
 import { JournalHeader, JournalRecord } from './format.js';
 import { ParsedJournal, RecordTable, recordTable } from './reader.js';
 import { applyInput, sha256 } from './session.js';
@@ -213,7 +215,7 @@ export class Replayer {
         if (got === null) return this.notYet();
         if (got === undefined) return this.doneStep();
         if (!this.sameAsRecorded(got, start, len, tag)) {
-          const want = (decodeAt(b, start, len) as ExitRecord).exit;
+          const want = (this.decode(i) as ExitRecord).exit;
           const field = firstDifference(want, got);
           if (field !== null) return this.divergeExit(i, field, want, got);
         }
@@ -229,7 +231,7 @@ export class Replayer {
         if (answered !== null) return answered;
         continue;
       }
-      const record = decodeAt(b, start, len);
+      const record = this.decode(i);
       switch (record.t) {
         case 'exit': {
           const want = record.exit;
@@ -250,11 +252,15 @@ export class Replayer {
           if (answered !== null) return answered;
           break;
         }
-        case 'input':
+        case 'input': {
           if (record.icount !== this.hart.icount) return this.diverge(i, 'input.icount', record.icount, this.hart.icount);
+          // readJournal has checked this against the header's machine; a journal put together by hand has not.
+          const misfit = inputMisfit(record.input, this.machine.ram.size);
+          if (misfit !== null) throw new JournalFormatError('JOURNAL_BAD_RECORD', i, this.table.offsets[i], misfit);
           applyInput(this.machine, record.input);
           this.pos = i + 1;
           break;
+        }
         case 'digest': {
           const d = this.digester.digest();
           if (d !== record.digest) return this.diverge(i, 'digest', record.digest, d);
@@ -279,6 +285,17 @@ export class Replayer {
     if (unanswered !== null) return unanswered;
     this.final = this.snapshot();
     return { kind: 'done', result: this.final };
+  }
+
+  /** Record i, decoded and checked (a JournalFormatError naming it when it is not a valid record). */
+  private decode(i: number): JournalRecord {
+    const t = this.table;
+    try {
+      return decodeAt(this.bytes, t.start(i), t.length(i));
+    } catch (e) {
+      if (e instanceof RecordError) throw new JournalFormatError('JOURNAL_BAD_RECORD', i, t.offsets[i], e.message);
+      throw e;
+    }
   }
 
   /** The guest stopped short of the next exit: its budget ran out, or an observer's trigger fired. */

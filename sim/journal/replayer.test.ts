@@ -143,7 +143,8 @@ describe('Replayer: divergence', () => {
     const exitsAt = journal.exits.map((e) => e.index);
     const cases: ParsedJournal[] = [];
     for (const i of exitsAt.filter((_, k) => k % 40 === 7)) {
-      for (const key of ['icount', 'pc', 'seq', 'physAddr', 'data', 'reason']) {
+      // (A changed seq or reason makes a record readJournal refuses: journal.test.ts checks those.)
+      for (const key of ['icount', 'pc', 'physAddr', 'data']) {
         const exit = (records[i] as Extract<JournalRecord, { t: 'exit' }>).exit as unknown as Record<string, unknown>;
         if (!(key in exit)) continue;
         const change = (v: unknown): unknown => typeof v === 'number' ? v + 1 : typeof v === 'bigint' ? v + 4n

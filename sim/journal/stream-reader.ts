@@ -1,7 +1,10 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { SimError } from '../errors.js';
 import { crc32 } from './crc32.js';
-import { FRAME_HEADER_SIZE, JOURNAL_MAGIC, JOURNAL_VERSION, type JournalHeader, MAX_FRAME_SIZE, packr, PREAMBLE_SIZE } from './format.js';
+import { RecordError, scanRecord } from './codec.js';
+import { FRAME_HEADER_SIZE, JOURNAL_MAGIC, JOURNAL_VERSION, type JournalHeader, MAX_FRAME_SIZE, PREAMBLE_SIZE } from './format.js';
+import { JournalFormatError } from './journal-error.js';
+import { parseHeader, RecordOrder } from './reader.js';
 
 /** One record as the stream holds it: its payload is `bytes[start, start + length)`, valid until the next record. */
 export interface StreamedRecord {
@@ -60,13 +63,9 @@ export class JournalStream {
     }
     const first = this.frameAt(PREAMBLE_SIZE);
     if (first === 'torn') throw new SimError('JOURNAL_TRUNCATED', 'the journal ends inside its header');
-    if (typeof first === 'string') throw new SimError('JOURNAL_CORRUPT', `header at offset ${PREAMBLE_SIZE}: ${first}`);
-    try {
-      // A copy: the header outlives the chunk buffer (its images are views into what it was decoded from).
-      this.header = packr.unpack(this.buf.slice(first.start, first.start + first.length)) as JournalHeader;
-    } catch (e) {
-      throw new SimError('JOURNAL_CORRUPT', `header at offset ${PREAMBLE_SIZE}: undecodable (${e instanceof Error ? e.message : String(e)})`);
-    }
+    if (typeof first === 'string') throw new JournalFormatError('JOURNAL_CORRUPT', null, PREAMBLE_SIZE, first);
+    // A copy: the header outlives the chunk buffer (its images are views into what it was decoded from).
+    this.header = parseHeader(this.buf.slice(first.start, first.start + first.length));
     this.next = this.base + first.start + first.length;
   }
 
@@ -88,14 +87,24 @@ export class JournalStream {
   /** The records after the header, in order. Each yielded record's bytes are reused for the next one. */
   *records(): Generator<StreamedRecord> {
     const out: StreamedRecord = { index: 0, offset: 0, bytes: this.buf, start: 0, length: 0 };
+    const order = new RecordOrder(this.header.machine.ramSize);
     let index = 0;
     for (;;) {
       const at = this.next;
       if (at + FRAME_HEADER_SIZE > this.size) break;
       const f = this.frameAt(at);
       if (f === 'torn') break;
-      if (typeof f === 'string') throw new SimError('JOURNAL_CORRUPT', `record ${index} at offset ${at}: ${f}`);
-      if (f.length === 0) throw new SimError('JOURNAL_CORRUPT', `record ${index} at offset ${at}: empty record`);
+      if (typeof f === 'string') throw new JournalFormatError('JOURNAL_CORRUPT', index, at, f);
+      // Checked as readJournal checks it: a valid record, in the journal's order.
+      let problem: string | null;
+      try {
+        const scanned = scanRecord(this.buf, f.start, f.length);
+        problem = order.check(scanned, scanned.record);
+      } catch (e) {
+        if (!(e instanceof RecordError)) throw e;
+        problem = e.message;
+      }
+      if (problem !== null) throw new JournalFormatError('JOURNAL_BAD_RECORD', index, at, problem);
       out.index = index++;
       out.offset = at;
       out.bytes = this.buf;

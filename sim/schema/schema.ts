@@ -1,0 +1,279 @@
+/**
+ * Schemas for values that cross a boundary (a journal file, a WebSocket frame, an HTTP body): each message is
+ * declared once as a schema, its TypeScript type is derived from it (`Infer<typeof schema>`), and parsing either
+ * returns that type or throws a SchemaError naming the field and what is wrong with it. Nothing untrusted is cast.
+ *
+ * Why not zod or TypeBox: these values are msgpack, where a 64-bit integer arrives as a number or a bigint, byte
+ * strings are Uint8Arrays and integers must be safe; and the answer path of the service parses one message per exit.
+ * The same checks written as these few combinators run 3-10 times faster than zod 4 on the protocol's messages
+ * (`npm run bench:schema`; docs/protocol.md, "Validation"), with the same strictness: exact fields (an unknown field
+ * is an error), safe integers with ranges, bounded strings, byte strings and arrays.
+ *
+ * Parsing builds a new value holding exactly the declared fields, so what comes out is what the type says.
+ */
+
+/** A value that does not fit its schema: `path` is the field (`answer.ret[1]`), `problem` what is wrong with it. */
+export class SchemaError extends Error {
+  constructor(readonly segments: readonly (string | number)[], readonly problem: string, readonly unknownTag = false) {
+    super(segments.length === 0 ? problem : `'${formatPath(segments)}' ${problem}`);
+  }
+
+  get path(): string {
+    return formatPath(this.segments);
+  }
+
+  /** The same error one level down in a containing value. */
+  within(key: string | number): SchemaError {
+    return new SchemaError([key, ...this.segments], this.problem, this.unknownTag);
+  }
+}
+
+function formatPath(segments: readonly (string | number)[]): string {
+  let out = '';
+  for (const k of segments) out += typeof k === 'number' ? `[${k}]` : out === '' ? k : `.${k}`;
+  return out;
+}
+
+export interface Schema<T> {
+  /** Checks `v`; returns it as a T (a fresh value with only the declared fields) or throws a SchemaError. */
+  readonly parse: (v: unknown) => T;
+  /** A field that may be absent. */
+  readonly optional: boolean;
+  /** A field for which nil (null) counts as absent. */
+  readonly nilIsAbsent: boolean;
+  /** What the schema accepts, for messages and docs. */
+  readonly describe: string;
+}
+
+/** The type a schema parses to. */
+export type Infer<S> = S extends Schema<infer T> ? T : never;
+
+interface OptionalSchema<T> extends Schema<T> {
+  readonly optional: true;
+}
+
+type Shape = Record<string, Schema<unknown>>;
+type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends OptionalSchema<unknown> ? K : never }[keyof S];
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+/** The object a shape describes: its optional fields are optional properties. */
+export type InferShape<S extends Shape> = Simplify<
+  { [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }
+>;
+
+/** Compile-time check that two types are the same (a schema kept in step with a type declared elsewhere). */
+export type Equal<A, B> = (<X>() => X extends A ? 1 : 2) extends (<X>() => X extends B ? 1 : 2) ? true : false;
+export function assertSameType<A, B>(_proof: Equal<A, B>): void {}
+
+function make<T>(describe: string, parse: (v: unknown) => T): Schema<T> {
+  return { parse, optional: false, nilIsAbsent: false, describe };
+}
+
+function fail(problem: string): never {
+  throw new SchemaError([], problem);
+}
+
+const TWO_63 = 1n << 63n, TWO_64 = 1n << 64n;
+
+export function bool(): Schema<boolean> {
+  return make('a boolean', (v) => (typeof v === 'boolean' ? v : fail('must be true or false')));
+}
+
+export function str(opts: { min?: number; max: number; pattern?: RegExp }): Schema<string> {
+  const { min = 0, max, pattern } = opts;
+  return make(`a string of ${min}..${max} characters`, (v) => {
+    if (typeof v !== 'string') fail('must be a string');
+    if (v.length < min || v.length > max) fail(`must be ${min}..${max} characters long`);
+    if (pattern !== undefined && !pattern.test(v)) fail(`is not of the form ${pattern.source}`);
+    return v;
+  });
+}
+
+/** One of a fixed set of primitive values (strings or numbers). */
+export function oneOf<const V extends readonly (string | number | boolean)[]>(...values: V): Schema<V[number]> {
+  const set = new Set<unknown>(values);
+  const list = values.map((x) => JSON.stringify(x)).join(', ');
+  return make(`one of ${list}`, (v) => (set.has(v) ? (v as V[number]) : fail(`must be one of ${list}`)));
+}
+
+/** An integer in [min, max] (safe integers only: msgpack's 64-bit integers beyond 2^53 are not numbers here). */
+export function int(min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): Schema<number> {
+  return make(`an integer in [${min}, ${max}]`, (v) => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) fail(`must be an integer in [${min}, ${max}]`);
+    return v;
+  });
+}
+
+/** An integer in [0, max]. */
+export function uint(max = Number.MAX_SAFE_INTEGER): Schema<number> {
+  return int(0, max);
+}
+
+/**
+ * A 64-bit register-sized value: any integer msgpack can carry in 64 bits (a safe number, or a bigint in
+ * [-2^63, 2^64)), as an unsigned bigint mod 2^64.
+ */
+export function u64(): Schema<bigint> {
+  return make('a 64-bit integer', (v) => {
+    if (typeof v === 'bigint') {
+      if (v < -TWO_63 || v >= TWO_64) fail('does not fit in 64 bits');
+      return v < 0n ? v + TWO_64 : v;
+    }
+    if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt.asUintN(64, BigInt(v));
+    return fail('must be an integer');
+  });
+}
+
+/** A byte string (msgpack bin) of min..max bytes. */
+export function bytes(opts: { min?: number; max: number }): Schema<Uint8Array> {
+  const { min = 0, max } = opts;
+  return make(`bytes (${min}..${max})`, (v) => {
+    if (!(v instanceof Uint8Array)) fail('must be binary (msgpack bin)');
+    if (v.length < min || v.length > max) fail(`must hold ${min}..${max} bytes`);
+    // A plain Uint8Array (not a Buffer over a shared pool), so a kept value holds no one else's bytes.
+    return v.constructor === Uint8Array ? v : new Uint8Array(v);
+  });
+}
+
+export function array<T>(item: Schema<T>, opts: { min?: number; max: number }): Schema<T[]> {
+  const { min = 0, max } = opts;
+  return make(`an array of ${min}..${max} ${item.describe}`, (v) => {
+    if (!Array.isArray(v)) fail('must be an array');
+    if (v.length < min || v.length > max) fail(`must hold ${min}..${max} items`);
+    const out = new Array<T>(v.length);
+    for (let i = 0; i < v.length; i++) {
+      try {
+        out[i] = item.parse(v[i]);
+      } catch (e) {
+        throw within(e, i);
+      }
+    }
+    return out;
+  });
+}
+
+export function tuple<const S extends readonly Schema<unknown>[]>(...items: S): Schema<{ -readonly [K in keyof S]: Infer<S[K]> }> {
+  const n = items.length;
+  return make(`an array of ${n}`, (v) => {
+    if (!Array.isArray(v) || v.length !== n) fail(`must be an array of ${n}`);
+    const out = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) {
+      try {
+        out[i] = items[i].parse(v[i]);
+      } catch (e) {
+        throw within(e, i);
+      }
+    }
+    return out as { -readonly [K in keyof S]: Infer<S[K]> };
+  });
+}
+
+/** A field that may be absent (or, with `nil`, be nil). */
+export function optional<T>(schema: Schema<T>, opts: { nil?: boolean } = {}): OptionalSchema<T> {
+  return { ...schema, optional: true, nilIsAbsent: opts.nil ?? false };
+}
+
+/** Anything at all (a value passed through untouched, for fields whose meaning depends on something else). */
+export function unknown(): Schema<unknown> {
+  return make('anything', (v) => v);
+}
+
+/** A schema plus a check across its fields: `check` returns a problem, or null when the value is fine. */
+export function refine<T>(schema: Schema<T>, check: (v: T) => string | null): Schema<T> {
+  return make(schema.describe, (v) => {
+    const out = schema.parse(v);
+    const problem = check(out);
+    if (problem !== null) fail(problem);
+    return out;
+  });
+}
+
+/** Whether `v` is a map as msgpack and JSON decode them (a plain object, no prototype tricks). */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** A map with exactly these fields (optional ones may be absent); any other field is an error. */
+export function object<S extends Shape>(shape: S): Schema<InferShape<S>> {
+  const fields = fieldsOf(shape);
+  return make(`a map {${Object.keys(shape).join(', ')}}`, (v) => parseObject(v, fields) as InferShape<S>);
+}
+
+/** A shape prepared for parsing: the schema of each field by name, and how many are required. */
+interface Fields {
+  readonly byName: Record<string, Schema<unknown>>;
+  readonly names: string[];
+  readonly required: number;
+}
+
+function fieldsOf(shape: Shape): Fields {
+  const byName: Record<string, Schema<unknown>> = Object.create(null) as Record<string, Schema<unknown>>;
+  let required = 0;
+  for (const k of Object.keys(shape)) {
+    byName[k] = shape[k];
+    if (!shape[k].optional) required++;
+  }
+  return { byName, names: Object.keys(shape), required };
+}
+
+/**
+ * The fields come out in the order they came in (a record re-encoded from its parsed form is the same bytes), each
+ * checked by its schema; an unknown field, or a required one missing, is an error.
+ */
+function parseObject(v: unknown, fields: Fields): Record<string, unknown> {
+  if (!isPlainObject(v)) fail('must be a map');
+  const out: Record<string, unknown> = {};
+  let required = 0;
+  for (const k of Object.keys(v)) {
+    const schema = fields.byName[k];
+    if (schema === undefined) fail(`has a field ${JSON.stringify(k)} that is not one of ${fields.names.join(', ')}`);
+    const x = v[k];
+    if (x === undefined || (x === null && schema.nilIsAbsent)) {
+      if (!schema.optional) throw new SchemaError([k], 'is missing');
+      continue;
+    }
+    try {
+      out[k] = schema.parse(x);
+    } catch (e) {
+      throw within(e, k);
+    }
+    if (!schema.optional) required++;
+  }
+  if (required !== fields.required) {
+    const missing = fields.names.find((k) => !fields.byName[k].optional && (!hasOwn.call(v, k) || v[k] === undefined));
+    throw new SchemaError([missing ?? '?'], 'is missing');
+  }
+  return out;
+}
+
+type VariantMap = Record<string, Shape>;
+/** The union a variant describes: one member per tag, each with the tag field and its own fields. */
+export type InferVariant<K extends string, M extends VariantMap> = {
+  [T in keyof M & string]: Simplify<{ [P in K]: T } & InferShape<M[T]>>;
+}[keyof M & string];
+
+/**
+ * A tagged union: a map whose field `key` (a string) chooses which fields the rest must be. An unknown tag throws
+ * a SchemaError with `unknownTag` set, so a caller can give it its own code (UNKNOWN_OP, UNKNOWN_TYPE, ...).
+ */
+export function variant<K extends string, M extends VariantMap>(key: K, members: M): Schema<InferVariant<K, M>> {
+  const branches = new Map<string, Fields>();
+  for (const [tag, shape] of Object.entries(members)) branches.set(tag, fieldsOf({ [key]: oneOf(tag), ...shape }));
+  const tags = [...branches.keys()];
+  return make(`a map tagged by ${key} (${tags.join(', ')})`, (v) => {
+    if (!isPlainObject(v)) fail('must be a map');
+    const tag = hasOwn.call(v, key) ? v[key] : undefined;
+    const branch = typeof tag === 'string' ? branches.get(tag) : undefined;
+    if (branch === undefined) {
+      throw new SchemaError([key], tag === undefined ? 'is missing' : `${JSON.stringify(tag)} is not one of ${tags.join(', ')}`, true);
+    }
+    return parseObject(v, branch) as InferVariant<K, M>;
+  });
+}
+
+function within(e: unknown, key: string | number): unknown {
+  return e instanceof SchemaError ? e.within(key) : e;
+}
