@@ -209,18 +209,22 @@ export class RecordOrder {
 
   constructor(private readonly ramSize: number) {}
 
+  /** The problem with the next record being this exit, or null (the hot path: nothing allocated). */
+  exit(seq: number, icount: number): string | null {
+    if (this.ended) return 'a record after the end record';
+    if (seq !== this.nextSeq) return `exit seq ${seq} where ${this.nextSeq} comes next`;
+    if (icount < this.icount) return `exit ${seq} at instruction ${icount}, before the previous exit's ${this.icount}`;
+    this.nextSeq = seq + 1;
+    this.icount = icount;
+    return null;
+  }
+
   /** The problem with the next record, or null. `record` is the decoded record of a msgpack payload (or null). */
-  check(scanned: { t: string; seq?: number; icount?: number }, record: JournalRecord | null): string | null {
+  check(scanned: ScannedRecord, record: JournalRecord | null): string | null {
     if (this.ended) return 'a record after the end record';
     switch (scanned.t) {
-      case 'exit': {
-        const { seq, icount } = scanned as { seq: number; icount: number };
-        if (seq !== this.nextSeq) return `exit seq ${seq} where ${this.nextSeq} comes next`;
-        if (icount < this.icount) return `exit ${seq} at instruction ${icount}, before the previous exit's ${this.icount}`;
-        this.nextSeq = seq + 1;
-        this.icount = icount;
-        return null;
-      }
+      case 'exit':
+        return this.exit(scanned.seq, scanned.icount);
       case 'input': {
         const r = record as Extract<JournalRecord, { t: 'input' }>;
         if (r.icount < this.icount) return `input at instruction ${r.icount}, before the previous exit's ${this.icount}`;
@@ -285,10 +289,10 @@ export function readJournal(bytes: Uint8Array): ParsedJournal {
       const bad = fixedLayoutCheck(bytes, start, len);
       if (bad !== 0) throw badRecord(table.count, offset, `a malformed fixed-layout record (tag ${tag}): ${FIXED_PROBLEMS[bad]}`);
       if (tag <= TAG_EXIT_INTR) {
-        problem = order.check({ t: 'exit', seq: scannedSeq, icount: scannedIcount }, null);
+        problem = order.exit(scannedSeq, scannedIcount);
         if (problem === null) table.addExit(scannedSeq, scannedIcount, tag);
       } else {
-        problem = order.check({ t: 'answer' }, null);
+        problem = order.closed ? 'a record after the end record' : null;
       }
     } else {
       let scanned: ScannedRecord;
