@@ -1,5 +1,5 @@
 /** The client SDK's public surface. */
-export { LocalVmm, runElf, type VmmOptions, type RunResult, type RunEnd, type StopKind } from './local-vmm.js';
+export { LocalVmm, runElf, LIVE_SLICE_INSNS, type VmmOptions, type RunResult, type RunEnd, type RunHost, type StopKind } from './local-vmm.js';
 export { exitToJson } from './exit-json.js';
 export { MmioBus, type MmioDevice } from './devices/bus.js';
 export { TestFinisher } from './devices/test-finisher.js';

@@ -1,4 +1,4 @@
-import { DEFAULT_DIGEST_EVERY_EXITS, Machine, MachineConfig, journalHeader, needsAnswer, VcpuSession } from '../sim/index.js';
+import { DEFAULT_DIGEST_EVERY_EXITS, layout, Machine, MachineConfig, journalHeader, needsAnswer, VcpuSession } from '../sim/index.js';
 import type { ExitAnswer, JournalHeader, RecordSink, StatRow, VcpuExit } from '../sim/index.js';
 import { BuiltinDevices, Entropy } from './builtin-devices.js';
 import type { MmioBus } from './devices/bus.js';
@@ -33,7 +33,38 @@ export interface VmmOptions extends MachineConfig {
   digestEveryExits?: number;
 }
 
-export type StopKind = 'finisher' | 'shutdown' | 'reset' | 'max-insns' | 'halt' | 'error';
+/** How a run ended: the guest's own ways, the instruction limit, or the host's (`quit`: Ctrl-A x; `interrupted`: a signal). */
+export type StopKind = 'finisher' | 'shutdown' | 'reset' | 'max-insns' | 'halt' | 'error' | 'quit' | 'interrupted';
+
+/**
+ * The host side of a live run (runLive): when console input arrives, when the user wants to stop, and how wall time
+ * passes. The host decides when; the journal records where: every byte goes in as an input at an exact instruction
+ * count, so a replay needs none of this.
+ */
+export interface RunHost {
+  /** Console bytes that arrived since the last call, or null. */
+  takeInput(): Uint8Array | null;
+  /** Whether more input may still arrive (false once it has ended). */
+  readonly inputOpen: boolean;
+  /** A stop the user asked for (an escape key, a signal), or null. */
+  stopRequest(): RunEnd | null;
+  /** Resolves when input arrives, the input ends or a stop is asked for, or after `ms` (0: just yield; Infinity: no timeout). */
+  wait(ms: number): Promise<void>;
+  /**
+   * Wall-clock milliseconds. Given, the run keeps the guest's virtual clock from running ahead of the wall clock
+   * while it idles (WFI), sleeping instead, as QEMU's `-icount sleep=on` does; absent, idle time passes at once.
+   */
+  now?(): number;
+  /** Told between slices (a progress line). */
+  onSlice?(progress: { icount: number; exits: number }): void;
+}
+
+/** Guest instructions between two looks at the host (about 10 ms of a busy guest). */
+export const LIVE_SLICE_INSNS = 2_000_000;
+/** A WFI traps to the hypervisor as a virtual instruction (scause 22) with its encoding in htinst. */
+const CAUSE_VIRTUAL_INSTRUCTION = 22, INSN_WFI = 0x10500073;
+/** ... or this many exits. */
+const LIVE_SLICE_EXITS = 20_000;
 
 export interface RunEnd {
   stop: StopKind;
@@ -75,6 +106,8 @@ export class LocalVmm {
   private readonly transcript: Uint8Array[] = [];
   private readonly entropy: Entropy;
   private exits = 0;
+  /** Whether the vCPU stands at its last exit (nothing ran since): an input placed now replays at that exit. */
+  private atExit = true;
 
   constructor(image: Uint8Array, options: VmmOptions = {}) {
     this.options = options;
@@ -168,6 +201,105 @@ export class LocalVmm {
       const end = this.answerExit(exit);
       if (end !== null) return this.result(end.stop, end.exitCode, end.message);
     }
+  }
+
+  /**
+   * Runs in slices of `sliceInsns`, yielding to the event loop between them, and takes the host's console input
+   * only at recorded points (an immediate exit first when the guest is between exits). A guest halted in WFI with
+   * nothing to wake it waits for input while more may come, instead of ending the run.
+   */
+  async runLive(host: RunHost, sliceInsns = LIVE_SLICE_INSNS): Promise<RunResult> {
+    const h = this.machine.hart;
+    const limit = this.options.maxInsns ?? Infinity;
+    const now = host.now?.bind(host);
+    /** The wall-clock time at which the guest's virtual clock read 0 (moved on while the guest runs behind). */
+    let origin = now?.() ?? 0;
+    const ahead = (): number => (h.time / layout.TIMEBASE_FREQUENCY) * 1000 - (now!() - origin);
+    const stopIdling = now === undefined ? null : this.exitAfterWfi();
+    let sliceStart = h.icount, sliceExits = this.exits;
+    try {
+      for (;;) {
+        const stop = host.stopRequest();
+        if (stop !== null) {
+          this.stopAtExit();
+          return this.result(stop.stop, stop.exitCode, stop.message);
+        }
+        const bytes = host.takeInput();
+        const delivered = bytes !== null && bytes.length > 0;
+        if (delivered) this.consoleInput(bytes);
+        if (h.icount >= limit) {
+          this.stopAtExit();
+          return this.result('max-insns', 1, `stopped after ${h.icount} instructions`);
+        }
+        // Idle time the guest skipped over puts its clock ahead of the wall clock: wait it out (input cuts it short,
+        // and the guest then runs to take it). A guest behind the wall clock (busy) owes nothing.
+        if (now !== undefined && !delivered) {
+          const lead = ahead();
+          if (lead < 0) origin -= lead;
+          else if (lead > 1) {
+            await host.wait(Math.min(lead, 100));
+            continue;
+          }
+        }
+        const sliceLeft = sliceInsns - (h.icount - sliceStart);
+        // A slice ends after its instructions, or after as many exits as a busy console makes in about as long.
+        if (sliceLeft <= 0 || this.exits - sliceExits >= LIVE_SLICE_EXITS) {
+          sliceStart = h.icount;
+          sliceExits = this.exits;
+          host.onSlice?.({ icount: h.icount, exits: this.exits });
+          await host.wait(0);
+          continue;
+        }
+        const before = h.icount;
+        const exit = this.session.resume(Math.min(limit - h.icount, sliceLeft));
+        if (h.icount !== before) this.atExit = false;
+        if (exit === null) continue;
+        this.exits++;
+        this.atExit = true;
+        const end = this.answerExit(exit);
+        if (end === null) continue;
+        if (end.stop === 'halt' && host.inputOpen) {
+          await host.wait(Infinity);
+          continue;
+        }
+        return this.result(end.stop, end.exitCode, end.message);
+      }
+    } finally {
+      stopIdling?.();
+    }
+  }
+
+  /**
+   * Makes the vCPU stop (an immediate exit, recorded) right after each WFI, so that a paced run can wait out the
+   * idle time the vCPU skipped before the guest goes on. Returns the undo.
+   */
+  private exitAfterWfi(): () => void {
+    const vcpu = this.machine.vcpu, previous = vcpu.trace;
+    vcpu.trace = {
+      kvmEntry: previous?.kvmEntry?.bind(previous),
+      kvmExit: (trap, icount) => {
+        previous?.kvmExit?.(trap, icount);
+        if (trap.scause === CAUSE_VIRTUAL_INSTRUCTION && trap.htinst === INSN_WFI) vcpu.requestImmediateExit();
+      },
+    };
+    return () => { vcpu.trace = previous; };
+  }
+
+  /** Host console bytes to the UART (and the SBI console), recorded where they arrive. */
+  private consoleInput(bytes: Uint8Array): void {
+    this.stopAtExit();
+    this.session.input({ kind: 'console', data: Uint8Array.from(bytes) });
+    this.uart.receive(bytes);
+  }
+
+  /** Between two exits: take an immediate exit (recorded), so that what the host does next has a place in the journal. */
+  private stopAtExit(): void {
+    if (this.atExit) return;
+    this.machine.vcpu.requestImmediateExit();
+    const exit = this.session.run(0);
+    this.exits++;
+    this.atExit = true;
+    this.answerExit(exit);
   }
 
   /** The result of a run that ended (for drivers that run the vCPU themselves); closes the journal. */

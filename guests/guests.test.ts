@@ -16,6 +16,7 @@ const SAME_AS_QEMU: Record<string, { input?: string }> = {
   traps: {},
   breakpoints: {},
   'uart-irq': { input: 'hello uart\n' },
+  'console-echo': { input: 'hello\r\nsecond line\nquit\n' },
   'bench-intloop': {},
   'bench-memcpy': {},
   'bench-sort': {},

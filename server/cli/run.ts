@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { exitToJson, LocalVmm } from '../../client-sdk/index.js';
 import { FileJournalWriter } from '../../sim/index.js';
 import { usageError } from './cli-error.js';
 import { defineCommand, flag, option, parseCount, parseSize, value, type OptionTable, type ParsedCommandLine } from './command.js';
 import { checkNewFile, openTextOutput, readUserFile } from './files.js';
+import { LiveConsole } from './live-console.js';
 import { newRecordingPath } from './recordings-dir.js';
 import { registerDump, type RegisterDump } from './register-dump.js';
 import { formatStats } from './stats-table.js';
@@ -18,6 +18,7 @@ export const RUN_OPTIONS = {
   append: value('TEXT', 'the kernel command line: /chosen/bootargs in the device tree (QEMU\'s -append)', { aliases: ['bootargs'] }),
   initrd: value('FILE', 'an initial ramdisk, loaded and named in /chosen as QEMU does (linux,initrd-start/-end)'),
   input: value('TEXT', 'console input instead of stdin (\\n is a newline); it reaches the UART once the guest listens'),
+  'no-sleep': flag('skip the guest\'s idle time at once (QEMU -icount sleep=off); by default hindsight sleeps\nwhile the guest idles, so that its clock keeps to the wall clock'),
   debug: flag('guest debug on: breakpoint instructions exit (DEBUG); with no debugger attached they are\ninjected back into the guest'),
   stats: flag('print exit statistics (perf kvm stat style) on stderr at the end'),
   'exit-log': value('FILE', 'write one JSON object per exit (seq, icount, pc, reason, kvm_run fields); - is stdout\n(the console then goes to stderr)'),
@@ -79,17 +80,12 @@ function ramBytes(values: ParsedCommandLine<typeof RUN_OPTIONS>['values']): numb
   return values.memory;
 }
 
-function consoleInput(text: string | undefined): Uint8Array | undefined {
-  if (text !== undefined) return Buffer.from(text.replace(/\\n/g, '\n'), 'latin1');
-  if (process.stdin.isTTY) return undefined;
-  try {
-    return readFileSync(0);
-  } catch {
-    return undefined;
-  }
+/** `--input TEXT` with its `\n`s made newlines. */
+function scriptedInput(text: string | undefined): Uint8Array | undefined {
+  return text === undefined ? undefined : Buffer.from(text.replace(/\\n/g, '\n'), 'latin1');
 }
 
-function runOrRecord(args: ParsedCommandLine<typeof RUN_OPTIONS>, record: { path: string | undefined; force: boolean } | null): number {
+async function runOrRecord(args: ParsedCommandLine<typeof RUN_OPTIONS>, record: { path: string | undefined; force: boolean } | null): Promise<number> {
   const { values } = args;
   const path = imagePath(args);
   if (values['exit-log-regs'] && values['exit-log'] === undefined) throw usageError('CLI_CONFLICT', '--exit-log-regs needs --exit-log FILE');
@@ -103,20 +99,31 @@ function runOrRecord(args: ParsedCommandLine<typeof RUN_OPTIONS>, record: { path
   const consoleOut = log?.toStdout ? process.stderr : process.stdout;
   // The registers are read before the answer (beforeAnswer) and written with the answered exit (onExit).
   let regs: RegisterDump | undefined;
+  let vmm: LocalVmm | undefined;
+  const terminal = new LiveConsole({
+    message: (text) => process.stderr.write(text),
+    status: () => `${vmm!.machine.hart.icount} instructions, pc 0x${vmm!.machine.hart.pc.toString(16)}`,
+    pace: !values['no-sleep'],
+    readStdin: values.input === undefined,
+  });
   try {
-    const result = new LocalVmm(image, {
+    vmm = new LocalVmm(image, {
       maxInsns: values['max-insns'],
       ramSize,
       bootargs: values.append,
       initrd,
-      input: consoleInput(values.input),
+      input: scriptedInput(values.input),
       guestDebug: values.debug === true,
       imageName: basename(path),
       recordTo: journalPath === null ? undefined : (header) => new FileJournalWriter(journalPath, header),
       onConsole: (bytes) => consoleOut.write(bytes),
       onExit: log === null ? undefined : (exit, answer) => log.write(`${JSON.stringify({ ...exitToJson(exit, answer), ...regs })}\n`),
       beforeAnswer: values['exit-log-regs'] ? (_exit, machine) => { regs = registerDump(machine); } : undefined,
-    }).run();
+    });
+    terminal.start();
+    if (terminal.interactive && !values.quiet) process.stderr.write('[hindsight] console: Ctrl-A x quits, Ctrl-A h lists the escapes\n');
+    const result = await vmm.runLive(terminal);
+    terminal.close();
     if (values.stats) process.stderr.write(`${formatStats(result.stats, result.icount)}\n`);
     if (!values.quiet) {
       const what = result.message ? `${result.stop}: ${result.message}` : result.stop;
@@ -125,6 +132,7 @@ function runOrRecord(args: ParsedCommandLine<typeof RUN_OPTIONS>, record: { path
     }
     return result.exitCode;
   } finally {
+    terminal.close();
     log?.close();
   }
 }

@@ -59,6 +59,12 @@ export const inputSchema = variant('kind', {
   'set-pc': { value: u64() },
   'write-mem': { addr: count, data: bytes({ min: 1, max: MAX_INPUT_BYTES }) },
   'immediate-exit': {},
+  /**
+   * Host console bytes that userspace's UART took in here (a live console: a keystroke, a pipe's chunk). The machine
+   * is unchanged: what the guest reads comes through MMIO and SBI answers. Recorded so that a replay knows what was
+   * typed and when.
+   */
+  console: { data: bytes({ min: 1, max: MAX_INPUT_BYTES }) },
 });
 export type JournalInput = Infer<typeof inputSchema>;
 

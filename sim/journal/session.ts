@@ -49,6 +49,7 @@ export function applyInput(machine: Machine, input: JournalInput): void {
     case 'set-pc': hart.pc = BigInt.asUintN(64, input.value); break;
     case 'write-mem': machine.writePhys(input.addr, input.data); break;
     case 'immediate-exit': vcpu.requestImmediateExit(); break;
+    case 'console': break;
   }
 }
 
