@@ -288,7 +288,10 @@ export class LocalVmm {
   /** Host console bytes to the UART (and the SBI console), recorded where they arrive. */
   private consoleInput(bytes: Uint8Array): void {
     this.stopAtExit();
-    this.session.input({ kind: 'console', data: Uint8Array.from(bytes) });
+    // One record per 64 KiB (a file piped in arrives in one go; the journal holds inputs of at most 1 MiB).
+    for (let at = 0; at < bytes.length; at += 0x10000) {
+      this.session.input({ kind: 'console', data: bytes.slice(at, at + 0x10000) });
+    }
     this.uart.receive(bytes);
   }
 

@@ -1,15 +1,15 @@
 /**
  * The Linux guest's console at a real terminal, through the CLI in dist/: `record` on a pseudo-terminal boots to
  * /init's prompt, waits there (idle, for as long as nobody types), takes the line typed, and the journal of that
- * session replays with --verify, giving back the same console output the terminal showed.
+ * session replays with --verify, giving back the same console output the terminal showed; replaying on a terminal
+ * shows a progress line.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LINUX_ALL_PASSED, LINUX_BOOTARGS, LINUX_PROMPT, linuxDir } from '../../bench/linux-guest.js';
-import { PtySession } from '../../server/cli/test-helpers.js';
+import { PtySession, quote } from '../../server/cli/test-helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/server/cli/main.js');
@@ -37,10 +37,18 @@ describe('Linux at a terminal', () => {
     expect(tty.output).toContain('init: read from the console: "typed at a tty"');
     expect(tty.output).toContain(LINUX_ALL_PASSED);
 
-    const replay = spawnSync(process.execPath, [CLI, 'replay', journal, '--verify', '--console'], { encoding: 'latin1', maxBuffer: 64 << 20 });
-    expect(replay.status, replay.stderr).toBe(0);
+    // The replay on a terminal too, its console to a file: stderr shows the progress line while it runs.
+    const consoleFile = join(dir, 'console.txt');
+    const replay = new PtySession(`${[process.execPath, CLI, 'replay', journal, '--verify', '--console'].map(quote).join(' ')} > ${quote(consoleFile)}`);
+    try {
+      expect(await replay.exited, replay.output).toBe(0);
+    } finally {
+      replay.kill();
+    }
+    expect(replay.output).toMatch(/\r\[replay\] [\d,]+ instructions, \d+ MIPS, [\d,]+ exits\x1b\[K/);
+    expect(replay.output).toContain('\r\x1b[K');
     const strip = (text: string) => text.replace(/\r/g, '');
     const live = strip(tty.output).replace(/\[hindsight\][^\n]*\n/g, '');
-    expect(strip(replay.stdout).replace(/final digest .*\n$/, '')).toBe(live);
+    expect(strip(readFileSync(consoleFile, 'latin1')).replace(/final digest .*\n$/, '')).toBe(live);
   }, 400_000);
 });

@@ -1,6 +1,7 @@
 import { SimError, TimeTravel, type ParsedJournal } from '../../sim/index.js';
 import { hex } from '../../client-sdk/exit-json.js';
 import { registerDump, type RegisterDump } from './register-dump.js';
+import { formatAddress, type Symbols } from './symbols.js';
 
 export type GotoTarget = { exit: number } | { icount: number };
 
@@ -42,8 +43,8 @@ export function gotoPlace(journal: ParsedJournal, target: GotoTarget, image?: Ui
     : { icount: place.icount, nextSeq: place.nextSeq, pc: hex(place.pc), ...regs };
 }
 
-/** The one-line form, without --dump-regs. */
-export function gotoSummary(r: GotoReport): string {
+/** The one-line form, without --dump-regs: the pc with its symbol when the image has symbols. */
+export function gotoSummary(r: GotoReport, symbols: Symbols | null = null): string {
   const where = 'seq' in r ? `exit ${r.seq} (${r.reason}), before its answer` : `between exits (next exit ${r.nextSeq})`;
-  return `icount ${r.icount}, pc ${r.pc}, priv ${r.priv}: ${where}`;
+  return `icount ${r.icount}, pc ${formatAddress(BigInt(r.pc), symbols)}, priv ${r.priv}: ${where}`;
 }

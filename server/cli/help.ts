@@ -27,10 +27,14 @@ function optionLines(options: Record<string, OptionDef>): string[] {
   });
 }
 
+/** `usage: hindsight NAME ...`, one line per form. */
+export function usageLines(command: Command): string {
+  return command.usage.map((u, i) => `${i === 0 ? 'usage: ' : '       '}hindsight ${command.name}${u ? ` ${u}` : ''}`).join('\n');
+}
+
 export function commandHelp(command: Command): string {
-  const usage = command.usage.map((u, i) => `${i === 0 ? 'usage: ' : '       '}hindsight ${command.name}${u ? ` ${u}` : ''}`);
   return [
-    ...usage, '',
+    usageLines(command), '',
     command.summary.charAt(0).toUpperCase() + command.summary.slice(1) + '.',
     ...(command.description ? ['', command.description] : []),
     '', 'options:', ...optionLines(command.options),

@@ -7,7 +7,7 @@
 import { classifyError, usageError } from './cli-error.js';
 import type { Command } from './command.js';
 import { COMMANDS } from './commands.js';
-import { commandHelp, mainHelp, version } from './help.js';
+import { commandHelp, mainHelp, usageLines, version } from './help.js';
 import { parseCommandLine } from './parse.js';
 
 /** `--help` or `-h` anywhere before `--` asks for the command's help, whatever else is on the line. */
@@ -62,6 +62,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`${who}: internal error (please report it): ${err.message}\n`);
     } else {
       process.stderr.write(`${who}: ${err.message} [${err.code}]\n`);
+      if (err.usage && command !== undefined) process.stderr.write(`${usageLines(command)}\n`);
       if (err.usage) process.stderr.write(`Try '${who} --help'.\n`);
     }
     return err.status;

@@ -85,7 +85,21 @@ describe('hindsight replay --goto-exit N --dump-regs', () => {
   it('without --dump-regs prints one line naming the exit', () => {
     const r = cli('replay', journal, '--goto-exit', '3');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toBe(`icount ${log[3].icount}, pc ${log[3].pc}, priv S: exit 3 (${log[3].reason}), before its answer\n`);
+    const pc = log[3].pc.replace(/^0x/, '');
+    expect(r.stdout).toMatch(new RegExp(`^icount ${log[3].icount}, pc 0x${pc} <\\w+(\\+0x[0-9a-f]+)?>, priv S: exit 3 \\(${log[3].reason}\\), before its answer\n$`));
+  });
+
+  it('with --regs prints the registers by ABI name, with symbols where they point into code', () => {
+    const r = cli('replay', journal, '--goto-exit', '3', '--regs');
+    expect(r.status, r.stderr).toBe(0);
+    const rows = new Map(r.stdout.trim().split('\n').slice(1).map((l) => [l.split(/\s+/)[0], l] as const));
+    expect([...rows.keys()].slice(0, 4)).toEqual(['pc', 'zero', 'ra', 'sp']);
+    expect(rows.get('a0')).toContain(log[3].x[10]);
+    expect(rows.get('t6')).toContain(log[3].x[31]);
+    expect(rows.get('pc')).toMatch(/^pc\s+0x[0-9a-f]+ <\w+/);
+    expect(rows.get('ra')).toMatch(/<\w+\+0x[0-9a-f]+>$/);
+    expect(rows.get('stvec')).toMatch(/<trap_entry>$/);
+    expect(rows.get('sp')).not.toContain('<');
   });
 });
 

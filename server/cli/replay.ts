@@ -6,7 +6,10 @@ import { openTextOutput, readUserFile, type TextOutput } from './files.js';
 import { resolveRecording } from './recordings-dir.js';
 import { ConsoleTap } from './console-tap.js';
 import { gotoPlace, gotoSummary, type GotoTarget } from './goto.js';
+import { ProgressLine } from './progress.js';
 import { registerDump, type RegisterDump } from './register-dump.js';
+import { formatRegisters } from './register-table.js';
+import { Symbols } from './symbols.js';
 
 const REPLAY_DESCRIPTION = `Re-runs a recording, feeding the recorded answers and inputs, and compares every exit and state digest with the
 recorded ones. Prints the final digest. With --verify the exit status is 0 only when every exit and the final
@@ -16,16 +19,18 @@ The journal is a file, - for stdin, the name of a recording in the recordings di
 or latest (the newest there, also what no argument means).
 
 --goto-exit N replays to exit N and stops there, before its recorded answer (the state userspace saw);
---goto-icount K to where K instructions have retired. They print where they stopped in one line, or with
---dump-regs the registers there as JSON (the same form as an --exit-log-regs line).`;
+--goto-icount K to where K instructions have retired. They print where they stopped in one line (the pc with its
+symbol when the image has symbols), with --regs the registers there by ABI name as gdb's info registers shows
+them, or with --dump-regs as JSON (the same form as an --exit-log-regs line).`;
 
 const GOTO_EXCLUDES = ['verify', 'console', 'exit-log', 'exit-log-regs', 'json'] as const;
+const GOTO_ONLY = ['dump-regs', 'regs'] as const;
 
 export const replayCommand = defineCommand({
   name: 'replay',
   summary: 're-run a recording bit-exactly, comparing every exit; or stop at an exit or instruction count',
   usage: ['[run.hsj | NAME | latest] [--verify] [--image guest.elf] [--console] [--exit-log FILE [--exit-log-regs]] [--json]',
-    '[run.hsj | NAME | latest] (--goto-exit N | --goto-icount K) [--dump-regs] [--image guest.elf]'],
+    '[run.hsj | NAME | latest] (--goto-exit N | --goto-icount K) [--regs | --dump-regs] [--image guest.elf]'],
   description: REPLAY_DESCRIPTION,
   options: {
     verify: flag('exit status 0 only when every exit and the final digest match and the recording was closed'),
@@ -36,6 +41,7 @@ export const replayCommand = defineCommand({
     json: flag('print the summary as one JSON object'),
     'goto-exit': option('N', 'stop at exit N, before its recorded answer', parseCount),
     'goto-icount': option('K', 'stop where K instructions have retired', parseCount),
+    regs: flag('with --goto-*: print the registers there, by ABI name, with symbols'),
     'dump-regs': flag('with --goto-*: print the registers there as JSON'),
   },
   positionals: { min: 0, max: 1, names: ['journal'] },
@@ -44,13 +50,19 @@ export const replayCommand = defineCommand({
     const target = gotoTarget(values['goto-exit'], values['goto-icount']);
     const clash = target === null ? undefined : GOTO_EXCLUDES.find((o) => values[o] !== undefined);
     if (clash !== undefined) throw usageError('CLI_CONFLICT', `--${clash} does not go with --goto-exit / --goto-icount`);
-    if (target === null && values['dump-regs']) throw usageError('CLI_CONFLICT', '--dump-regs needs --goto-exit N or --goto-icount K');
+    const only = target === null ? GOTO_ONLY.find((o) => values[o] !== undefined) : undefined;
+    if (only !== undefined) throw usageError('CLI_CONFLICT', `--${only} needs --goto-exit N or --goto-icount K`);
+    if (values.regs && values['dump-regs']) throw usageError('CLI_CONFLICT', '--regs or --dump-regs, not both');
     if (values['exit-log-regs'] && values['exit-log'] === undefined) throw usageError('CLI_CONFLICT', '--exit-log-regs needs --exit-log FILE');
     const journal = readJournal(readUserFile(resolveRecording(args.positionals[0]), 'the journal'));
     const image = values.image === undefined ? undefined : readUserFile(values.image, 'the image');
     if (target !== null) {
       const report = gotoPlace(journal, target, image);
-      process.stdout.write(`${values['dump-regs'] ? JSON.stringify(report) : gotoSummary(report)}\n`);
+      const symbols = Symbols.of(image ?? journal.header.images[0].bytes);
+      const text = values['dump-regs'] ? JSON.stringify(report)
+        : values.regs ? `${gotoSummary(report, symbols)}\n${formatRegisters(report.pc, report, symbols)}`
+          : gotoSummary(report, symbols);
+      process.stdout.write(`${text}\n`);
       return 0;
     }
     return replayAll(journal, image, values);
@@ -74,14 +86,17 @@ function replayWith(journal: ParsedJournal, image: Uint8Array | undefined, value
   const tap = values.console ? new ConsoleTap((b) => out.write(b)) : null;
   // The registers are read before the answer (beforeAnswer) and logged with the answered exit (onExit).
   let regs: RegisterDump | undefined;
+  const progress = new ProgressLine('replay', !(values.console && out.isTTY));
   const result = replayJournal(journal, {
     image,
+    onProgress: progress.enabled ? (icount, exits) => progress.update(icount, exits) : undefined,
     beforeAnswer: values['exit-log-regs'] ? (_exit, machine) => { regs = registerDump(machine); } : undefined,
     onExit: (exit, answer, machine) => {
       tap?.exit(exit, machine);
       log?.write(`${JSON.stringify({ ...exitToJson(exit, answer), ...regs })}\n`);
     },
   });
+  progress.done();
   const matched = result.ok && journal.closed && result.recordedDigest === result.finalDigest;
   if (values.json) {
     out.write(`${JSON.stringify({

@@ -5,9 +5,11 @@ import { usageError } from './cli-error.js';
 import { defineCommand, flag, option, parseCount, parseSize, value, type OptionTable, type ParsedCommandLine } from './command.js';
 import { checkNewFile, openTextOutput, readUserFile } from './files.js';
 import { LiveConsole } from './live-console.js';
+import { ProgressLine } from './progress.js';
 import { newRecordingPath } from './recordings-dir.js';
 import { registerDump, type RegisterDump } from './register-dump.js';
 import { formatStats } from './stats-table.js';
+import { formatAddress, Symbols } from './symbols.js';
 
 /** The options of `run`, which `record` shares. */
 export const RUN_OPTIONS = {
@@ -100,11 +102,17 @@ async function runOrRecord(args: ParsedCommandLine<typeof RUN_OPTIONS>, record: 
   // The registers are read before the answer (beforeAnswer) and written with the answered exit (onExit).
   let regs: RegisterDump | undefined;
   let vmm: LocalVmm | undefined;
+  let exits = 0;
+  const symbols = Symbols.of(image);
+  const withSymbols = (text: string) => text.replace(/\bpc (0x[0-9a-f]+)/g, (_, pc: string) => `pc ${formatAddress(BigInt(pc), symbols)}`);
+  // A progress line only where it cannot garble the console: stderr a terminal, the console somewhere else.
+  const progress = new ProgressLine('hindsight', !consoleOut.isTTY);
   const terminal = new LiveConsole({
     message: (text) => process.stderr.write(text),
-    status: () => `${vmm!.machine.hart.icount} instructions, pc 0x${vmm!.machine.hart.pc.toString(16)}`,
+    status: () => `${vmm!.machine.hart.icount} instructions, pc ${formatAddress(vmm!.machine.hart.pc, symbols)}, ${exits} exits`,
     pace: !values['no-sleep'],
     readStdin: values.input === undefined,
+    onSlice: progress.enabled ? ({ icount, exits: n }) => progress.update(icount, n) : undefined,
   });
   try {
     vmm = new LocalVmm(image, {
@@ -117,16 +125,20 @@ async function runOrRecord(args: ParsedCommandLine<typeof RUN_OPTIONS>, record: 
       imageName: basename(path),
       recordTo: journalPath === null ? undefined : (header) => new FileJournalWriter(journalPath, header),
       onConsole: (bytes) => consoleOut.write(bytes),
-      onExit: log === null ? undefined : (exit, answer) => log.write(`${JSON.stringify({ ...exitToJson(exit, answer), ...regs })}\n`),
+      onExit: (exit, answer) => {
+        exits++;
+        log?.write(`${JSON.stringify({ ...exitToJson(exit, answer), ...regs })}\n`);
+      },
       beforeAnswer: values['exit-log-regs'] ? (_exit, machine) => { regs = registerDump(machine); } : undefined,
     });
     terminal.start();
     if (terminal.interactive && !values.quiet) process.stderr.write('[hindsight] console: Ctrl-A x quits, Ctrl-A h lists the escapes\n');
     const result = await vmm.runLive(terminal);
     terminal.close();
+    progress.done();
     if (values.stats) process.stderr.write(`${formatStats(result.stats, result.icount)}\n`);
     if (!values.quiet) {
-      const what = result.message ? `${result.stop}: ${result.message}` : result.stop;
+      const what = result.message ? `${result.stop}: ${withSymbols(result.message)}` : result.stop;
       process.stderr.write(`[hindsight] ${what}, exit code ${result.exitCode}, ${result.icount} instructions, ${result.exits} exits\n`);
       if (result.digest !== undefined) process.stderr.write(`[hindsight] recorded ${journalPath}, final digest ${result.digest}\n`);
     }

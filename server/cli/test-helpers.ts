@@ -4,16 +4,18 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 
-const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+export const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export class PtySession {
   private readonly child: ChildProcess;
   private text = '';
   readonly exited: Promise<number | null>;
 
-  constructor(argv: string[], env: NodeJS.ProcessEnv = process.env) {
+  /** `command`: the words of a command, or a shell command line (for redirections). */
+  constructor(command: string[] | string, env: NodeJS.ProcessEnv = process.env) {
+    const line = typeof command === 'string' ? command : command.map(quote).join(' ');
     // -e: script exits with the command's status; -q: no "Script started" lines; the typescript goes nowhere.
-    this.child = spawn('script', ['-q', '-e', '-c', argv.map(quote).join(' '), '/dev/null'], {
+    this.child = spawn('script', ['-q', '-e', '-c', line, '/dev/null'], {
       env: { ...env, TERM: 'dumb' }, stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child.stdout!.on('data', (d: Buffer) => { this.text += d.toString('latin1'); });

@@ -224,6 +224,7 @@ describe('journal: every guest', () => {
     'scenario-uart-race': { input: Buffer.from('the quick brown fox\n') },
     breakpoints: { guestDebug: true },
     'console-flood': { maxInsns: 2_000_000 },
+    'console-echo': { input: Buffer.from('hello\r\nquit\n') },
   };
   for (const name of GUESTS) {
     it(`${name}: record, then replay matches every exit and the final digest`, () => {

@@ -38,7 +38,12 @@ export interface ReplayOptions {
    * (onExit comes after the answer: an MMIO load's register written, the pc moved on).
    */
   beforeAnswer?: (exit: VcpuExit, machine: Machine) => void;
+  /** Told every PROGRESS_INSNS instructions and every 4096 exits, with the instructions and exits so far (a progress line). */
+  onProgress?: (icount: number, exits: number) => void;
 }
+
+/** How far apart onProgress is told. */
+const PROGRESS_INSNS = 20_000_000;
 
 export interface ReplayResult {
   ok: boolean;
@@ -407,11 +412,14 @@ type ExitRecord = Extract<JournalRecord, { t: 'exit' }>;
  */
 export function replayJournal(journal: ParsedJournal, options: ReplayOptions = {}): ReplayResult {
   const replayer = new Replayer(journal, { image: options.image });
-  const { onExit, stopAfterSeq, beforeAnswer } = options;
+  const { onExit, stopAfterSeq, beforeAnswer, onProgress } = options;
   replayer.pauseAtExits = beforeAnswer !== undefined;
+  let exits = 0;
   for (;;) {
-    const s = replayer.step();
+    const s = onProgress === undefined ? replayer.step() : replayer.step(PROGRESS_INSNS);
     if (s.kind === 'done') return s.result;
+    if (s.kind === 'exit' && (++exits & 4095) === 0) onProgress?.(replayer.machine.hart.icount, exits);
+    if (s.kind === 'budget') onProgress!(replayer.machine.hart.icount, exits);
     if (s.kind === 'at-exit') beforeAnswer!(s.exit, replayer.machine);
     if (s.kind !== 'exit') continue;
     // An exit whose answer the journal does not hold is not reported (it was never completed).
