@@ -139,7 +139,15 @@ export interface Registers {
   /** x0..x31 as unsigned 64-bit values. */
   x: bigint[];
   icount: number;
+  /** The guest's privilege: 0 U (VU-mode), 1 S (VS-mode). */
+  priv: number;
+  /** The CSRs the guest sees, as a csrr in the guest reads them, and its counters. */
+  csr: Record<GuestCsr, bigint>;
 }
+
+export type GuestCsr =
+  | 'sstatus' | 'sie' | 'stvec' | 'scounteren' | 'senvcfg' | 'sscratch' | 'sepc' | 'scause' | 'stval' | 'sip' | 'satp'
+  | 'cycle' | 'time' | 'instret';
 
 /** How a VM ended: the reason, the guest's exit code when it has one, and the final state digest of the journal. */
 export interface VmEnd {

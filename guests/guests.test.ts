@@ -15,6 +15,7 @@ const SAME_AS_QEMU: Record<string, { input?: string }> = {
   'selftest-asm': {},
   traps: {},
   breakpoints: {},
+  'gdb-demo': {},
   'uart-irq': { input: 'hello uart\n' },
   'console-echo': { input: 'hello\r\nsecond line\nquit\n' },
   'bench-intloop': {},

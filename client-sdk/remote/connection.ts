@@ -34,6 +34,20 @@ export interface ConnectionEvents {
   close: [code: number, reason: string];
 }
 
+/**
+ * What the SDK's controllers (RemoteVmm, Traveller) need of a channel to one VM: a VmConnection over WebSocket, or
+ * a VM served in the same process (the CLI's `--gdb`) that speaks the same messages without a socket.
+ */
+export interface VmLink {
+  readonly welcome: Welcome;
+  request<T = unknown>(body: RequestBody): Promise<T>;
+  answer(answer: ExitAnswer): void;
+  on<K extends keyof ConnectionEvents>(event: K, listener: (...args: ConnectionEvents[K]) => void): unknown;
+  once<K extends keyof ConnectionEvents>(event: K, listener: (...args: ConnectionEvents[K]) => void): unknown;
+  off<K extends keyof ConnectionEvents>(event: K, listener: (...args: ConnectionEvents[K]) => void): unknown;
+  close(): Promise<void>;
+}
+
 export class VmConnection extends EventEmitter<ConnectionEvents> {
   readonly welcome: Welcome;
   private nextId = 1;

@@ -10,7 +10,7 @@ import { BuiltinDevices, Entropy } from '../builtin-devices.js';
 import type { MmioDevice } from '../devices/bus.js';
 import { SBI_EXT_DBCN, SbiConsole } from '../devices/sbi-console.js';
 import type { CheckpointStats, Registers, TimelineEntry, TimelineQuery, TravelReply, VmEnd, VmState } from '../protocol.js';
-import { ProtocolError, type VmConnection } from './connection.js';
+import { ProtocolError, type VmLink } from './connection.js';
 import { Traveller, type SeekTarget } from './travel.js';
 
 type ExitOf<R extends ExitReason> = Extract<VcpuExit, { reason: R }>;
@@ -31,7 +31,7 @@ export interface RemoteVmmOptions {
 }
 
 export class RemoteVmm {
-  readonly conn: VmConnection;
+  readonly conn: VmLink;
   readonly devices: BuiltinDevices;
   /**
    * The travel verbs on this channel, for moving inside the past once a travel verb below has opened it: its
@@ -54,7 +54,7 @@ export class RemoteVmm {
   /** DBCN bytes fetched for the SBI call being answered (the console reads guest memory through requests). */
   private prefetched: { addr: number; bytes: Uint8Array } | null = null;
 
-  constructor(conn: VmConnection, options: RemoteVmmOptions = {}) {
+  constructor(conn: VmLink, options: RemoteVmmOptions = {}) {
     this.conn = conn;
     this.history = new Traveller(conn);
     this.options = options;

@@ -5,14 +5,14 @@
  * offers besides (streaming its exits, the verified end).
  */
 import type { CheckpointStats, Registers, TimelineEntry, TimelineQuery, TravelReply, VmEnd, VmState } from '../protocol.js';
-import type { VmConnection } from './connection.js';
+import type { VmLink } from './connection.js';
 import type { CreatedVm, HindsightClient } from './http-client.js';
 
 /** Where a seek goes: standing at an exit (before its recorded answer), or after that many instructions. */
 export type SeekTarget = { exit: number } | { icount: number };
 
 export class Traveller {
-  constructor(readonly conn: VmConnection) {}
+  constructor(readonly conn: VmLink) {}
 
   seek(target: SeekTarget): Promise<TravelReply> {
     return this.conn.request<TravelReply>('exit' in target ? { op: 'seek', exit: target.exit } : { op: 'seek', icount: target.icount });
@@ -71,7 +71,7 @@ export class ReplaySession extends Traveller {
   /** The first time the replay reaches the end of the recording (streaming or travelling), or is stopped. */
   readonly ended: Promise<VmEnd>;
 
-  constructor(conn: VmConnection) {
+  constructor(conn: VmLink) {
     super(conn);
     this.ended = new Promise((resolve) => conn.once('ended', resolve));
   }

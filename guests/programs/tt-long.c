@@ -9,6 +9,9 @@
  *     between any two checkpoints),
  *   - reads hindsight's test device once (an MMIO exit) in probe_device(), the
  *     function the benchmark sets its reverse-continue breakpoint on,
+ *   - folds the hash in fold(), whose loop is one source line of ~100
+ *     instructions: the line the gdb benchmark (bench/gdb.ts) reverse-nexts
+ *     over, one reverse step at a time,
  * and every 8th round prints a progress line (SBI putchar exits), so exits
  * come throughout the run: about 5000 of them, not millions.
  *
@@ -48,6 +51,15 @@ static uint64_t hash_chain(uint64_t h, unsigned steps)
 	return h;
 }
 
+/* Not static and never inlined: the gdb benchmark breaks on it by its symbol. */
+uint64_t fold(uint64_t x);
+
+__attribute__((noinline)) uint64_t fold(uint64_t x)
+{
+	for (unsigned k = 0; k < 16; k++) x = (x ^ (x >> 31)) * 0x9e3779b97f4a7c15ULL + k;
+	return x;
+}
+
 static void rewrite_window(unsigned round, uint64_t h)
 {
 	size_t words = WINDOW_BYTES / 8;
@@ -79,6 +91,7 @@ int main(void)
 		h = hash_chain(h, HASH_STEPS);
 		rewrite_window(r, h);
 		x = scatter(x);
+		h ^= fold(x);
 		probes += probe_device();
 		if (r % PRINT_EVERY == PRINT_EVERY - 1)
 			printf("round %u h=%016lx\n", r + 1, (unsigned long)h);

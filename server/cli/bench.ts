@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { formatCpuBench, runCpuBench } from '../../bench/cpu.js';
 import { formatExportBench, runExportBench } from '../../bench/export.js';
+import { formatGdbBench, runGdbBench } from '../../bench/gdb.js';
 import { formatJournalBench, runJournalBench } from '../../bench/journal.js';
 import { formatLinuxBootBench, runLinuxBootBench } from '../../bench/linux-boot.js';
 import { formatLoopbackBench, runLoopbackBench } from '../../bench/loopback.js';
@@ -14,7 +15,7 @@ function defaultGuestsDir(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'guests', 'build');
 }
 
-const BENCHES = ['cpu', 'journal', 'loopback', 'timetravel', 'linux', 'export'] as const;
+const BENCHES = ['cpu', 'journal', 'loopback', 'timetravel', 'linux', 'export', 'gdb'] as const;
 type Bench = (typeof BENCHES)[number];
 
 function progress(bench: Bench): (what: string) => void {
@@ -23,19 +24,20 @@ function progress(bench: Bench): (what: string) => void {
 
 export const benchCommand = defineCommand({
   name: 'bench',
-  summary: 'run a benchmark: cpu (default), journal, loopback, timetravel, linux or export',
+  summary: 'run a benchmark: cpu (default), journal, loopback, timetravel, linux, export or gdb',
   usage: ['[cpu] [--repeats N] [--no-qemu] [--only a,b] [--guests DIR]', 'journal [--repeats N]', 'loopback', 'timetravel [--samples N]',
-    'linux [--repeats N] [--no-qemu]', 'export [--repeats N]'],
+    'linux [--repeats N] [--no-qemu]', 'export [--repeats N]', 'gdb [--samples N]'],
   description: `cpu: the workloads in guests/build/bench-*.elf under hindsight and, when installed, qemu-system-riscv64
 -icount shift=0. journal: recording overhead and replay speed. loopback: the service's MMIO round trips answered
 by remote SDK clients. timetravel: seeks and checkpoint memory on a 1.1e9-instruction recording. linux: the Linux
-boot against QEMU. export: trace export time and memory on console-flood (1.09 M exits). Each prints its progress on stderr and a table on stdout (docs/cli.md).`,
+boot against QEMU. export: trace export time and memory on console-flood (1.09 M exits). gdb: gdb-multiarch's
+latency of reverse-stepi, reverse-continue and reverse-next on the 1.1e9-instruction recording. Each prints its progress on stderr and a table on stdout (docs/cli.md).`,
   options: {
     repeats: option('N', 'runs of each workload (median shown; default 3, linux: QEMU runs, default 1)', parsePositive),
     'no-qemu': flag('skip the QEMU runs'),
     only: value('a,b', 'cpu: only these workloads (bench-NAME.elf)'),
     guests: value('DIR', 'where the guest ELFs are (default: the bundled guests/build)'),
-    samples: option('N', 'timetravel: random places per measure (default 50)', parseCount),
+    samples: option('N', 'timetravel, gdb: random places per measure (default 50; gdb 20)', parseCount),
   },
   positionals: { min: 0, max: 1, names: ['benchmark'] },
   async run(args) {
@@ -59,6 +61,12 @@ boot against QEMU. export: trace export time and memory on console-flood (1.09 M
       case 'timetravel': {
         const report = runTimeTravelBench({ guestsDir, samples: values.samples ?? 50, progress: progress('timetravel') });
         process.stdout.write(`${formatTimeTravelBench(report)}\n(latencies over --samples random places, 50 by default; reverse-continue over a fifth of them, from random places to the latest earlier call of probe_device; checkpoint MiB = pageBytes + stateBytes)\n`);
+        return 0;
+      }
+      case 'gdb': {
+        const cli = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
+        const report = await runGdbBench({ cli, guestsDir, samples: values.samples ?? 20, progress: progress('gdb') });
+        process.stdout.write(`${formatGdbBench(report)}\n(each command timed by gdb itself around gdb.execute, from random places reached with monitor goto; the stub runs in its own process, \`hindsight replay --gdb\`)\n`);
         return 0;
       }
       case 'export': {

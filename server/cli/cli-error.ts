@@ -36,7 +36,9 @@ export type CliErrorCode =
   /** `serve`: the port is taken. */
   | 'CLI_PORT_IN_USE'
   /** `serve`: the address cannot be bound (not an address of this machine, or not an address). */
-  | 'CLI_BAD_ADDRESS';
+  | 'CLI_BAD_ADDRESS'
+  /** `gdb`: the VM's channel could not be opened (no such VM, a wrong token, another controller). */
+  | 'CLI_CONNECT_FAILED';
 
 export class CliError extends Error {
   readonly code: CliErrorCode;

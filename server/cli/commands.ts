@@ -5,6 +5,7 @@
 import { benchCommand } from './bench.js';
 import type { Command } from './command.js';
 import { exportCommand } from './export.js';
+import { gdbCommand } from './gdb.js';
 import { inspectCommand } from './inspect.js';
 import { lsCommand } from './ls.js';
 import { replayCommand } from './replay.js';
@@ -19,5 +20,6 @@ export const COMMANDS: readonly Command[] = [
   exportCommand,
   lsCommand,
   serveCommand,
+  gdbCommand,
   benchCommand,
 ];

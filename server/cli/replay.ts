@@ -10,6 +10,7 @@ import { ProgressLine } from './progress.js';
 import { registerDump, type RegisterDump } from './register-dump.js';
 import { formatRegisters } from './register-table.js';
 import { Symbols } from './symbols.js';
+import { GDB_OPTION, refuseWithGdb, replayWithGdb } from './gdb.js';
 
 const REPLAY_DESCRIPTION = `Re-runs a recording, feeding the recorded answers and inputs, and compares every exit and state digest with the
 recorded ones. Prints the final digest. With --verify the exit status is 0 only when every exit and the final
@@ -21,7 +22,10 @@ or latest (the newest there, also what no argument means).
 --goto-exit N replays to exit N and stops there, before its recorded answer (the state userspace saw);
 --goto-icount K to where K instructions have retired. They print where they stopped in one line (the pc with its
 symbol when the image has symbols), with --regs the registers there by ABI name as gdb's info registers shows
-them, or with --dump-regs as JSON (the same form as an --exit-log-regs line).`;
+them, or with --dump-regs as JSON (the same form as an --exit-log-regs line).
+
+--gdb PORT serves the recording to gdb (target remote :PORT), standing at its first instruction: gdb goes forwards
+and backwards in it (reverse-continue, reverse-step, watchpoints), and nothing gdb does changes it (docs/gdb.md).`;
 
 const GOTO_EXCLUDES = ['verify', 'console', 'exit-log', 'exit-log-regs', 'json'] as const;
 const GOTO_ONLY = ['dump-regs', 'regs'] as const;
@@ -30,7 +34,8 @@ export const replayCommand = defineCommand({
   name: 'replay',
   summary: 're-run a recording bit-exactly, comparing every exit; or stop at an exit or instruction count',
   usage: ['[run.hsj | NAME | latest] [--verify] [--image guest.elf] [--console] [--exit-log FILE [--exit-log-regs]] [--json]',
-    '[run.hsj | NAME | latest] (--goto-exit N | --goto-icount K) [--regs | --dump-regs] [--image guest.elf]'],
+    '[run.hsj | NAME | latest] (--goto-exit N | --goto-icount K) [--regs | --dump-regs] [--image guest.elf]',
+    '[run.hsj | NAME | latest] --gdb PORT'],
   description: REPLAY_DESCRIPTION,
   options: {
     verify: flag('exit status 0 only when every exit and the final digest match and the recording was closed'),
@@ -43,10 +48,15 @@ export const replayCommand = defineCommand({
     'goto-icount': option('K', 'stop where K instructions have retired', parseCount),
     regs: flag('with --goto-*: print the registers there, by ABI name, with symbols'),
     'dump-regs': flag('with --goto-*: print the registers there as JSON'),
+    gdb: GDB_OPTION,
   },
   positionals: { min: 0, max: 1, names: ['journal'] },
   run(args) {
     const { values } = args;
+    if (values.gdb !== undefined) {
+      refuseWithGdb(values);
+      return replayWithGdb(resolveRecording(args.positionals[0]), values.gdb);
+    }
     const target = gotoTarget(values['goto-exit'], values['goto-icount']);
     const clash = target === null ? undefined : GOTO_EXCLUDES.find((o) => values[o] !== undefined);
     if (clash !== undefined) throw usageError('CLI_CONFLICT', `--${clash} does not go with --goto-exit / --goto-icount`);

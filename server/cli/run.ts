@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { exitToJson, LocalVmm } from '../../client-sdk/index.js';
-import { FileJournalWriter } from '../../sim/index.js';
+import { FileJournalWriter, layout } from '../../sim/index.js';
 import { usageError } from './cli-error.js';
 import { defineCommand, flag, option, parseCount, parseSize, value, type OptionTable, type ParsedCommandLine } from './command.js';
 import { checkNewFile, openTextOutput, readUserFile } from './files.js';
@@ -10,6 +10,7 @@ import { newRecordingPath } from './recordings-dir.js';
 import { registerDump, type RegisterDump } from './register-dump.js';
 import { formatStats } from './stats-table.js';
 import { formatAddress, Symbols } from './symbols.js';
+import { GDB_OPTION, refuseWithGdb, runWithGdb } from './gdb.js';
 
 /** The options of `run`, which `record` shares. */
 export const RUN_OPTIONS = {
@@ -26,6 +27,7 @@ export const RUN_OPTIONS = {
   'exit-log': value('FILE', 'write one JSON object per exit (seq, icount, pc, reason, kvm_run fields); - is stdout\n(the console then goes to stderr)'),
   'exit-log-regs': flag('with --exit-log: each line also holds the registers at the exit, before its answer'),
   quiet: flag('no summary line on stderr', { short: 'q' }),
+  gdb: GDB_OPTION,
 } satisfies OptionTable;
 
 const RECORD_OPTIONS = {
@@ -42,8 +44,11 @@ otherwise 1.`;
 export const runCommand = defineCommand({
   name: 'run',
   summary: 'run a guest (an ELF, or a Linux Image with --initrd/--append) with the built-in devices',
-  usage: ['<guest.elf | Image> [options]', '-kernel Image [-initrd FILE] [-append TEXT] [-m SIZE] [options]'],
-  description: RUN_DESCRIPTION,
+  usage: ['<guest.elf | Image> [options]', '-kernel Image [-initrd FILE] [-append TEXT] [-m SIZE] [options]', '<guest.elf> --gdb PORT [options]'],
+  description: `${RUN_DESCRIPTION}
+
+With --gdb PORT the machine waits at its first instruction for gdb (target remote :PORT), as QEMU's -s -S; once gdb
+detaches the guest runs on to its end. Under record, everything gdb does goes into the journal (docs/gdb.md).`,
   options: RUN_OPTIONS,
   positionals: { min: 0, max: 1, names: ['guest image'] },
   run: (args) => runOrRecord(args, null),
@@ -96,6 +101,11 @@ async function runOrRecord(args: ParsedCommandLine<typeof RUN_OPTIONS>, record: 
   const ramSize = ramBytes(values);
   const journalPath = record === null ? null : record.path ?? newRecordingPath(path);
   if (journalPath !== null) checkNewFile(journalPath, 'the journal', record!.force);
+  if (values.gdb !== undefined) {
+    refuseWithGdb(values);
+    const machine = { image, imageName: basename(path), ramSize: ramSize ?? layout.DEFAULT_RAM_SIZE, bootargs: values.append, initrd, recordPath: journalPath, input: scriptedInput(values.input) };
+    return runWithGdb(machine, values.gdb, values.quiet === true);
+  }
   const log = values['exit-log'] === undefined ? null : openTextOutput(values['exit-log'], 'the exit log');
   // With the exit log on stdout, the guest's console moves to stderr so that the log stays parseable.
   const consoleOut = log?.toStdout ? process.stderr : process.stdout;

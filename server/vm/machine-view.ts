@@ -1,6 +1,7 @@
 /** What a client may read of a machine, the same for a live VM and a replay, and the coded error of a request. */
 import type { Machine } from '../../sim/index.js';
-import type { ProtocolErrorCode, Registers } from '../../client-sdk/protocol.js';
+import type { GuestCsr, ProtocolErrorCode, Registers } from '../../client-sdk/protocol.js';
+import { registerDump } from '../cli/register-dump.js';
 
 export class RequestError extends Error {
   constructor(readonly code: ProtocolErrorCode, message: string) {
@@ -10,7 +11,14 @@ export class RequestError extends Error {
 
 export function registersOf(machine: Machine): Registers {
   const h = machine.hart;
-  return { pc: h.pc, x: Array.from({ length: 32 }, (_, i) => h.getReg(i)), icount: h.icount };
+  const dump = registerDump(machine);
+  const csr = {} as Record<GuestCsr, bigint>;
+  for (const [name, value] of Object.entries(dump.csr)) csr[name as GuestCsr] = BigInt(value);
+  // The counters as the guest reads them (docs/architecture.md, "Time"): cycle counts idle time too.
+  csr.cycle = BigInt(h.icount + h.idleCycles);
+  csr.time = BigInt(h.time);
+  csr.instret = BigInt(h.icount);
+  return { pc: h.pc, x: Array.from({ length: 32 }, (_, i) => h.getReg(i)), icount: h.icount, priv: dump.priv === 'U' ? 0 : 1, csr };
 }
 
 /** Guest-physical bytes, copied; BAD_ADDRESS outside RAM. */

@@ -1,0 +1,79 @@
+/**
+ * gdb-multiarch on a live machine (`hindsight record FILE --gdb PORT`): it waits at its first instruction, gdb
+ * breaks, reads registers and memory, goes back into the VM's past and forwards to its present, writes memory,
+ * interrupts a spinning guest with Ctrl-C; the guest's own ebreak never reaches gdb. Everything gdb did is in the
+ * journal, which replays with --verify.
+ */
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { elf, hindsight, runGdb, section, startHindsight, tempDir, type GdbRun } from './test-helpers.js';
+
+describe('gdb on a live machine', () => {
+  const dir = tempDir();
+  const journal = join(dir, 'live.hsj');
+  let run: GdbRun;
+  let status: number | null;
+  let console: string;
+
+  beforeAll(async () => {
+    const h = startHindsight(['record', elf('gdb-demo'), '-o', journal, '--gdb', '0']);
+    run = await runGdb(elf('gdb-demo'), await h.port, [
+      'echo @@start\\n', 'info registers pc',
+      'break transfer', 'continue',
+      'echo @@regs\\n', 'info registers a0 a1 a2', 'x/2gx &accounts[1]', 'print accounts[1]',
+      'echo @@@\\n', 'continue', 'continue',
+      'echo @@past\\n', 'reverse-continue',
+      'echo @@present\\n', 'continue', 'print amount',
+      'echo @@spin\\n', 'delete', 'set var wait_for_debugger = 1', 'continue',
+      'echo @@interrupted\\n', 'print spins > 0', 'bt 1',
+      'echo @@release\\n', 'set var wait_for_debugger = 0', 'continue',
+      'echo @@done\\n',
+    ], { interruptAfter: '@@spin\n', interruptDelayMs: 1000 });
+    status = await h.exit;
+    console = h.stdout();
+  });
+
+  it('waits at the first instruction, stops at a breakpoint and shows registers and memory', () => {
+    expect(section(run.output, '@@start')).toMatch(/^pc\s+0x80200000\s+0x80200000 <_start>/m);
+    const r = section(run.output, '@@regs');
+    expect(r).toMatch(/^a0\s+0x80201000\s/m);
+    expect(r).toMatch(/^a2\s+0x1e\s+30$/m);
+    expect(r).toMatch(/^0x80201010 <accounts\+16>:\t0x[0-9a-f]{16}\t0x0000000000000032$/m);
+    expect(r).toMatch(/= \{name = 0x[0-9a-f]+ "bob", balance = 50\}/);
+  });
+
+  it('goes back into the recorded past and forwards again to the present', () => {
+    expect(section(run.output, '@@past')).toMatch(/Breakpoint 1, transfer \(.*amount=amount@entry=20\)/);
+    expect(section(run.output, '@@present')).toMatch(/Breakpoint 1, transfer \(.*amount=amount@entry=40\)[\s\S]*= 40$/m);
+  });
+
+  it('Ctrl-C stops a spinning guest; a memory write releases it and it runs to its end', () => {
+    expect(section(run.output, '@@spin')).toMatch(/^Program received signal SIGINT, Interrupt\.\n.*in wait_here \(\) at programs\/gdb-demo\.c:\d+/m);
+    expect(section(run.output, '@@interrupted')).toMatch(/^\$\d+ = 1\n#0 .* wait_here \(\) at programs\/gdb-demo\.c:\d+/m);
+    expect(section(run.output, '@@release')).toMatch(/\[Inferior 1 \(Remote target\) exited normally\]/);
+    expect(run.output).toMatch(/@@done\n/);
+    expect(console).toMatch(/carol: -10\n3 transfers, 1 account\(s\) below zero\n/);
+    expect(status).toBe(0);
+  });
+
+  it('the journal holds what gdb did and replays bit-exactly', () => {
+    const r = hindsight(['replay', journal, '--verify']);
+    expect(r.status).toBe(0);
+    // The guest spun only because gdb wrote wait_for_debugger: replayed from the journal, it spins as long (a run
+    // on its own is about 2,500 instructions).
+    const icount = Number(/replayed \d+ of \d+ exits, (\d+) instructions; closed recording/.exec(r.stderr)?.[1]);
+    expect(icount).toBeGreaterThan(1_000_000);
+  });
+
+  it("the guest's own ebreak goes to its handler, not to gdb", async () => {
+    const j = join(dir, 'ebreak.hsj');
+    const h = startHindsight(['record', elf('breakpoints'), '-o', j, '--gdb', '0']);
+    const g = await runGdb(elf('breakpoints'), await h.port, ['break target', 'continue', 'delete', 'continue']);
+    expect(await h.exit).toBe(0);
+    expect(g.output).toMatch(/Breakpoint 1, target \(i=i@entry=0\)/);
+    expect(g.output).not.toMatch(/SIGTRAP/);
+    expect(g.output).toMatch(/exited normally/);
+    expect(h.stdout()).toMatch(/after ebreak: guest handler saw 1 breakpoint\(s\)\nbreakpoints: done/);
+    expect(hindsight(['replay', j, '--verify']).status).toBe(0);
+  });
+});
