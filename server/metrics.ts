@@ -1,46 +1,98 @@
-/** Counters for /metrics, in the Prometheus text exposition format. */
-import type { VmSummary } from '../client-sdk/protocol.js';
+/**
+ * /metrics in the Prometheus text format, through prom-client: the process and Node.js metrics prom-client collects
+ * (CPU, memory, event-loop lag, GC, handles), the server's own counters, an exit round-trip histogram, and the
+ * figures of each VM. Per-VM series are read from the VMs that exist when /metrics is scraped, so a deleted VM's
+ * series are gone from the next scrape (the label set stays bounded by the VMs alive, not by the VMs ever made).
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Role, VmState, VmSummary } from '../client-sdk/protocol.js';
+import type { ChannelMetrics } from './channel/vm-channel.js';
 
-export class ServerMetrics {
-  private connections = 0;
-  private readonly errors = new Map<string, number>();
-  private vmsCreated = 0;
-  private httpRequests = 0;
+/** Every state a VM reports, so that `hindsight_vms` shows 0 for the states no VM is in. */
+const STATES: readonly VmState[] = ['created', 'running', 'waiting', 'paused', 'halted', 'ended'];
 
-  connection(delta: number): void {
-    this.connections += delta;
+/** What the VMs tell the metrics (through their handles in the main thread). */
+export interface VmMetrics extends ChannelMetrics {
+  /** Seconds from an exit sent to the controller until its answer was taken, as measured in the VM's worker. */
+  exitRoundTrips(seconds: readonly number[]): void;
+}
+
+export class ServerMetrics implements VmMetrics {
+  readonly registry = new Registry();
+  private vms: () => VmSummary[] = () => [];
+  private readonly vmsCreated: Counter;
+  private readonly connections: Gauge;
+  private readonly httpRequests: Counter<'method' | 'status'>;
+  private readonly protocolErrors: Counter<'code'>;
+  private readonly roundTrip: Histogram;
+
+  constructor() {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.vmsCreated = new Counter({ name: 'hindsight_vms_created_total', help: 'VMs created since the server started.', registers });
+    this.connections = new Gauge({ name: 'hindsight_ws_connections', help: 'WebSocket clients attached to VM channels.', registers });
+    this.httpRequests = new Counter({ name: 'hindsight_http_requests_total', help: 'HTTP requests served, by method and status.', labelNames: ['method', 'status'], registers });
+    this.protocolErrors = new Counter({ name: 'hindsight_protocol_errors_total', help: 'Errors sent to WebSocket clients, by code.', labelNames: ['code'], registers });
+    this.roundTrip = new Histogram({
+      name: 'hindsight_exit_round_trip_seconds',
+      help: 'From an exit sent to the VM\'s controller until its answer was taken (network and client included).',
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1, 10],
+      registers,
+    });
+    const vms = () => this.vms();
+    new Gauge({
+      name: 'hindsight_vms', help: 'VMs by state.', labelNames: ['state'], registers,
+      collect() {
+        this.reset();
+        const count = new Map<string, number>(STATES.map((s) => [s, 0]));
+        for (const vm of vms()) count.set(vm.state, (count.get(vm.state) ?? 0) + 1);
+        for (const [state, n] of count) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: 'hindsight_vm_instructions', help: 'Guest instructions retired, by VM (as of the worker\'s last report, at most 250 ms old while it runs).',
+      labelNames: ['vm'], registers,
+      collect() {
+        this.reset();
+        for (const vm of vms()) this.set({ vm: vm.id }, vm.icount);
+      },
+    });
+    new Counter({
+      name: 'hindsight_vm_exits_total', help: 'Exits, by VM and reason.', labelNames: ['vm', 'reason'], registers,
+      collect() {
+        this.reset();
+        for (const vm of vms()) for (const [reason, n] of Object.entries(vm.exitsByReason)) this.inc({ vm: vm.id, reason }, n);
+      },
+    });
+  }
+
+  /** Where the per-VM figures come from at each scrape. */
+  watch(vms: () => VmSummary[]): void {
+    this.vms = vms;
+  }
+
+  connection(delta: number, _role?: Role): void {
+    this.connections.inc(delta);
   }
 
   protocolError(code: string): void {
-    this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+    this.protocolErrors.inc({ code });
+  }
+
+  exitRoundTrips(seconds: readonly number[]): void {
+    for (const s of seconds) this.roundTrip.observe(s);
   }
 
   vmCreated(): void {
-    this.vmsCreated++;
+    this.vmsCreated.inc();
   }
 
-  httpRequest(): void {
-    this.httpRequests++;
+  httpRequest(method: string, status: number): void {
+    this.httpRequests.inc({ method, status: String(status) });
   }
 
-  render(vms: VmSummary[]): string {
-    const out: string[] = [];
-    const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-      for (const [labels, value] of samples) out.push(`${name}${labels} ${value}`);
-    };
-    const label = (pairs: Record<string, string>) =>
-      `{${Object.entries(pairs).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',')}}`;
-    const byState = new Map<string, number>();
-    for (const vm of vms) byState.set(vm.state, (byState.get(vm.state) ?? 0) + 1);
-    metric('hindsight_vms', 'gauge', 'VMs by state.', [...byState].map(([state, n]) => [label({ state }), n]));
-    metric('hindsight_vms_created_total', 'counter', 'VMs created since the server started.', [['', this.vmsCreated]]);
-    metric('hindsight_ws_connections', 'gauge', 'Attached WebSocket clients.', [['', this.connections]]);
-    metric('hindsight_http_requests_total', 'counter', 'HTTP requests served.', [['', this.httpRequests]]);
-    metric('hindsight_protocol_errors_total', 'counter', 'Errors sent to clients, by code.', [...this.errors].map(([code, n]) => [label({ code }), n]));
-    metric('hindsight_vm_instructions', 'gauge', 'Guest instructions retired, as of the last report from the VM worker (at most 250 ms old while it runs).', vms.map((vm) => [label({ vm: vm.id }), vm.icount]));
-    metric('hindsight_vm_exits_total', 'counter', 'Exits by VM and reason.',
-      vms.flatMap((vm) => Object.entries(vm.exitsByReason).map(([reason, n]): [string, number] => [label({ vm: vm.id, reason }), n])));
-    return `${out.join('\n')}\n`;
+  /** The exposition text and its content type. */
+  async render(): Promise<{ contentType: string; text: string }> {
+    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
   }
 }

@@ -35,7 +35,7 @@ describe('HTTP API', () => {
     expect(wrong.status).toBe(401);
     const metrics = await (await fetch(`${server().url}/metrics`)).text();
     expect(metrics).toMatch(/^# HELP hindsight_vms /m);
-    expect(metrics).toMatch(/^hindsight_http_requests_total \d+$/m);
+    expect(metrics).toMatch(/^hindsight_http_requests_total\{method="GET",status="200"\} \d+$/m);
   });
 
   it('refuses bad VM requests with stable codes and keeps serving', async () => {

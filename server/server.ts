@@ -10,6 +10,7 @@ import { handleUpgrade } from './channel/upgrade.js';
 import type { ServerOptions } from './config.js';
 import { createApp } from './http/app.js';
 import { declaredLength } from './http/body.js';
+import { silentLogger, type Logger } from './log.js';
 import { ServerMetrics } from './metrics.js';
 import { VmRegistry } from './vm/registry.js';
 
@@ -20,11 +21,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(options: ServerOptions): Promise<RunningServer> {
+export async function startServer(options: ServerOptions, log: Logger = silentLogger): Promise<RunningServer> {
   const metrics = new ServerMetrics();
-  const registry = new VmRegistry(options, metrics);
+  const registry = new VmRegistry(options, metrics, log);
+  metrics.watch(() => registry.list().map((vm) => vm.summary()));
   mkdirSync(registry.recordingsDir, { recursive: true });
-  const app = createApp(options, registry, metrics);
+  const app = createApp(options, registry, metrics, log);
   const http: Server = createServer(app);
   // Longer than any client's idle keep-alive (undici keeps 4 s), so a client never reuses a socket the server is
   // closing at that very moment ("other side closed").
@@ -59,7 +61,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   // Once listening, an error of the server itself (accept() out of descriptors: EMFILE) is said and survived: the
   // connections already open go on, and accepting resumes when descriptors come back.
-  http.on('error', (e) => process.stderr.write(`hindsight: server error: ${e.message}\n`));
+  http.on('error', (e) => log.error({ err: e }, 'server error'));
   const port = (http.address() as AddressInfo).port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {

@@ -43,7 +43,7 @@ export interface ChannelVm {
 
 /** What /metrics counts about channels. */
 export interface ChannelMetrics {
-  connection(delta: number): void;
+  connection(delta: number, role: Role): void;
   protocolError(code: ProtocolErrorCode): void;
 }
 
@@ -186,7 +186,7 @@ export class VmChannel implements VmListener {
     }
     this.role = m.role;
     if (m.role === 'observer') this.vm.addObserver(this);
-    this.metrics.connection(+1);
+    this.metrics.connection(+1, m.role);
     const { waiting, ...rest } = status;
     this.message({
       type: 'welcome', protocol: PROTOCOL_VERSION, role: m.role,
@@ -203,7 +203,7 @@ export class VmChannel implements VmListener {
     clearTimeout(this.helloTimer);
     if (this.role === 'controller') this.vm.detachController(this);
     if (this.role === 'observer') this.vm.removeObserver(this);
-    if (this.role !== null) this.metrics.connection(-1);
+    if (this.role !== null) this.metrics.connection(-1, this.role);
   }
 
   /** The server is shutting down or the VM is deleted. */

@@ -108,3 +108,11 @@ export function parsePort(text: string, spelled: string): number {
   if (!(n >= 0 && n <= 65535)) throw usageError('CLI_BAD_VALUE', `${spelled} takes a port number from 0 to 65535, not '${text}'`);
   return n;
 }
+
+/** One of a few words. */
+export function oneOf<const T extends string>(...choices: T[]) {
+  return (text: string, spelled: string): T => {
+    if (!(choices as string[]).includes(text)) throw usageError('CLI_BAD_VALUE', `${spelled} takes ${choices.join(', ')}, not '${text}'`);
+    return text as T;
+  };
+}

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { newToken } from '../auth.js';
 import { DEFAULT_CHECKPOINTS, DEFAULT_LIMITS, DEFAULT_SLICE_INSNS, type ServerOptions } from '../config.js';
 import { CliError } from './cli-error.js';
-import { defineCommand, option, parsePort, parsePositive, value, type OptionTable, type OptionValues } from './command.js';
+import { defineCommand, oneOf, option, parsePort, parsePositive, value, type OptionTable, type OptionValues } from './command.js';
+import { LOG_LEVELS } from '../log-levels.js';
 import { readUserFile } from './files.js';
 
 function serverToken(file: string | undefined, dataDir: string): { token: string; source: string } {
@@ -39,6 +40,8 @@ const SERVE_OPTIONS = {
   'checkpoint-insns': option('N', `checkpoint a recorded VM or a replay every N instructions (default ${DEFAULT_CHECKPOINTS.intervalInsns})`, parsePositive),
   'checkpoint-exits': option('N', `... or every N exits, whichever comes first (default ${DEFAULT_CHECKPOINTS.intervalExits})`, parsePositive),
   'checkpoint-budget-mib': option('N', `checkpoint memory per VM before spacing doubles (default ${DEFAULT_CHECKPOINTS.budgetBytes / (1 << 20)})`, parsePositive),
+  'log-format': option('json|pretty', 'the log on stderr: JSON lines, or readable lines (default: pretty on a terminal, else json)', oneOf('json', 'pretty')),
+  'log-level': option('LEVEL', `${LOG_LEVELS.join(', ')} (default info)`, oneOf(...LOG_LEVELS)),
 } satisfies OptionTable;
 
 export const serveCommand = defineCommand({
@@ -83,18 +86,22 @@ async function serve(values: OptionValues<typeof SERVE_OPTIONS>): Promise<number
       maxUploadBytes: values['max-upload-bytes'] ?? DEFAULT_LIMITS.maxUploadBytes,
     },
   };
-  // Loaded here, not at the top: express and ws would add ~0.2 s to every other command's start.
-  const { startServer } = await import('../server.js');
-  const server = await startServer(options);
+  // Loaded here, not at the top: express, ws and pino would add ~0.2 s to every other command's start.
+  const [{ startServer }, { createLogger }] = await Promise.all([import('../server.js'), import('../log.js')]);
+  const log = createLogger(values['log-format'] ?? (process.stderr.isTTY ? 'pretty' : 'json'), values['log-level'] ?? 'info');
+  const server = await startServer(options, log);
   process.stdout.write(`hindsight: listening on ${server.url}\nhindsight: server token from ${source}; recordings in ${join(dataDir, 'recordings')}\n`);
+  log.info({ url: server.url, dataDir, guestsDir, tokenFrom: source, maxVms: options.limits.maxVms }, 'listening');
   await new Promise<void>((done) => {
-    const stop = () => {
+    const stop = (signal: NodeJS.Signals) => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      log.info({ signal, vms: server.registry.list().length }, 'shutting down');
       void server.close().then(done);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  log.info('stopped');
   return 0;
 }

@@ -5,6 +5,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { bearer, tokensEqual } from '../auth.js';
 import type { ServerOptions } from '../config.js';
+import type { Logger } from '../log.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { VmHandle } from '../vm/vm-handle.js';
 import { VmRequestError } from '../vm/vm-request-error.js';
@@ -35,6 +36,7 @@ function sendError(res: Response, code: string, message: string, status = httpSt
   // rest of the request to keep the connection alive, however large it is).
   if (!res.req.complete) res.setHeader('Connection', 'close');
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  res.locals.error = { code, message };
   res.status(status).json({ error: { code, message } });
 }
 
@@ -86,18 +88,30 @@ function optionalString(v: unknown, name: string): string | undefined {
   return v;
 }
 
-export function createApp(options: ServerOptions, registry: VmRegistry, metrics: ServerMetrics): express.Express {
+export function createApp(options: ServerOptions, registry: VmRegistry, metrics: ServerMetrics, log: Logger): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use((_req, _res, next) => { metrics.httpRequest(); next(); });
+  // Every reply is counted by method and status; an error reply is logged with its code (5xx as errors).
+  app.use((req, res, next) => {
+    res.on('finish', () => {
+      metrics.httpRequest(req.method, res.statusCode);
+      if (res.statusCode < 400) return;
+      const error = res.locals.error as { code: string; message: string } | undefined;
+      const fields = { method: req.method, path: req.path, status: res.statusCode, code: error?.code, error: error?.message };
+      if (res.statusCode >= 500) log.error(fields, 'http request failed');
+      else log.warn(fields, 'http request refused');
+    });
+    next();
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true, vms: registry.list().length });
   });
 
-  app.get('/metrics', (_req, res) => {
-    res.type('text/plain; version=0.0.4').send(metrics.render(registry.list().map((vm) => vm.summary())));
-  });
+  app.get('/metrics', asyncRoute(async (_req, res) => {
+    const { contentType, text } = await metrics.render();
+    res.type(contentType).send(text);
+  }));
 
   app.use('/v1', (req, res, next) => {
     const token = bearer(req.get('authorization'));

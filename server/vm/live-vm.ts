@@ -130,7 +130,7 @@ export class LiveVm {
       return fail('BAD_ANSWER', e instanceof Error ? e.message : String(e));
     }
     this.waiting = null;
-    this.port.post({ t: 'answered', frame: this.observers > 0 ? encodeMessage({ type: 'answer', answer }) : null });
+    this.port.post({ t: 'answered', frame: this.observers > 0 ? encodeMessage({ type: 'answer', answer }) : null, state: this.state });
     // The fast path of an exit-heavy guest: straight back into the guest, no trip through the event loop.
     if (this.canRun) this.pump();
     else this.postState();

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { newToken } from '../auth.js';
 import type { ServerOptions } from '../config.js';
+import type { Logger } from '../log.js';
 import type { ServerMetrics } from '../metrics.js';
 import { CLOSE, type RecordingInfo } from '../../client-sdk/protocol.js';
 import { VmHandle } from './vm-handle.js';
@@ -25,17 +26,32 @@ export class VmRegistry {
   private readonly vms = new Map<string, VmHandle>();
   private creating = 0;
 
-  constructor(private readonly options: ServerOptions, private readonly metrics: ServerMetrics) {}
+  constructor(private readonly options: ServerOptions, private readonly metrics: ServerMetrics, private readonly log: Logger) {}
 
   get recordingsDir(): string {
     return join(this.options.dataDir, 'recordings');
   }
 
-  private reserve(): void {
-    if (this.vms.size + this.creating >= this.options.limits.maxVms) {
-      throw new VmRequestError('VM_LIMIT', `the server runs at most ${this.options.limits.maxVms} VMs`);
-    }
+  /**
+   * Room for one more VM. Only VMs that have not ended count toward --max-vms. An ended VM keeps its worker (its
+   * clients may still look at it and travel in its past) until the room is needed: then ended VMs that no client is
+   * attached to are deleted, oldest first, so that at most max-vms workers run besides ended VMs still in use.
+   */
+  private async reserve(): Promise<void> {
+    const { maxVms } = this.options.limits;
+    const running = this.list().filter((vm) => vm.end === null).length;
+    if (running + this.creating >= maxVms) throw new VmRequestError('VM_LIMIT', `the server runs at most ${maxVms} VMs at once (ended VMs do not count)`);
     this.creating++;
+    try {
+      const idle = this.list().filter((vm) => vm.end !== null && vm.clients === 0);
+      for (let excess = this.vms.size + this.creating - maxVms; excess > 0 && idle.length > 0; excess--) {
+        const vm = idle.shift()!;
+        if (this.vms.has(vm.id)) await this.delete(vm.id, { code: CLOSE.VM_DELETED, reason: 'an ended VM made room for a new one' });
+      }
+    } catch (e) {
+      this.creating--;
+      throw e;
+    }
   }
 
   private newId(): string {
@@ -47,7 +63,7 @@ export class VmRegistry {
     if (!Number.isInteger(ramMib) || ramMib < 16 || ramMib > this.options.limits.maxRamMib) {
       throw new VmRequestError('BAD_RAM_SIZE', `RAM must be a whole number of MiB in [16, ${this.options.limits.maxRamMib}]`);
     }
-    this.reserve();
+    await this.reserve();
     try {
       const id = this.newId();
       const recording = req.record === false ? null : `${id}.hsj`;
@@ -56,7 +72,7 @@ export class VmRegistry {
         bootargs: req.bootargs, initrd: req.initrd,
         recordPath: recording === null ? null : join(this.recordingsDir, recording), sliceInsns: this.options.sliceInsns,
         checkpoints: this.options.checkpoints, token: newToken(), limits: this.options.limits,
-      }, req.name, recording, this.metrics);
+      }, req.name, recording, this.metrics, this.log);
       return this.add(vm);
     } finally {
       this.creating--;
@@ -65,12 +81,12 @@ export class VmRegistry {
 
   async createReplay(recording: string): Promise<VmHandle> {
     const path = this.recordingPath(recording);
-    this.reserve();
+    await this.reserve();
     try {
       const vm = await VmHandle.start({
         kind: 'replay', id: this.newId(), journalPath: path, sliceInsns: this.options.sliceInsns, checkpoints: this.options.checkpoints,
         token: newToken(), limits: this.options.limits,
-      }, recording, null, this.metrics);
+      }, recording, null, this.metrics, this.log);
       return this.add(vm);
     } finally {
       this.creating--;
@@ -80,6 +96,7 @@ export class VmRegistry {
   private add(vm: VmHandle): VmHandle {
     this.vms.set(vm.id, vm);
     this.metrics.vmCreated();
+    this.log.info({ vm: vm.id, kind: vm.kind, name: vm.name, recording: vm.recording }, 'vm created');
     return vm;
   }
 
@@ -107,6 +124,7 @@ export class VmRegistry {
     await stopVm(vm);
     await vm.closeChannels(close.code, close.reason);
     await vm.terminate();
+    this.log.info({ vm: id, reason: close.reason }, 'vm deleted');
   }
 
   /** The server stops: every VM is ended and its clients told the server is going away. */

@@ -9,7 +9,8 @@ import type { IncomingMessage } from 'node:http';
 import { Worker } from 'node:worker_threads';
 import type { RequestBody, VmEnd, VmState, VmSummary } from '../../client-sdk/protocol.js';
 import { releaseSocket } from '../channel/socket-handoff.js';
-import type { ChannelMetrics } from '../channel/vm-channel.js';
+import type { Logger } from '../log.js';
+import type { VmMetrics } from '../metrics.js';
 import { PendingCalls } from './pending-calls.js';
 import { VmRequestError } from './vm-request-error.js';
 import type { InternalRequest, MainToWorker, VmFigures, WorkerInit, WorkerToMain } from './worker-messages.js';
@@ -28,7 +29,8 @@ export class VmHandle {
   private readonly calls = new PendingCalls();
   private exited = false;
 
-  private constructor(worker: Worker, init: WorkerInit, name: string, recording: string | null, figures: VmFigures, private readonly metrics: ChannelMetrics) {
+  private constructor(worker: Worker, init: WorkerInit, name: string, recording: string | null, figures: VmFigures,
+    private readonly metrics: VmMetrics, private readonly log: Logger) {
     this.worker = worker;
     this.id = init.id;
     this.kind = init.kind;
@@ -39,13 +41,13 @@ export class VmHandle {
   }
 
   /** Starts the worker and resolves once the machine is built (or rejects with the reason it could not be). */
-  static start(init: WorkerInit, name: string, recording: string | null, metrics: ChannelMetrics): Promise<VmHandle> {
+  static start(init: WorkerInit, name: string, recording: string | null, metrics: VmMetrics, log: Logger): Promise<VmHandle> {
     const worker = new Worker(WORKER_URL, { workerData: init });
     return new Promise((resolve, reject) => {
       let vm: VmHandle | null = null;
       const early = (m: WorkerToMain) => {
         if (m.t === 'ready') {
-          vm = new VmHandle(worker, init, name, recording, m.figures, metrics);
+          vm = new VmHandle(worker, init, name, recording, m.figures, metrics, log);
           worker.off('message', early);
           worker.on('message', (msg: WorkerToMain) => vm!.fromWorker(msg));
           resolve(vm);
@@ -69,6 +71,11 @@ export class VmHandle {
     return this.figures.end;
   }
 
+  /** Clients attached to the VM's channel (its controller and observers), as the worker last reported. */
+  get clients(): number {
+    return (this.figures.controller ? 1 : 0) + this.figures.observers;
+  }
+
   /** Whether the worker is there to take requests and connections. */
   get alive(): boolean {
     return !this.exited;
@@ -77,8 +84,11 @@ export class VmHandle {
   private fromWorker(m: WorkerToMain): void {
     switch (m.t) {
       case 'figures':
+        if (m.roundTrips !== undefined) this.metrics.exitRoundTrips(m.roundTrips);
         // A worker that has gone keeps the end it was given (workerGone), whatever it said before.
-        if (!this.exited) this.figures = m.figures;
+        if (this.exited) break;
+        if (this.figures.end === null && m.figures.end !== null) this.log.info({ vm: this.id, ...m.figures.end }, 'vm ended');
+        this.figures = m.figures;
         break;
       case 'reply':
         this.calls.resolve(m.rid, m.result);
@@ -87,8 +97,14 @@ export class VmHandle {
         this.calls.reject(m.rid, new VmRequestError(m.code, m.message));
         break;
       case 'metric':
-        if (m.connections !== undefined) this.metrics.connection(m.connections);
-        if (m.protocolError !== undefined) this.metrics.protocolError(m.protocolError);
+        if (m.connections !== undefined) {
+          this.metrics.connection(m.connections, m.role ?? 'controller');
+          this.log.info({ vm: this.id, role: m.role }, m.connections > 0 ? 'client connected' : 'client disconnected');
+        }
+        if (m.protocolError !== undefined) {
+          this.metrics.protocolError(m.protocolError);
+          this.log.warn({ vm: this.id, code: m.protocolError }, 'protocol error sent to a client');
+        }
         break;
       case 'ready': case 'failed':
         break;
@@ -102,6 +118,7 @@ export class VmHandle {
     const f = this.figures;
     if (f.end === null) {
       this.figures = { ...f, state: 'ended', controller: false, observers: 0, end: { reason: 'worker-exited', exitCode: 1, icount: f.icount, exits: f.exits, message: error.message } };
+      this.log.error({ vm: this.id, err: error }, 'vm worker gone');
     }
   }
 

@@ -13,6 +13,10 @@ import { VmRequestError } from './vm-request-error.js';
 import type { InternalRequest, VmCommand, VmEvent, VmFigures } from './worker-messages.js';
 
 const FIGURES_EVERY_MS = 250;
+/** How long a running VM's exit must have waited for its answer before the figures say 'waiting'. */
+const WAIT_SHOWN_AFTER_MS = 20;
+/** Round trips kept between two figures (about 0.4 MB at most: a flood is sampled, not queued without bound). */
+const MAX_ROUND_TRIPS = 50_000;
 
 /** The VM behind the hub: LiveVm or ReplayVm. */
 export interface HubVm {
@@ -36,7 +40,13 @@ export class VmHub implements ChannelVm {
   private readonly calls = new PendingCalls();
   private figuresTimer: NodeJS.Timeout | null = null;
 
-  constructor(init: { id: string; kind: 'live' | 'replay'; token: string }, private readonly publish: (figures: VmFigures) => void) {
+  /** When the exit waiting for its answer was sent (performance.now()), and the round trips measured since the last figures. */
+  private exitSentAt = 0;
+  /** Whether the VM was running when its waiting exit came (a round trip of a running VM, not a stop). */
+  private runningBeforeWait = false;
+  private roundTrips: number[] = [];
+
+  constructor(init: { id: string; kind: 'live' | 'replay'; token: string }, private readonly publish: (figures: VmFigures, roundTrips: number[]) => void) {
     this.id = init.id;
     this.kind = init.kind;
     this.token = init.token;
@@ -50,7 +60,7 @@ export class VmHub implements ChannelVm {
 
   figures(): VmFigures {
     return {
-      state: this.state, icount: this.icount, exits: this.exits, exitsByReason: { ...this.exitsByReason },
+      state: this.shownState(), icount: this.icount, exits: this.exits, exitsByReason: { ...this.exitsByReason },
       controller: this.controller !== null, observers: this.observers.size, end: this.end,
     };
   }
@@ -61,11 +71,19 @@ export class VmHub implements ChannelVm {
         this.exits++;
         this.icount = e.icount;
         this.exitsByReason[e.reason] = (this.exitsByReason[e.reason] ?? 0) + 1;
-        if (e.waiting) this.state = 'waiting';
+        if (e.waiting) {
+          this.runningBeforeWait = this.state === 'running';
+          this.state = 'waiting';
+          this.exitSentAt = performance.now();
+        }
         this.broadcast(e.frame);
         this.publishSoon();
         break;
       case 'answered':
+        // Without this the figures (GET /v1/vms, /metrics) would say 'waiting' until the next state change.
+        this.state = e.state;
+        if (this.roundTrips.length < MAX_ROUND_TRIPS) this.roundTrips.push((performance.now() - this.exitSentAt) / 1000);
+        this.publishSoon();
         this.controller?.answerAccepted?.();
         if (e.frame !== null) for (const o of this.observers) o.send(e.frame);
         break;
@@ -98,10 +116,25 @@ export class VmHub implements ChannelVm {
     }
   }
 
+  /**
+   * The state the figures show. A running VM whose exits are answered as they come spends much of its time
+   * waiting for a few microseconds at a time, and the figures are published while the worker idles, that is while
+   * an exit waits: shown as is, such a VM would always look 'waiting'. So a wait is shown only once it has lasted
+   * WAIT_SHOWN_AFTER_MS (a controller that does not answer); a young one of a running VM shows 'running', and the
+   * figures are published again a little later to catch a wait that goes on.
+   */
+  private shownState(): VmState {
+    if (this.state !== 'waiting' || !this.runningBeforeWait) return this.state;
+    return performance.now() - this.exitSentAt < WAIT_SHOWN_AFTER_MS ? 'running' : 'waiting';
+  }
+
   private publishNow(): void {
     if (this.figuresTimer !== null) clearTimeout(this.figuresTimer);
     this.figuresTimer = null;
-    this.publish(this.figures());
+    if (this.shownState() !== this.state) this.publishSoon();
+    const roundTrips = this.roundTrips;
+    this.roundTrips = [];
+    this.publish(this.figures(), roundTrips);
   }
 
   private publishSoon(): void {

@@ -16,13 +16,13 @@ const port = parentPort!;
 const init = workerData as WorkerInit;
 const post = (message: WorkerToMain): void => port.postMessage(message);
 
-const hub = new VmHub(init, (figures) => post({ t: 'figures', figures }));
+const hub = new VmHub(init, (figures, roundTrips) => post({ t: 'figures', figures, ...(roundTrips.length > 0 ? { roundTrips } : {}) }));
 let host: ChannelHost;
 try {
   const vm = init.kind === 'live' ? new LiveVm(init, hub.port) : new ReplayVm(init, hub.port);
   hub.bind(vm, vm.state);
   host = new ChannelHost(hub, init.limits, {
-    connection: (delta) => post({ t: 'metric', connections: delta }),
+    connection: (delta, role) => post({ t: 'metric', connections: delta, role }),
     protocolError: (code) => post({ t: 'metric', protocolError: code }),
   });
   post({ t: 'ready', figures: hub.figures() });

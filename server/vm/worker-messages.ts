@@ -7,7 +7,7 @@
  *   out. The exits stream from the VM to its WebSocket clients without leaving the worker.
  */
 import type { CheckpointOptions, ExitAnswer, Place, TravelStop } from '../../sim/index.js';
-import type { ProtocolErrorCode, RequestBody, VmEnd, VmState } from '../../client-sdk/protocol.js';
+import type { ProtocolErrorCode, RequestBody, Role, VmEnd, VmState } from '../../client-sdk/protocol.js';
 import type { ServerLimits } from '../config.js';
 import type { HandedOffSocket } from '../channel/socket-handoff.js';
 
@@ -68,10 +68,13 @@ export type WorkerToMain =
   | { t: 'reply'; rid: number; result: unknown }
   /** A request failed: a protocol code, or one of the HTTP API's. */
   | { t: 'error'; rid: number; code: string; message: string }
-  /** New figures: at once when the state, the end or the clients change, at most every few hundred ms for counts. */
-  | { t: 'figures'; figures: VmFigures }
-  /** For /metrics: a client attached (+1) or left (-1), or an error sent to a client. */
-  | { t: 'metric'; connections?: number; protocolError?: ProtocolErrorCode };
+  /**
+   * New figures: at once when the state, the end or the clients change, at most every few hundred ms for counts;
+   * with the exit round trips (seconds) measured since the last figures, for /metrics.
+   */
+  | { t: 'figures'; figures: VmFigures; roundTrips?: number[] }
+  /** For /metrics and the log: a client attached (+1) or left (-1) in a role, or an error sent to a client. */
+  | { t: 'metric'; connections?: number; role?: Role; protocolError?: ProtocolErrorCode };
 
 /** What the hub tells its VM. */
 export type VmCommand =
@@ -85,8 +88,11 @@ export type VmCommand =
 export type VmEvent =
   /** An exit; frame is the encoded `exit` server message, ready to send to every client. */
   | { t: 'exit'; seq: number; reason: string; waiting: boolean; icount: number; frame: Uint8Array }
-  /** The controller's answer was accepted; frame: it encoded as the `answer` server message, for observers (null with none). */
-  | { t: 'answered'; frame: Uint8Array | null }
+  /**
+   * The controller's answer was accepted; frame: it encoded as the `answer` server message, for observers (null with
+   * none); state: the VM's state now that no exit waits (running again, most often).
+   */
+  | { t: 'answered'; frame: Uint8Array | null; state: VmState }
   | { t: 'reply'; rid: number; result: unknown }
   | { t: 'error'; rid?: number; seq?: number; code: ProtocolErrorCode; message: string }
   | { t: 'state'; state: VmState; icount: number; exits: number }
