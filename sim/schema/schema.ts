@@ -48,7 +48,7 @@ export interface Schema<T> {
 /** The type a schema parses to. */
 export type Infer<S> = S extends Schema<infer T> ? T : never;
 
-interface OptionalSchema<T> extends Schema<T> {
+export interface OptionalSchema<T> extends Schema<T> {
   readonly optional: true;
 }
 

@@ -1,0 +1,8 @@
+#!/bin/sh
+# Compiles the TypeScript into dist/ (JavaScript and declaration files), saying so: tsc itself prints nothing when
+# all is well, and takes a while.
+set -e
+echo "[build] tsc -p tsconfig.json: compiling into dist/ ..." >&2
+start=$(date +%s)
+tsc -p tsconfig.json
+echo "[build] done in $(( $(date +%s) - start )) s" >&2
