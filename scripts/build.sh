@@ -5,4 +5,6 @@ set -e
 echo "[build] tsc -p tsconfig.json: compiling into dist/ ..." >&2
 start=$(date +%s)
 tsc -p tsconfig.json
+echo "[build] tsc -p ui/tsconfig.json: the web UI's browser code into dist/ui/ ..." >&2
+tsc -p ui/tsconfig.json
 echo "[build] done in $(( $(date +%s) - start )) s" >&2

@@ -2,7 +2,7 @@
  * Tokens: the server's (needed to create and manage VMs) and one per VM (needed to attach to its channel).
  * Compared in constant time over their digests, so neither length nor content leaks through timing.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export function newToken(): string {
   return randomBytes(24).toString('base64url');
@@ -19,4 +19,13 @@ export function bearer(header: string | undefined): string | null {
   if (header === undefined) return null;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return m === null ? null : m[1];
+}
+
+/**
+ * A VM's observer token: derived from its token (HMAC), so it can be handed to someone who may watch the VM (the
+ * web UI, holding the server token) without letting them control it. The channel accepts it for the observer role
+ * only.
+ */
+export function observerToken(vmToken: string): string {
+  return createHmac('sha256', vmToken).update('hindsight observer').digest('base64url');
 }

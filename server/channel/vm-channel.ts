@@ -9,7 +9,7 @@ import {
   type ClientMessage, type ProtocolErrorCode, type RequestBody, type Role, type ServerMessage, type VmEnd, type VmState,
 } from '../../client-sdk/protocol.js';
 import type { ExitAnswer, VcpuExit } from '../../sim/index.js';
-import { tokensEqual } from '../auth.js';
+import { observerToken, tokensEqual } from '../auth.js';
 import type { ServerLimits } from '../config.js';
 import { errorCode } from '../vm/vm-request-error.js';
 import { MessageError, parseClientMessage } from './validate.js';
@@ -168,7 +168,9 @@ export class VmChannel implements VmListener {
     if (m.protocol !== PROTOCOL_VERSION) {
       return this.fatal('UNSUPPORTED_PROTOCOL', `this server speaks protocol ${PROTOCOL_VERSION}, not ${m.protocol}`, CLOSE.PROTOCOL_ERROR);
     }
-    if (!tokensEqual(m.token, this.vm.token)) return this.fatal('UNAUTHORIZED', 'wrong VM token', CLOSE.UNAUTHORIZED);
+    // The VM's token for any role; its observer token (server/auth.ts) for an observer only.
+    const tokenOk = tokensEqual(m.token, this.vm.token) || (m.role === 'observer' && tokensEqual(m.token, observerToken(this.vm.token)));
+    if (!tokenOk) return this.fatal('UNAUTHORIZED', 'wrong VM token', CLOSE.UNAUTHORIZED);
     if (m.role === 'controller' && this.vm.controller !== null) {
       return this.fatal('CONTROLLER_PRESENT', 'the VM already has a controller', CLOSE.CONTROLLER_PRESENT);
     }

@@ -59,9 +59,13 @@ describe('hindsight export', () => {
     const r = cli('export', bad, '-o', join(dir, 'x'));
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('bad magic');
+    expect(r.stderr).toContain('[JOURNAL_BAD_MAGIC]');
     const usage = cli('export', journal);
     expect(usage.status).toBe(2);
-    expect(usage.stderr).toContain('usage: hindsight export');
-    expect(cli('export', journal, '--perfetto', '--chrome-json', '-o', '-').status).toBe(2);
+    expect(usage.stderr).toContain('missing -o OUT');
+    expect(usage.stderr).toContain('[CLI_MISSING_ARGUMENT]');
+    const both = cli('export', journal, '--perfetto', '--chrome-json', '-o', '-');
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain('[CLI_CONFLICT]');
   });
 });

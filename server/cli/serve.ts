@@ -91,6 +91,8 @@ async function serve(values: OptionValues<typeof SERVE_OPTIONS>): Promise<number
   const log = createLogger(values['log-format'] ?? (process.stderr.isTTY ? 'pretty' : 'json'), values['log-level'] ?? 'info');
   const server = await startServer(options, log);
   process.stdout.write(`hindsight: listening on ${server.url}\nhindsight: server token from ${source}; recordings in ${join(dataDir, 'recordings')}\n`);
+  // As Jupyter does: a link that carries the token once (the page keeps it for the tab and drops it from the address).
+  process.stdout.write(`hindsight: web UI at ${server.url}/ui/?token=${encodeURIComponent(token)}\n`);
   log.info({ url: server.url, dataDir, guestsDir, tokenFrom: source, maxVms: options.limits.maxVms }, 'listening');
   await new Promise<void>((done) => {
     const stop = (signal: NodeJS.Signals) => {

@@ -39,7 +39,7 @@ export async function exportTrace(path: string, format: TraceFormat, stream: Wri
 }
 
 async function walk(journal: JournalStream, writer: TraceWriter, out: ChunkedOutput): Promise<Omit<ExportSummary, 'events' | 'bytes'>> {
-  const { header } = journal;
+  const header = journal.header!;
   const kernel = header.images.find((i) => i.role === 'kernel');
   writer.start({
     image: kernel?.name ?? 'guest', tool: header.tool, ramSize: header.machine.ramSize,

@@ -12,6 +12,7 @@ import { VmRequestError } from '../vm/vm-request-error.js';
 import { stopVm, type VmRegistry } from '../vm/registry.js';
 import { hasBody, mediaType, readBody, readJson } from './body.js';
 import { HttpError } from './http-error.js';
+import { mountUi } from '../ui/index.js';
 
 const STATUS_BY_CODE: Record<string, number> = {
   UNAUTHORIZED: 401, VM_NOT_FOUND: 404, GUEST_NOT_FOUND: 404, RECORDING_NOT_FOUND: 404, NOT_FOUND: 404,
@@ -193,6 +194,8 @@ export function createApp(options: ServerOptions, registry: VmRegistry, metrics:
     const vm = await registry.createReplay(recording);
     res.status(201).json(created(vm));
   }));
+
+  mountUi(app, registry);
 
   app.use((_req: Request, res: Response) => sendError(res, 'NOT_FOUND', 'no such route'));
 

@@ -5,5 +5,5 @@ export { FileJournalWriter, MemoryJournalWriter, type RecordSink } from './write
 export { VcpuSession, applyInput, journalHeader, sha256, DEFAULT_DIGEST_EVERY_EXITS } from './session.js';
 export { replayJournal, Replayer, machineForJournal, firstDifference, show, type Divergence, type ReplayOptions, type ReplayResult, type ReplayStep } from './replay.js';
 export { crc32 } from './crc32.js';
-export { JournalStream, type StreamedRecord, type StreamEnd } from './stream-reader.js';
+export { JournalStream, type StreamedRecord, type StreamEnd, type StreamPosition } from './stream-reader.js';
 export { decodeAt } from './codec.js';

@@ -202,12 +202,32 @@ export function parseHeader(payload: Uint8Array): JournalHeader {
  * that never go back, inputs the machine can take, nothing after the end record. A record that breaks it is
  * JOURNAL_BAD_RECORD where it stands, rather than a replay that runs on towards a count it can never reach.
  */
+/** What RecordOrder knows of the records it has checked. */
+export interface RecordOrderState {
+  nextSeq: number;
+  icount: number;
+  ended: boolean;
+}
+
 export class RecordOrder {
   private nextSeq = 0;
   private icount = 0;
   private ended = false;
 
   constructor(private readonly ramSize: number) {}
+
+  /** Where the checks stand, to go on from there (JournalStream resuming a walk once the file has grown). */
+  get state(): RecordOrderState {
+    return { nextSeq: this.nextSeq, icount: this.icount, ended: this.ended };
+  }
+
+  static resume(ramSize: number, state: RecordOrderState): RecordOrder {
+    const order = new RecordOrder(ramSize);
+    order.nextSeq = state.nextSeq;
+    order.icount = state.icount;
+    order.ended = state.ended;
+    return order;
+  }
 
   /** The problem with the next record being this exit, or null (the hot path: nothing allocated). */
   exit(seq: number, icount: number): string | null {

@@ -41,7 +41,7 @@ describe('JournalStream: a journal read record by record from its file', () => {
       expect(records[i].payload).toEqual(new Uint8Array(whole.entries[i].payload));
     }
     expect(records.at(-1)!.payload).toEqual(new Uint8Array(whole.entries.at(-1)!.payload));
-    expect(new Uint8Array(stream.header.images[0].bytes)).toEqual(new Uint8Array(whole.header.images[0].bytes));
+    expect(new Uint8Array(stream.header!.images[0].bytes)).toEqual(new Uint8Array(whole.header.images[0].bytes));
     expect(stream.end).toEqual({ records: whole.entries.length, tornBytes: 0 });
   });
 

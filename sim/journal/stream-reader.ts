@@ -4,7 +4,7 @@ import { crc32 } from './crc32.js';
 import { RecordError, scanRecord } from './codec.js';
 import { FRAME_HEADER_SIZE, JOURNAL_MAGIC, JOURNAL_VERSION, type JournalHeader, MAX_FRAME_SIZE, PREAMBLE_SIZE } from './format.js';
 import { JournalFormatError } from './journal-error.js';
-import { parseHeader, RecordOrder } from './reader.js';
+import { parseHeader, RecordOrder, type RecordOrderState } from './reader.js';
 
 /** One record as the stream holds it: its payload is `bytes[start, start + length)`, valid until the next record. */
 export interface StreamedRecord {
@@ -15,6 +15,17 @@ export interface StreamedRecord {
   bytes: Uint8Array;
   start: number;
   length: number;
+}
+
+/**
+ * A place in a journal's record sequence, to walk on from once the file has grown: a frame's file offset, its
+ * record number, and what the order checks need to know of the records before it.
+ */
+export interface StreamPosition {
+  offset: number;
+  index: number;
+  ramSize: number;
+  order: RecordOrderState;
 }
 
 /** How the stream ended: a torn tail is cut (as readJournal cuts it) and reported. */
@@ -37,8 +48,9 @@ const CHUNK = 1 << 20;
  *   journal.close();
  */
 export class JournalStream {
-  readonly header: JournalHeader;
-  /** Set once records() has run to its end. */
+  /** The header (null on a stream opened to resume a walk). */
+  readonly header: JournalHeader | null;
+  /** Set once records() has run to its end: the records walked, from the start (resumed walks included). */
   end: StreamEnd | null = null;
   private buf: Uint8Array = new Uint8Array(CHUNK);
   private view = new DataView(this.buf.buffer);
@@ -46,11 +58,17 @@ export class JournalStream {
   private base = 0;
   private filled = 0;
   private readonly size: number;
-  /** Where the next frame starts (a file offset). */
+  /** Where the next frame starts (a file offset), and its record number. */
   private next = 0;
+  private index = 0;
+  private readonly order: RecordOrder;
+  private readonly ramSize: number;
   private closed = false;
+  /** The payload of the frame frameAt() last read: where it starts in the buffer, and its length. */
+  private frameStart = 0;
+  private frameLength = 0;
 
-  private constructor(private readonly fd: number) {
+  private constructor(private readonly fd: number, resume?: StreamPosition) {
     this.size = fstatSync(fd).size;
     if (this.size < PREAMBLE_SIZE) throw new SimError('JOURNAL_TRUNCATED', `${this.size} bytes: too short for a journal`);
     this.fill(0, PREAMBLE_SIZE);
@@ -61,18 +79,33 @@ export class JournalStream {
     if (version !== JOURNAL_VERSION) {
       throw new SimError('JOURNAL_BAD_VERSION', `journal format version ${version}, this hindsight reads version ${JOURNAL_VERSION}`);
     }
+    if (resume !== undefined) {
+      // Where an earlier walk of the same file stopped: the header it read then still holds (a journal is only appended to).
+      this.header = null;
+      this.next = resume.offset;
+      this.index = resume.index;
+      this.ramSize = resume.ramSize;
+      this.order = RecordOrder.resume(resume.ramSize, resume.order);
+      return;
+    }
     const first = this.frameAt(PREAMBLE_SIZE);
     if (first === 'torn') throw new SimError('JOURNAL_TRUNCATED', 'the journal ends inside its header');
-    if (typeof first === 'string') throw new JournalFormatError('JOURNAL_CORRUPT', null, PREAMBLE_SIZE, first);
+    if (first !== null) throw new JournalFormatError('JOURNAL_CORRUPT', null, PREAMBLE_SIZE, first);
     // A copy: the header outlives the chunk buffer (its images are views into what it was decoded from).
-    this.header = parseHeader(this.buf.slice(first.start, first.start + first.length));
-    this.next = this.base + first.start + first.length;
+    this.header = parseHeader(this.buf.slice(this.frameStart, this.frameStart + this.frameLength));
+    this.next = this.base + this.frameStart + this.frameLength;
+    this.ramSize = this.header.machine.ramSize;
+    this.order = new RecordOrder(this.ramSize);
   }
 
-  static open(path: string): JournalStream {
+  /**
+   * Opens a journal and reads its header. With `resume` (a `position` an earlier walk of the same file ended at),
+   * the walk continues from there and the header is not read again (`header` is then null).
+   */
+  static open(path: string, resume?: StreamPosition): JournalStream {
     const fd = openSync(path, 'r');
     try {
-      return new JournalStream(fd);
+      return new JournalStream(fd, resume);
     } catch (e) {
       closeSync(fd);
       throw e;
@@ -84,43 +117,49 @@ export class JournalStream {
     this.closed = true;
   }
 
-  /** The records after the header, in order. Each yielded record's bytes are reused for the next one. */
+  /** Where the walk stands: the next record's place (to resume from, once the file has grown). */
+  get position(): StreamPosition {
+    return { offset: this.next, index: this.index, ramSize: this.ramSize, order: this.order.state };
+  }
+
+  /** The records after the header (or after the resume position), in order. Each yielded record's bytes are reused for the next one. */
   *records(): Generator<StreamedRecord> {
     const out: StreamedRecord = { index: 0, offset: 0, bytes: this.buf, start: 0, length: 0 };
-    const order = new RecordOrder(this.header.machine.ramSize);
-    let index = 0;
+    const order = this.order;
     for (;;) {
       const at = this.next;
       if (at + FRAME_HEADER_SIZE > this.size) break;
       const f = this.frameAt(at);
       if (f === 'torn') break;
-      if (typeof f === 'string') throw new JournalFormatError('JOURNAL_CORRUPT', index, at, f);
+      const index = this.index;
+      if (f !== null) throw new JournalFormatError('JOURNAL_CORRUPT', index, at, f);
+      const start = this.frameStart, length = this.frameLength;
       // Checked as readJournal checks it: a valid record, in the journal's order.
       let problem: string | null;
       try {
-        const scanned = scanRecord(this.buf, f.start, f.length);
+        const scanned = scanRecord(this.buf, start, length);
         problem = order.check(scanned, scanned.record);
       } catch (e) {
         if (!(e instanceof RecordError)) throw e;
         problem = e.message;
       }
       if (problem !== null) throw new JournalFormatError('JOURNAL_BAD_RECORD', index, at, problem);
-      out.index = index++;
+      out.index = this.index++;
       out.offset = at;
       out.bytes = this.buf;
-      out.start = f.start;
-      out.length = f.length;
-      this.next = at + FRAME_HEADER_SIZE + f.length;
+      out.start = start;
+      out.length = length;
+      this.next = at + FRAME_HEADER_SIZE + length;
       yield out;
     }
-    this.end = { records: index, tornBytes: this.size - this.next };
+    this.end = { records: this.index, tornBytes: this.size - this.next };
   }
 
   /**
-   * The frame at file offset `at`, its payload brought into the buffer (`start` indexes the buffer), or why it is
-   * not one: 'torn' (it runs past the end of the file) or a corruption message.
+   * Reads the frame at file offset `at`, its payload brought into the buffer (frameStart, frameLength; no object
+   * per frame): null, or why it is not a frame: 'torn' (it runs past the end of the file) or a corruption message.
    */
-  private frameAt(at: number): { start: number; length: number } | string {
+  private frameAt(at: number): string | null {
     this.fill(at, FRAME_HEADER_SIZE);
     const h = at - this.base;
     const view = this.view;
@@ -132,7 +171,9 @@ export class JournalStream {
     this.fill(at, FRAME_HEADER_SIZE + len);
     const start = at - this.base + FRAME_HEADER_SIZE;
     if (crc32(this.buf, start, start + len) !== crc) return 'checksum mismatch';
-    return { start, length: len };
+    this.frameStart = start;
+    this.frameLength = len;
+    return null;
   }
 
   /** Makes file bytes [at, at + n) present in the buffer (moving what is left to its front, growing it if needed). */

@@ -1,0 +1,296 @@
+/**
+ * A recording's exits as columns (typed arrays, one entry per exit), for the web UI's timeline: what a canvas needs
+ * to draw a million exits and filter them (reason, pc, address) without an object per exit, plus the console
+ * output they carry. Built by one walk over the journal (JournalStream) and extended from where it stopped when
+ * the file grows (a live VM's recording).
+ *
+ * The hot records (MMIO, SBI and INTR exits) are read straight from their compact layouts (docs/journal.md); the
+ * others are decoded.
+ */
+import { statSync } from 'node:fs';
+import { decodeAt, JournalStream, type StreamPosition, type VcpuExit } from '../../sim/index.js';
+
+/** Reason codes, in this order: a column holds the index. */
+export const REASONS = ['MMIO', 'RISCV_SBI', 'INTR', 'SYSTEM_EVENT', 'DEBUG', 'RISCV_CSR', 'INTERNAL_ERROR'] as const;
+const REASON_CODE = new Map<string, number>(REASONS.map((r, i) => [r, i]));
+const MMIO = 0, SBI = 1, INTR = 2;
+
+/** Record tags of the compact layouts (sim/journal/codec.ts). */
+const TAG_EXIT_MMIO = 1, TAG_EXIT_SBI = 2, TAG_EXIT_INTR = 3, TAG_ANSWER_SBI = 5, TAG_ANSWER_MMIO = 4;
+const SBI_LEGACY_PUTCHAR = 0x01, SBI_DBCN = 0x4442434e;
+const UART_THR = 0x1000_0000, UART_LCR = 0x1000_0003, LCR_DLAB = 0x80;
+
+/** Flags column bits. */
+export const FLAG_WRITE = 1;
+
+const TWO_32 = 4294967296;
+
+export class TimelineColumns {
+  count = 0;
+  seq = new Float64Array(1024);
+  icount = new Float64Array(1024);
+  reason = new Uint8Array(1024);
+  pcLo = new Uint32Array(1024);
+  pcHi = new Uint32Array(1024);
+  /** MMIO: the guest-physical address; DEBUG watchpoint: the address; else NaN. */
+  addr = new Float64Array(1024);
+  /** MMIO: the access width. */
+  size = new Uint8Array(1024);
+  flags = new Uint8Array(1024);
+  /** Where each exit's record is in the file, and its record number (for reading exits back). */
+  offset = new Float64Array(1024);
+  record = new Uint32Array(1024);
+  /** What the guest wrote to its console, and after which exit each part was written. */
+  console = new Uint8Array(4096);
+  consoleLength = 0;
+  consoleSeq = new Float64Array(1024);
+  consoleEnd = new Float64Array(1024);
+  consoleParts = 0;
+  /** The recording's end record, once read: its icount and reason. */
+  end: { icount: number; reason: string } | null = null;
+  /** Where the walk stopped (the next record), and the file's size and mtime then. */
+  position: StreamPosition | null = null;
+  fileSize = 0;
+  fileMtime = 0;
+  /** The guest image's name and bytes (from the journal header), and the RAM size. */
+  image: { name: string; bytes: Uint8Array } | null = null;
+  ramSize = 0;
+  private uartDlab = false;
+
+  /** Room for about `n` exits (a guess from the journal's size: the arrays still grow past it). */
+  reserve(n: number): void {
+    if (n > this.seq.length) this.grow(n);
+  }
+
+  private grow(atLeast = 0): void {
+    const n = Math.max(this.seq.length * 2, atLeast);
+    const g = <T extends Float64Array | Uint32Array | Uint8Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a);
+      return b;
+    };
+    this.seq = g(this.seq);
+    this.icount = g(this.icount);
+    this.reason = g(this.reason);
+    this.pcLo = g(this.pcLo);
+    this.pcHi = g(this.pcHi);
+    this.addr = g(this.addr);
+    this.size = g(this.size);
+    this.flags = g(this.flags);
+    this.offset = g(this.offset);
+    this.record = g(this.record);
+  }
+
+  private add(seq: number, icount: number, reason: number, pcLo: number, pcHi: number, addr: number, size: number, flags: number, offset: number, record: number): void {
+    if (this.count === this.seq.length) this.grow();
+    const k = this.count++;
+    this.seq[k] = seq;
+    this.icount[k] = icount;
+    this.reason[k] = reason;
+    this.pcLo[k] = pcLo;
+    this.pcHi[k] = pcHi;
+    this.addr[k] = addr;
+    this.size[k] = size;
+    this.flags[k] = flags;
+    this.offset[k] = offset;
+    this.record[k] = record;
+  }
+
+  private output(seq: number, bytes: ArrayLike<number>): void {
+    for (let i = 0; i < bytes.length; i++) this.outputByte(seq, bytes[i]);
+  }
+
+  private outputByte(seq: number, byte: number): void {
+    if (this.consoleLength === this.console.length) {
+      const b = new Uint8Array(this.console.length * 2);
+      b.set(this.console);
+      this.console = b;
+    }
+    this.console[this.consoleLength++] = byte;
+    const k = this.consoleParts;
+    if (k === this.consoleSeq.length) {
+      const s = new Float64Array(k * 2), e = new Float64Array(k * 2);
+      s.set(this.consoleSeq);
+      e.set(this.consoleEnd);
+      this.consoleSeq = s;
+      this.consoleEnd = e;
+    }
+    if (k > 0 && this.consoleSeq[k - 1] === seq) {
+      this.consoleEnd[k - 1] = this.consoleLength;
+    } else {
+      this.consoleSeq[k] = seq;
+      this.consoleEnd[k] = this.consoleLength;
+      this.consoleParts = k + 1;
+    }
+  }
+
+  /** The console output written by the exits before exit `seq` (bytes, and where they start if cut to `max`). */
+  consoleBefore(seq: number, max: number): { bytes: Uint8Array; from: number; total: number } {
+    let lo = 0, hi = this.consoleParts;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.consoleSeq[mid] < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    const total = lo === 0 ? 0 : this.consoleEnd[lo - 1];
+    const from = Math.max(0, total - max);
+    return { bytes: this.console.subarray(from, total), from, total };
+  }
+
+  /** Walks the records from `stream`'s position on, adding every exit. */
+  scan(stream: JournalStream): void {
+    for (const r of stream.records()) {
+      const b = r.bytes, at = r.start, end = at + r.length, tag = b[at];
+      if (tag === TAG_EXIT_MMIO || tag === TAG_EXIT_SBI || tag === TAG_EXIT_INTR) this.fixedExit(b, at, end, tag, r.offset, r.index);
+      else if (tag === TAG_ANSWER_SBI || tag === TAG_ANSWER_MMIO) continue;
+      else {
+        const rec = decodeAt(b, at, r.length);
+        if (rec.t === 'exit') this.decodedExit(rec.exit, r.offset, r.index);
+        else if (rec.t === 'end') this.end = { icount: rec.icount, reason: rec.reason };
+      }
+    }
+    this.position = stream.position;
+  }
+
+  private fixedExit(b: Uint8Array, p: number, end: number, tag: number, offset: number, record: number): void {
+    p = readVar(b, p + 1, end);
+    const seq = varNum();
+    p = readVar(b, p, end);
+    const icount = varNum();
+    p = readVar(b, p, end);
+    const pcLo = varLo, pcHi = varHi;
+    if (tag === TAG_EXIT_MMIO) {
+      p = readVar(b, p, end);
+      const addr = varNum(), len = b[p], write = b[p + 1] === 1;
+      this.add(seq, icount, MMIO, pcLo, pcHi, addr, len, write ? FLAG_WRITE : 0, offset, record);
+      if (write) this.uart(seq, addr, b[p + 2]);
+    } else if (tag === TAG_EXIT_SBI) {
+      p = readVar(b, p, end);
+      const eid = varNum();
+      p = readVar(b, p, end);
+      const fid = varNum();
+      p = readVar(b, p, end);
+      const a0 = varNum();
+      let addr = 0;
+      if (eid === SBI_DBCN && fid === 0) {
+        p = readVar(b, p, end);
+        const a1 = varNum();
+        readVar(b, p, end);
+        addr = a1 + varNum() * TWO_32;
+      }
+      this.add(seq, icount, SBI, pcLo, pcHi, NaN, 0, 0, offset, record);
+      this.sbi(seq, eid, fid, a0 % 256, a0, addr);
+    } else {
+      this.add(seq, icount, INTR, pcLo, pcHi, NaN, 0, 0, offset, record);
+    }
+  }
+
+  private decodedExit(e: VcpuExit, offset: number, record: number): void {
+    const pc = BigInt.asUintN(64, e.pc);
+    const lo = Number(pc & 0xffff_ffffn), hi = Number(pc >> 32n);
+    const code = REASON_CODE.get(e.reason) ?? REASON_CODE.get('INTERNAL_ERROR')!;
+    let addr = NaN, size = 0, flags = 0;
+    if (e.reason === 'MMIO') {
+      addr = e.physAddr;
+      size = e.len;
+      flags = e.isWrite ? FLAG_WRITE : 0;
+      if (e.isWrite) this.uart(e.seq, e.physAddr, e.data[0]);
+    } else if (e.reason === 'DEBUG' && e.address !== undefined) {
+      addr = Number(e.address);
+      size = 1;
+      flags = e.isWrite ? FLAG_WRITE : 0;
+    }
+    this.add(e.seq, e.icount, code, lo, hi, addr, size, flags, offset, record);
+    if (e.reason === 'RISCV_SBI') this.sbi(e.seq, e.extensionId, e.functionId, Number(e.args[0] & 0xffn), Number(e.args[0]), Number(e.args[1] + (e.args[2] << 32n)));
+  }
+
+  /**
+   * Console output an SBI call carries, as server/cli/console-tap.ts reconstructs it during a replay: legacy
+   * putchar and DBCN write_byte hold their byte. A DBCN write passes guest memory, which only a replay has: it is
+   * shown as a note of what was written where.
+   */
+  private sbi(seq: number, eid: number, fid: number, byte: number, a0: number, addr: number): void {
+    if (eid === SBI_LEGACY_PUTCHAR || (eid === SBI_DBCN && fid === 2)) this.outputByte(seq, byte);
+    else if (eid === SBI_DBCN && fid === 0) this.output(seq, new TextEncoder().encode(`⟨DBCN write: ${a0} bytes at 0x${addr.toString(16)}⟩`));
+  }
+
+  /** A write to the UART's transmit register (with the divisor latch closed) is a console byte. */
+  private uart(seq: number, addr: number, value: number): void {
+    if (addr === UART_LCR) this.uartDlab = (value & LCR_DLAB) !== 0;
+    else if (addr === UART_THR && !this.uartDlab) this.outputByte(seq, value);
+  }
+
+  /** The index of the first exit with seq >= `seq` (exits are in seq order). */
+  indexOfSeq(seq: number): number {
+    let lo = 0, hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.seq[mid] < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+// A varint reader for the compact layouts: readVar leaves the value in varLo/varHi and returns the position after it.
+let varLo = 0, varHi = 0;
+
+function readVar(b: Uint8Array, p: number, end: number): number {
+  let lo = 0, hi = 0, shift = 0;
+  while (p < end) {
+    const x = b[p++];
+    const bits = x & 0x7f;
+    if (shift < 28) lo |= bits << shift;
+    else if (shift === 28) {
+      lo |= bits << 28;
+      hi |= bits >>> 4;
+    } else hi |= bits << (shift - 32);
+    if (x < 0x80) break;
+    shift += 7;
+  }
+  varLo = lo >>> 0;
+  varHi = hi >>> 0;
+  return p;
+}
+
+function varNum(): number {
+  return varHi * TWO_32 + varLo;
+}
+
+/** Builds the columns of a journal file from its start. */
+export function scanJournal(path: string): TimelineColumns {
+  const cols = new TimelineColumns();
+  const stream = JournalStream.open(path);
+  try {
+    const kernel = stream.header!.images.find((i) => i.role === 'kernel');
+    cols.image = kernel === undefined ? null : { name: kernel.name, bytes: kernel.bytes };
+    cols.ramSize = stream.header!.machine.ramSize;
+    // An exit and its answer take some 50 bytes in an exit-heavy recording.
+    cols.reserve(Math.min(Math.ceil(statSync(path).size / 48), 1 << 24));
+    cols.scan(stream);
+  } finally {
+    stream.close();
+  }
+  return cols;
+}
+
+/** The buffers of the columns, to transfer them to another thread rather than copy them. */
+export function transferables(cols: TimelineColumns): ArrayBuffer[] {
+  return [cols.seq, cols.icount, cols.reason, cols.pcLo, cols.pcHi, cols.addr, cols.size, cols.flags, cols.offset, cols.record, cols.console,
+    cols.consoleSeq, cols.consoleEnd].map((a) => a.buffer as ArrayBuffer);
+}
+
+/** Columns received from another thread (a structured clone: its fields, not its class). */
+export function revive(data: TimelineColumns): TimelineColumns {
+  return Object.assign(new TimelineColumns(), data);
+}
+
+/** Adds what a journal file gained since `cols` was built from it. */
+export function extendColumns(cols: TimelineColumns, path: string): void {
+  const stream = JournalStream.open(path, cols.position!);
+  try {
+    cols.scan(stream);
+  } finally {
+    stream.close();
+  }
+}
