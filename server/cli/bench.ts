@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { formatCpuBench, runCpuBench } from '../../bench/cpu.js';
 import { formatExportBench, runExportBench } from '../../bench/export.js';
 import { formatGdbBench, runGdbBench } from '../../bench/gdb.js';
+import { formatUiBench, runUiBench } from '../../bench/ui.js';
 import { formatJournalBench, runJournalBench } from '../../bench/journal.js';
 import { formatLinuxBootBench, runLinuxBootBench } from '../../bench/linux-boot.js';
 import { formatLoopbackBench, runLoopbackBench } from '../../bench/loopback.js';
@@ -15,7 +16,7 @@ function defaultGuestsDir(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'guests', 'build');
 }
 
-const BENCHES = ['cpu', 'journal', 'loopback', 'timetravel', 'linux', 'export', 'gdb'] as const;
+const BENCHES = ['cpu', 'journal', 'loopback', 'timetravel', 'linux', 'export', 'gdb', 'ui'] as const;
 type Bench = (typeof BENCHES)[number];
 
 function progress(bench: Bench): (what: string) => void {
@@ -24,20 +25,23 @@ function progress(bench: Bench): (what: string) => void {
 
 export const benchCommand = defineCommand({
   name: 'bench',
-  summary: 'run a benchmark: cpu (default), journal, loopback, timetravel, linux, export or gdb',
+  summary: 'run a benchmark: cpu (default), journal, loopback, timetravel, linux, export, gdb or ui',
   usage: ['[cpu] [--repeats N] [--no-qemu] [--only a,b] [--guests DIR]', 'journal [--repeats N]', 'loopback', 'timetravel [--samples N]',
-    'linux [--repeats N] [--no-qemu]', 'export [--repeats N]', 'gdb [--samples N]'],
+    'linux [--repeats N] [--no-qemu]', 'export [--repeats N]', 'gdb [--samples N]', 'ui [--repeats N] [--screenshots DIR]'],
   description: `cpu: the workloads in guests/build/bench-*.elf under hindsight and, when installed, qemu-system-riscv64
 -icount shift=0. journal: recording overhead and replay speed. loopback: the service's MMIO round trips answered
 by remote SDK clients. timetravel: seeks and checkpoint memory on a 1.1e9-instruction recording. linux: the Linux
 boot against QEMU. export: trace export time and memory on console-flood (1.09 M exits). gdb: gdb-multiarch's
-latency of reverse-stepi, reverse-continue and reverse-next on the 1.1e9-instruction recording. Each prints its progress on stderr and a table on stdout (docs/cli.md).`,
+latency of reverse-stepi, reverse-continue and reverse-next on the 1.1e9-instruction recording. ui: the web UI's
+first paint of console-flood's timeline in Debian's chromium, and its frame cost while zooming. Each prints its
+progress on stderr and a table on stdout (docs/cli.md).`,
   options: {
     repeats: option('N', 'runs of each workload (median shown; default 3, linux: QEMU runs, default 1)', parsePositive),
     'no-qemu': flag('skip the QEMU runs'),
     only: value('a,b', 'cpu: only these workloads (bench-NAME.elf)'),
     guests: value('DIR', 'where the guest ELFs are (default: the bundled guests/build)'),
     samples: option('N', 'timetravel, gdb: random places per measure (default 50; gdb 20)', parseCount),
+    screenshots: value('DIR', 'ui: also write the screenshots docs/ui.md shows into DIR (docs)'),
   },
   positionals: { min: 0, max: 1, names: ['benchmark'] },
   async run(args) {
@@ -73,6 +77,12 @@ latency of reverse-stepi, reverse-continue and reverse-next on the 1.1e9-instruc
         const here = dirname(fileURLToPath(import.meta.url));
         const rows = runExportBench({ cli: join(here, 'main.js'), distDir: join(here, '..', '..'), guestsDir, repeats: values.repeats ?? 3, progress: progress('export') });
         process.stdout.write(`${formatExportBench(rows)}\n(each export in a fresh Node process, to a file in the temporary directory; peak RSS is that process's maxrss, Node included)\n`);
+        return 0;
+      }
+      case 'ui': {
+        const cli = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
+        const report = await runUiBench({ cli, guestsDir, repeats: values.repeats ?? 5, screenshots: values.screenshots, progress: progress('ui') });
+        process.stdout.write(`${formatUiBench(report)}\n(first paint: the page's hindsight:timeline-painted mark, ms from the navigation's start; cold: the first open after the server started, which walks the journal; warm: later opens; frames: the canvas redraws while wheel-zooming 20 steps in and 10 out)\n`);
         return 0;
       }
       case 'journal': {

@@ -35,20 +35,46 @@ function decodeFrom(mem: Uint8Array, base: number, start: number, pc: number): {
 }
 
 /**
+ * Where to start decoding so that the stream lands on `pc` with every instruction before it certain, when no
+ * symbol says where the code starts: variable-length code cannot be read backwards, so every 2-byte-aligned start
+ * in the window is tried, and an address counts as an instruction boundary when three quarters of the starts
+ * before it that land on pc pass through it (and at least three do). The earliest start whose whole path is made
+ * of such boundaries wins (at worst, pc itself).
+ */
+function agreedStart(mem: Uint8Array, base: number, pc: number): number {
+  const paths: { start: number; at: Set<number> }[] = [];
+  for (let s = base; s <= pc; s += 2) {
+    const insns = decodeFrom(mem, base, s, pc);
+    if (insns !== null) paths.push({ start: s, at: new Set(insns.filter((i) => i.at <= pc).map((i) => i.at)) });
+  }
+  // Passed through by most of the starts before it, and by at least three (near the window's start too few are
+  // tried to tell): a stream read from the wrong byte falls back into step within an instruction or two.
+  const agreed = (a: number) => {
+    if (a === pc) return true;
+    let before = 0, through = 0;
+    for (const p of paths) {
+      if (p.start > a) continue;
+      before++;
+      if (p.at.has(a)) through++;
+    }
+    return through >= 3 && through * 4 >= before * 3;
+  };
+  for (const p of paths) {
+    if (!agreed(p.start)) continue;
+    if ([...p.at].every(agreed)) return p.start;
+  }
+  return pc;
+}
+
+/**
  * Lines around `pc` from memory read at [base, base + mem.length): `before` instructions before it and `after` from
- * it on. Decoding starts at the symbol that holds pc when it is near (the way objdump does), otherwise at the first
- * place from which the instruction stream lands on pc (a compressed stream has no other way to be read backwards).
+ * it on. Decoding starts at the symbol that holds pc when the window has its start (as objdump reads code);
+ * otherwise where agreedStart says.
  */
 export function disassembleAround(mem: Uint8Array, base: number, pc: number, before: number, after: number, symbols: Symbolizer | null): DisasmLine[] {
-  const starts: number[] = [];
   const sym = symbols?.lookup(pc);
-  if (sym && pc - sym.offset >= base) starts.push(pc - sym.offset);
-  for (let s = base; s <= pc; s += 2) starts.push(s);
-  let insns = null;
-  for (const s of starts) {
-    insns = decodeFrom(mem, base, s, pc);
-    if (insns !== null) break;
-  }
+  const start = sym && pc - sym.offset >= base ? pc - sym.offset : agreedStart(mem, base, pc);
+  const insns = decodeFrom(mem, base, start, pc);
   if (insns === null) return [];
   const at = insns.findIndex((i) => i.at === pc);
   return insns.slice(Math.max(0, at - before), at + after).map(({ at: a, bits, len }) => {

@@ -71,7 +71,7 @@ export class Inspector {
     this.el = h('section', { class: 'inspector' },
       h('div', { class: 'travel' }, this.parts.buttons, this.parts.status),
       this.parts.triggers,
-      h('div', { class: 'grid' },
+      h('div', { class: 'grid idle' },
         h('div', {}, h('h3', {}, 'Exit'), this.parts.exit, h('h3', {}, 'Registers'), this.parts.regs),
         h('div', {}, h('h3', {}, 'Disassembly'), this.parts.disasm),
         h('div', {}, h('h3', {}, 'Console (before this point)'), this.parts.console, h('h3', {}, 'Memory (guest-physical)'), this.parts.memory)));
@@ -124,6 +124,11 @@ export class Inspector {
       this.place = reply.place;
       await this.show(reply.place, reply.stop);
       this.hooks.moved(reply.place, reply.stop);
+      // Last: the place's data attributes say that everything about it is on the page.
+      const d = this.parts.status.dataset;
+      d.icount = String(reply.place.icount);
+      d.pc = hex(reply.place.pc);
+      d.exit = reply.place.atExit === null ? '' : String(reply.place.atExit.seq);
     } catch (e) {
       this.setStatus(`error: ${e instanceof ChannelError || e instanceof ApiError ? `${e.code}: ` : ''}${e instanceof Error ? e.message : String(e)}`, true);
     } finally {
@@ -148,10 +153,8 @@ export class Inspector {
 
   private async show(place: Place, stop: Stop | undefined): Promise<void> {
     const s = this.s();
+    this.el.querySelector('.grid')!.classList.remove('idle');
     this.setStatus(this.describe(place, stop));
-    this.parts.status.dataset.icount = String(place.icount);
-    this.parts.status.dataset.pc = hex(place.pc);
-    this.parts.status.dataset.exit = place.atExit === null ? '' : String(place.atExit.seq);
     const regs = await s.registers();
     this.renderRegs(regs.x, regs.pc);
     const before = place.atExit !== null ? Number(place.atExit.seq) : place.nextSeq;
@@ -212,7 +215,9 @@ export class Inspector {
       }, h('span', { class: 'addr' }, l.pc.slice(2)), h('span', { class: 'bytes' }, l.bytes), h('span', { class: 'text' }, l.text));
       append(el, row);
     }
-    el.querySelector('.current')?.scrollIntoView({ block: 'center' });
+    // Centred in the panel (scrollIntoView would scroll the page too).
+    const current = el.querySelector<HTMLElement>('.current');
+    if (current !== null) el.scrollTop = current.offsetTop - el.clientHeight / 2;
   }
 
   private async renderMemory(): Promise<void> {
