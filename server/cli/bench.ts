@@ -3,7 +3,6 @@ import { dirname, join } from 'node:path';
 import { formatCpuBench, runCpuBench } from '../../bench/cpu.js';
 import { formatExportBench, runExportBench } from '../../bench/export.js';
 import { formatGdbBench, runGdbBench } from '../../bench/gdb.js';
-import { formatUiBench, runUiBench } from '../../bench/ui.js';
 import { formatJournalBench, runJournalBench } from '../../bench/journal.js';
 import { formatLinuxBootBench, runLinuxBootBench } from '../../bench/linux-boot.js';
 import { formatLoopbackBench, runLoopbackBench } from '../../bench/loopback.js';
@@ -80,6 +79,9 @@ progress on stderr and a table on stdout (docs/cli.md).`,
         return 0;
       }
       case 'ui': {
+        // Loaded here: it drives chromium through playwright-core (a development dependency, and a large module
+        // every other command would otherwise load at start).
+        const { formatUiBench, runUiBench } = await import('../../bench/ui.js');
         const cli = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
         const report = await runUiBench({ cli, guestsDir, repeats: values.repeats ?? 5, screenshots: values.screenshots, progress: progress('ui') });
         process.stdout.write(`${formatUiBench(report)}\n(first paint: the page's hindsight:timeline-painted mark, ms from the navigation's start; cold: the first open after the server started, which walks the journal; warm: later opens; frames: the canvas redraws while wheel-zooming 20 steps in and 10 out)\n`);

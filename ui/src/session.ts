@@ -38,7 +38,7 @@ export class Session {
     try {
       const channel = await Channel.open(vm.channel, vm.token, 'controller');
       const s = new Session(vm.id, recording, channel);
-      window.addEventListener('pagehide', () => s.close(true));
+      window.addEventListener('pagehide', s.onPageHide);
       return s;
     } catch (e) {
       await deleteVm(vm.id).catch(() => undefined);
@@ -80,10 +80,13 @@ export class Session {
   }
 
   private closed = false;
+  /** Leaving the page deletes the session's VM (a request that outlives the page). */
+  private readonly onPageHide = () => this.close(true);
 
   close(keepalive = false): void {
     if (this.closed) return;
     this.closed = true;
+    window.removeEventListener('pagehide', this.onPageHide);
     this.channel.close();
     void deleteVm(this.vmId, keepalive).catch(() => undefined);
   }

@@ -46,6 +46,8 @@ export class TimelineView {
   private pending = false;
   private painted = false;
   private drag: { x: number; t0: number; t1: number; moved: boolean } | null = null;
+  private readonly resize = new ResizeObserver(() => this.redraw());
+  private readonly onMouseUp = (e: MouseEvent) => this.mouseup(e);
 
   constructor(container: HTMLElement, private readonly events: TimelineEvents) {
     this.canvas = document.createElement('canvas');
@@ -58,13 +60,19 @@ export class TimelineView {
     const ctx = this.canvas.getContext('2d');
     if (ctx === null) throw new Error('no 2D canvas');
     this.ctx = ctx;
-    new ResizeObserver(() => this.redraw()).observe(container);
+    this.resize.observe(container);
     this.canvas.addEventListener('wheel', (e) => this.wheel(e), { passive: false });
     this.canvas.addEventListener('mousedown', (e) => { this.drag = { x: e.offsetX, t0: this.t0, t1: this.t1, moved: false }; });
-    window.addEventListener('mouseup', (e) => this.mouseup(e));
+    window.addEventListener('mouseup', this.onMouseUp);
     this.canvas.addEventListener('mousemove', (e) => this.mousemove(e));
     this.canvas.addEventListener('mouseleave', () => { this.tip.style.display = 'none'; });
     this.canvas.addEventListener('keydown', (e) => this.key(e));
+  }
+
+  /** The page leaves the timeline: nothing of it stays subscribed to the window. */
+  dispose(): void {
+    this.resize.disconnect();
+    window.removeEventListener('mouseup', this.onMouseUp);
   }
 
   setColumns(cols: ExitColumns): void {

@@ -167,6 +167,7 @@ class TimelinePage {
 
   close(): void {
     this.inspector.close();
+    this.timeline.dispose();
   }
 }
 
