@@ -126,7 +126,7 @@ export class Machine {
     const start = addr - this.ram.base;
     for (let off = start; off < start + data.length; off = (off | 0xfff) + 1) {
       const len = Math.min(data.length - (off - start), 0x1000 - (off & 0xfff));
-      this.hart.cache.codeWritten(off, len);
+      this.hart.codeWritten(off, len);
     }
   }
 }

@@ -1,11 +1,15 @@
+/// <reference path="./wasm/webassembly.d.ts" />
+import { MAX_RAM, RAM_OFFSET, WASM_PAGE } from './cpu/layout.js';
 import { SimError } from './errors.js';
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
 
 /**
- * Guest RAM: one ArrayBuffer with typed views of every width, so the interpreter's fast paths index it directly.
- * The host is little-endian (as every platform Node runs on), like RISC-V, so multi-byte views need no swapping.
+ * Guest RAM, with typed views of every width. It lives at the end of the machine's WebAssembly.Memory (see
+ * cpu/layout.ts), after the hart's state, TLBs and code cache, so that compiled code reaches it with plain loads and
+ * stores; the views here start at RAM's first byte. The host is little-endian (as every platform Node runs on),
+ * like RISC-V, so multi-byte views need no swapping.
  *
  * It also keeps `dirty`, a per-page log of the pages written since it was last collected. Several parts need to
  * know what changed, each since its own last look (the state digest, the checkpoints of time travel): each asks
@@ -15,7 +19,8 @@ export const PAGE_SIZE = 1 << PAGE_SHIFT;
 export class GuestRam {
   readonly base: number;
   readonly size: number;
-  readonly buffer: ArrayBuffer;
+  /** The machine's one linear memory: hart state, TLBs, code cache, then RAM at RAM_OFFSET. */
+  readonly memory: WebAssembly.Memory;
   readonly u8: Uint8Array;
   readonly i8: Int8Array;
   readonly u16: Uint16Array;
@@ -28,18 +33,21 @@ export class GuestRam {
   private collected = false;
 
   constructor(base: number, size: number) {
-    if (size <= 0 || size % PAGE_SIZE !== 0 || size > 0x8000_0000) {
+    if (size <= 0 || size % PAGE_SIZE !== 0 || size > MAX_RAM) {
       throw new SimError('CONFIG_INVALID', `RAM size ${size} must be a positive multiple of 4 KiB, at most 2 GiB`);
     }
     this.base = base;
     this.size = size;
-    this.buffer = new ArrayBuffer(size);
-    this.u8 = new Uint8Array(this.buffer);
-    this.i8 = new Int8Array(this.buffer);
-    this.u16 = new Uint16Array(this.buffer);
-    this.i16 = new Int16Array(this.buffer);
-    this.i32 = new Int32Array(this.buffer);
-    this.view = new DataView(this.buffer);
+    // A fixed size: growing would detach every view (and the compiled code's assumptions stay simple).
+    const pages = Math.ceil((RAM_OFFSET + size) / WASM_PAGE);
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const buffer = this.memory.buffer;
+    this.u8 = new Uint8Array(buffer, RAM_OFFSET, size);
+    this.i8 = new Int8Array(buffer, RAM_OFFSET, size);
+    this.u16 = new Uint16Array(buffer, RAM_OFFSET, size >>> 1);
+    this.i16 = new Int16Array(buffer, RAM_OFFSET, size >>> 1);
+    this.i32 = new Int32Array(buffer, RAM_OFFSET, size >>> 2);
+    this.view = new DataView(buffer, RAM_OFFSET, size);
     this.pageCount = size >>> PAGE_SHIFT;
     this.dirty = new Uint8Array(this.pageCount);
   }

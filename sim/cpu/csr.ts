@@ -1,3 +1,5 @@
+import { S } from './layout.js';
+
 /**
  * The supervisor CSRs as a guest in VS-mode sees them (the hardware's vs* registers, which the guest addresses
  * with the ordinary S-mode numbers). 64-bit registers are kept in 32-bit halves.
@@ -34,38 +36,59 @@ export interface CounterSource {
   instret(): number;
 }
 
-const CSR_STATE_FIELDS = [
-  'sstatus', 'sie', 'sip', 'stvecLo', 'stvecHi', 'sscratchLo', 'sscratchHi', 'sepcLo', 'sepcHi', 'scauseLo', 'scauseHi',
-  'stvalLo', 'stvalHi', 'satpLo', 'satpHi', 'scounteren', 'senvcfg',
-] as const;
+const w = (byteOffset: number): number => byteOffset >>> 2;
 
+/**
+ * The CSR file: the supervisor CSRs of the hart's flat state (cpu/layout.ts), seen as named fields. 64-bit registers
+ * are read and written as 32-bit halves (xLo, xHi); sstatus's upper half holds UXL (fixed) and, later, SD.
+ */
 export class CsrFile {
-  sstatus = 0;
-  sie = 0;
-  sip = 0;
-  stvecLo = 0; stvecHi = 0;
-  sscratchLo = 0; sscratchHi = 0;
-  sepcLo = 0; sepcHi = 0;
-  scauseLo = 0; scauseHi = 0;
-  stvalLo = 0; stvalHi = 0;
-  satpLo = 0; satpHi = 0;
-  scounteren = 0;
-  senvcfg = 0;
+  private readonly s: Int32Array;
 
   /** Result of the last read. */
   vlo = 0;
   vhi = 0;
 
-  /** The CSR file's part of a checkpoint, in the order of CSR_STATE_FIELDS. */
-  saveState(): Int32Array {
-    const self = this as unknown as Record<string, number>;
-    return Int32Array.from(CSR_STATE_FIELDS, (f) => self[f]);
+  /** `state` is an Int32Array over the machine's memory (word 0 = byte 0). */
+  constructor(state: Int32Array) {
+    this.s = state;
+    state[w(S.SSTATUS) + 1] = SSTATUS_HI;
   }
 
-  restoreState(state: Int32Array): void {
-    const self = this as unknown as Record<string, number>;
-    CSR_STATE_FIELDS.forEach((f, i) => { self[f] = state[i]; });
-  }
+  get sstatus(): number { return this.s[w(S.SSTATUS)]; }
+  set sstatus(v: number) { this.s[w(S.SSTATUS)] = v; }
+  get sie(): number { return this.s[w(S.SIE)]; }
+  set sie(v: number) { this.s[w(S.SIE)] = v; }
+  get sip(): number { return this.s[w(S.SIP)]; }
+  set sip(v: number) { this.s[w(S.SIP)] = v; }
+  get stvecLo(): number { return this.s[w(S.STVEC)]; }
+  set stvecLo(v: number) { this.s[w(S.STVEC)] = v; }
+  get stvecHi(): number { return this.s[w(S.STVEC) + 1]; }
+  set stvecHi(v: number) { this.s[w(S.STVEC) + 1] = v; }
+  get sscratchLo(): number { return this.s[w(S.SSCRATCH)]; }
+  set sscratchLo(v: number) { this.s[w(S.SSCRATCH)] = v; }
+  get sscratchHi(): number { return this.s[w(S.SSCRATCH) + 1]; }
+  set sscratchHi(v: number) { this.s[w(S.SSCRATCH) + 1] = v; }
+  get sepcLo(): number { return this.s[w(S.SEPC)]; }
+  set sepcLo(v: number) { this.s[w(S.SEPC)] = v; }
+  get sepcHi(): number { return this.s[w(S.SEPC) + 1]; }
+  set sepcHi(v: number) { this.s[w(S.SEPC) + 1] = v; }
+  get scauseLo(): number { return this.s[w(S.SCAUSE)]; }
+  set scauseLo(v: number) { this.s[w(S.SCAUSE)] = v; }
+  get scauseHi(): number { return this.s[w(S.SCAUSE) + 1]; }
+  set scauseHi(v: number) { this.s[w(S.SCAUSE) + 1] = v; }
+  get stvalLo(): number { return this.s[w(S.STVAL)]; }
+  set stvalLo(v: number) { this.s[w(S.STVAL)] = v; }
+  get stvalHi(): number { return this.s[w(S.STVAL) + 1]; }
+  set stvalHi(v: number) { this.s[w(S.STVAL) + 1] = v; }
+  get satpLo(): number { return this.s[w(S.SATP)]; }
+  set satpLo(v: number) { this.s[w(S.SATP)] = v; }
+  get satpHi(): number { return this.s[w(S.SATP) + 1]; }
+  set satpHi(v: number) { this.s[w(S.SATP) + 1] = v; }
+  get scounteren(): number { return this.s[w(S.SCOUNTEREN)]; }
+  set scounteren(v: number) { this.s[w(S.SCOUNTEREN)] = v; }
+  get senvcfg(): number { return this.s[w(S.SENVCFG)]; }
+  set senvcfg(v: number) { this.s[w(S.SENVCFG)] = v; }
 
   /** Whether the CSR exists and is visible at this privilege (0 = U, 1 = S); counters check scounteren. */
   accessible(num: number, priv: number): boolean {

@@ -74,6 +74,7 @@ export class DebugTriggers {
     const k = key(lo, hi);
     this.breakpoints.set(k, (this.breakpoints.get(k) ?? 0) | owner);
     this.hasBreakpoints = true;
+    this.listCache = null;
   }
 
   removeBreakpoint(lo: number, hi: number, owner = TriggerOwner.Recorded): boolean {
@@ -83,8 +84,37 @@ export class DebugTriggers {
     if (owners === owner) this.breakpoints.delete(k);
     else this.breakpoints.set(k, owners & ~owner);
     this.hasBreakpoints = this.breakpoints.size > 0;
+    this.listCache = null;
     return true;
   }
+
+  /**
+   * Whether a breakpoint lies at (lo, hi) + [from, from + bytes): the bytes a compiled block covers after its first
+   * instruction. Blocks never cross a page, so only the low word moves.
+   */
+  anyBreakpointIn(lo: number, hi: number, from: number, bytes: number): boolean {
+    const list = this.breakpointList();
+    for (let i = 0; i < list.length; i += 2) {
+      if (list[i + 1] !== hi) continue;
+      const d = (list[i] - lo) >>> 0;
+      if (d >= from && d < bytes) return true;
+    }
+    return false;
+  }
+
+  /** Every breakpoint address as (lo, hi) pairs, rebuilt after a change. */
+  private breakpointList(): Int32Array {
+    if (this.listCache === null) {
+      const pairs = [...this.breakpoints.keys()].flatMap((k) => {
+        const [hi, lo] = k.split(':').map(Number);
+        return [lo, hi];
+      });
+      this.listCache = Int32Array.from(pairs);
+    }
+    return this.listCache;
+  }
+
+  private listCache: Int32Array | null = null;
 
   listBreakpoints(owner = TriggerOwner.Recorded): { lo: number; hi: number }[] {
     return [...this.breakpoints].filter(([, owners]) => (owners & owner) !== 0).map(([k]) => {
@@ -127,6 +157,7 @@ export class DebugTriggers {
     }
     for (const k of state.breakpoints) this.breakpoints.set(k, (this.breakpoints.get(k) ?? 0) | TriggerOwner.Recorded);
     this.hasBreakpoints = this.breakpoints.size > 0;
+    this.listCache = null;
     const observed = this.watchpoints.filter((w) => w.owner === TriggerOwner.Observer);
     this.watchpoints.length = 0;
     for (const w of state.watchpoints) this.watchpoints.push({ ...w, owner: TriggerOwner.Recorded });

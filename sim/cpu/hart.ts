@@ -1,29 +1,23 @@
-import { widenToDouble } from './double-fields.js';
 import { GuestRam } from '../memory.js';
 import { INSNS_PER_TIME_TICK } from '../layout.js';
-import { Block, BlockCache } from './block-cache.js';
+import { encodeRow, ROWS } from '../isa/index.js';
+import { CodeCache } from './code-cache.js';
 import {
   CSR_SEED, CsrEffect, CsrFile, SIP_SEIP, SIP_SSIP, SIP_STIP, SSTATUS_MXR, SSTATUS_SIE, SSTATUS_SPIE, SSTATUS_SPP,
   SSTATUS_SUM,
 } from './csr.js';
 import { DebugStopKind, DebugTriggers, DebugTriggerState, TriggerOwner } from './debug.js';
-import { Insn } from './decode.js';
-import * as int64 from './int64.js';
-import { Mmu, MmuState } from './mmu.js';
+import { RunStatus } from './interpreter.js';
+import { BlockCompiler, Tier, TierOptions } from './jit.js';
+import { S, STATE_SIZE, TLB_BASE } from './layout.js';
+import { Mmu, TLB_BYTES } from './mmu.js';
 import { Cause, DEBUG_TRIGGER_CAUSE, HEDELEG_DEFAULT, HypervisorTrap } from './trap.js';
+import { instantiateInterpreter } from './tiers.js';
 
-/** The hart in a checkpoint (see Hart.saveState). */
+/** The hart in a checkpoint (see Hart.saveState): its flat state, its TLBs, the recorded debug triggers. */
 export interface HartState {
-  x: Int32Array;
-  pcLo: number;
-  pcHi: number;
-  priv: number;
-  icount: number;
-  idleCycles: number;
-  hedeleg: number;
-  irqCheck: boolean;
-  csr: Int32Array;
-  mmu: MmuState;
+  state: Uint8Array;
+  tlb: Uint8Array;
   debug: DebugTriggerState;
 }
 
@@ -45,30 +39,34 @@ export const STALL_LIMIT = 1 << 16;
 
 export const PRIV_U = 0, PRIV_S = 1;
 
+/** Instructions one call into the tiers runs at most (see run). */
+const RUN_SLICE = 1 << 20;
+
+const TWO32 = 4294967296;
+const w = (byteOffset: number): number => byteOffset >>> 2;
+
+export type { Tier, TierOptions };
+
 /**
  * One RISC-V hart as a guest in VS/VU-mode sees it: RV64IMAC + Zicsr + Zifencei + Zicntr, Sv39/Sv48.
  *
- * The hart runs translated blocks (see translate.ts) until its budget is used up or a trap must leave the guest.
- * Traps delegated to the guest (hedeleg, default KVM_HEDELEG_DEFAULT; all VS interrupts) go to the guest's stvec
- * here; every other trap stops the hart and is handed to its caller, the hypervisor layer, as a plain value.
- * Guest time is virtual: instructions retired plus idle time skipped by the hypervisor.
+ * Its state is a flat record in the machine's WebAssembly.Memory (layout.ts). Instructions run in two tiers built
+ * from the one ISA table (sim/isa): a WebAssembly interpreter over decoded instructions, and blocks compiled to
+ * WebAssembly once they are hot (jit.ts). This class is the host side: everything the tiers hand over (TLB misses,
+ * MMIO, CSRs, traps, interrupts, debug triggers). Traps delegated to the guest (hedeleg, default
+ * KVM_HEDELEG_DEFAULT; all VS interrupts) go to the guest's stvec; every other trap stops the hart and is handed to
+ * its caller, the hypervisor layer, as a plain value. Guest time is virtual: instructions retired plus idle time
+ * skipped by the hypervisor.
  */
 export class Hart {
-  /** x[i] is x[2i] (low 32 bits) and x[2i+1] (high 32 bits); x0 is never written. */
-  readonly x = new Int32Array(64);
-  pcLo = 0;
-  pcHi = 0;
-  priv = PRIV_S;
-  readonly csr = new CsrFile();
-  readonly mmu: Mmu;
-  readonly cache: BlockCache;
   readonly ram: GuestRam;
-  /** Instructions retired (exact; a JS number is exact up to 2^53). */
-  icount = 0;
-  /** Virtual cycles skipped while idle (WFI); cycle = icount + idleCycles. */
-  idleCycles = 0;
-  /** Exceptions that go straight to the guest (bit per cause). */
-  hedeleg = HEDELEG_DEFAULT;
+  /** x[i] is x[2i] (low 32 bits) and x[2i+1] (high 32 bits): a view of the flat state. x0 is never written. */
+  readonly x: Int32Array;
+  readonly csr: CsrFile;
+  readonly mmu: Mmu;
+  readonly code: CodeCache;
+  /** The compiled tier (null when the hart only interprets). */
+  readonly jit: BlockCompiler | null;
   /** The last trap that left the guest (valid after run() returned Stop.Trap). */
   readonly exit: HypervisorTrap = {
     scause: 0, sepcLo: 0, sepcHi: 0, stvalLo: 0, stvalHi: 0, htval: 0, htinst: 0, fromPriv: 0,
@@ -77,102 +75,236 @@ export class Hart {
   /** Breakpoints and watchpoints kept by the hypervisor. Change them through the hart's methods. */
   readonly debug = new DebugTriggers();
 
-  // Used by translated code.
-  readonly int64 = int64;
-  readonly int64Out = int64.out;
-
-  private trapPending = false;
-  private trapCause = 0;
-  private trapTvalLo = 0;
-  private trapTvalHi = 0;
-  private trapGpa = 0;
-  private trapHtinst = 0;
-  /** Set when an enabled interrupt may be pending; checked between blocks. */
-  private irqCheck = false;
-  /** Index of the instruction in its block at the time a helper runs (for exact counters mid-block). */
+  /** The state's 32-bit words (word 0 = byte 0 of the machine's memory). */
+  private readonly s: Int32Array;
+  private readonly stateBytes: Uint8Array;
+  private readonly tlbBytes: Uint8Array;
+  private readonly runTier: () => number;
+  /** run()'s single-step mode: a trap taken into the guest ends the run at its handler. */
+  private stepEndsOnGuestTrap = false;
+  private fruitlessTraps = 0;
+  private lastTrapIcount = -1;
   private readonly counters = {
     hart: this as Hart,
-    k: 0,
-    cycle(): number { return this.hart.icount + this.k + this.hart.idleCycles; },
+    cycle(): number { return this.hart.icount + this.hart.idleCycles; },
     time(): number { return Math.floor(this.cycle() / INSNS_PER_TIME_TICK); },
-    instret(): number { return this.hart.icount + this.k; },
+    instret(): number { return this.hart.icount; },
   };
 
-  constructor(ram: GuestRam) {
+  constructor(ram: GuestRam, tier: TierOptions = {}) {
     this.ram = ram;
-    this.mmu = new Mmu(ram);
-    this.cache = new BlockCache(this, ram);
+    const buffer = ram.memory.buffer;
+    this.s = new Int32Array(buffer, 0, STATE_SIZE >>> 2);
+    this.stateBytes = new Uint8Array(buffer, 0, STATE_SIZE);
+    this.tlbBytes = new Uint8Array(buffer, TLB_BASE, TLB_BYTES);
+    this.stateBytes.fill(0);
+    this.x = new Int32Array(buffer, S.X, 64);
+    this.csr = new CsrFile(this.s);
+    this.mmu = new Mmu(ram, this.s);
     this.mmu.debug = this.debug;
+    this.code = new CodeCache(ram, this.mmu);
+    this.priv = PRIV_S;
+    this.hedeleg = HEDELEG_DEFAULT;
     this.syncMmu();
-    widenToDouble(this, ['icount', 'idleCycles', 'trapGpa']);
+    const { run, table } = instantiateInterpreter(ram.memory, this);
+    this.runTier = run;
+    this.jit = BlockCompiler.create(tier, ram, this.code, table, this);
+    this.s[w(S.HOT_THRESHOLD)] = this.jit === null ? 0 : this.jit.threshold;
   }
+
+  // ---- The flat state, as fields. ----
+
+  get pcLo(): number { return this.s[w(S.PC)]; }
+  set pcLo(v: number) { this.s[w(S.PC)] = v; }
+  get pcHi(): number { return this.s[w(S.PC) + 1]; }
+  set pcHi(v: number) { this.s[w(S.PC) + 1] = v; }
+
+  /** Instructions retired (exact; a JS number is exact up to 2^53). */
+  get icount(): number { return (this.s[w(S.ICOUNT)] >>> 0) + this.s[w(S.ICOUNT) + 1] * TWO32; }
+  set icount(v: number) { this.setWide(S.ICOUNT, v); }
+
+  /** Virtual cycles skipped while idle (WFI); cycle = icount + idleCycles. */
+  get idleCycles(): number { return (this.s[w(S.IDLE)] >>> 0) + this.s[w(S.IDLE) + 1] * TWO32; }
+  set idleCycles(v: number) { this.setWide(S.IDLE, v); }
+
+  get priv(): number { return this.s[w(S.PRIV)]; }
+  set priv(p: number) { this.s[w(S.PRIV)] = p; }
+
+  /** Exceptions that go straight to the guest (bit per cause). */
+  get hedeleg(): number { return this.s[w(S.HEDELEG)]; }
+  set hedeleg(v: number) { this.s[w(S.HEDELEG)] = v; }
+
+  private get irqCheck(): boolean { return this.s[w(S.IRQ_CHECK)] !== 0; }
+  private set irqCheck(v: boolean) { this.s[w(S.IRQ_CHECK)] = v ? 1 : 0; }
+
+  private setWide(offset: number, v: number): void {
+    this.s[w(offset)] = v % TWO32 | 0;
+    this.s[w(offset) + 1] = Math.floor(v / TWO32) | 0;
+  }
+
+  // ---- Running. ----
 
   /**
    * Runs until `budget` instructions have retired or a trap leaves the guest, whichever is first.
-   * Interrupts are taken at block boundaries, which are exact instruction counts.
+   * With `stopAfterGuestTrap` (single-stepping), a trap taken into the guest also ends the run, at its handler.
    */
   run(budget: number, stopAfterGuestTrap = false): Stop {
     const target = this.icount + budget;
-    const mmu = this.mmu;
-    const cache = this.cache;
-    let fruitlessTraps = 0;
-    while (this.icount < target) {
-      if (this.irqCheck) this.takeInterrupt();
-      if (this.debug.hasBreakpoints && !this.debug.breakpointsSuspended && this.debug.hasBreakpoint(this.pcLo, this.pcHi)) {
-        this.pend(0, this.pcLo, this.pcHi, DEBUG_TRIGGER_CAUSE, 0, 0);
-        this.debug.hitKind = DebugStopKind.AddressBreakpoint;
-        this.debug.hitOwners = this.debug.breakpointOwners(this.pcLo, this.pcHi);
-        this.deliverTrap();
-        return Stop.Trap;
-      }
-      const ramOff = mmu.fetch(this.pcLo, this.pcHi);
-      let block: Block | null = ramOff < 0 ? null : cache.lookup(ramOff, this.pcLo, this.pcHi, this.priv);
-      if (block === null) {
-        this.pendMmuFault(0);
-      } else {
-        if (block.len > target - this.icount) block = cache.lookupSingle(ramOff, this.pcLo, this.pcHi, this.priv);
-        if (block === null) this.pendMmuFault(0);
-        else {
-          const retired = block.run();
-          this.icount += retired;
-          if (retired > 0) fruitlessTraps = 0;
-        }
-      }
-      if (this.trapPending) {
-        const cause = this.trapCause, tvalLo = this.trapTvalLo, tvalHi = this.trapTvalHi;
-        if (this.deliverTrap()) return Stop.Trap;
-        // Single-stepping: a trap taken into the guest ends the step at its handler's first instruction.
-        if (stopAfterGuestTrap) return Stop.Budget;
-        if (++fruitlessTraps >= STALL_LIMIT) {
-          this.recordStall(cause, tvalLo, tvalHi);
-          return Stop.Stalled;
-        }
+    this.stepEndsOnGuestTrap = stopAfterGuestTrap;
+    this.fruitlessTraps = 0;
+    this.lastTrapIcount = -1;
+    for (;;) {
+      // In slices: V8 runs a WebAssembly call to its end in the code it started with (there is no on-stack
+      // replacement), so the interpreter and compiled pages pick up their optimized code only at the next call.
+      const icount = this.icount;
+      this.setWide(S.TARGET, Math.min(target, icount + RUN_SLICE));
+      this.jit?.beforeRun(icount);
+      const status = this.runTier();
+      switch (status) {
+        case RunStatus.Budget:
+          if (this.icount < target) continue;
+          return Stop.Budget;
+        case RunStatus.GuestTrapEndsStep: return Stop.Budget;
+        case RunStatus.Trap: return Stop.Trap;
+        default: return Stop.Stalled;
       }
     }
-    return Stop.Budget;
   }
+
+  // ---- What the tiers hand over (their imports). ----
+
+  /** Fetch translation that missed the TLB: the RAM offset, or -1 with the fault pending. */
+  hostFetch(pcLo: number, pcHi: number): number {
+    const off = this.mmu.fetch(pcLo, pcHi);
+    if (off < 0) this.pendMmuFault(0);
+    return off;
+  }
+
+  hostLoad(lo: number, hi: number, f3: number, htinst: number): number {
+    if (!this.mmu.load(lo, hi, f3)) {
+      this.pendMmuFault(htinst);
+      return 1;
+    }
+    this.s[w(S.SCRATCH)] = this.mmu.vlo;
+    this.s[w(S.SCRATCH) + 1] = this.mmu.vhi;
+    return 0;
+  }
+
+  hostStore(lo: number, hi: number, log2: number, vlo: number, vhi: number, htinst: number): number {
+    const r = this.mmu.store(lo, hi, log2, vlo, vhi);
+    if (r === 1) this.pendMmuFault(htinst);
+    return r;
+  }
+
+  /** LR (funct5 2), SC (3) or an AMO; f3 is 2 (word) or 3 (doubleword). The result for rd goes to the scratch. */
+  hostAtomic(lo: number, hi: number, f3: number, funct5: number, vlo: number, vhi: number): number {
+    const m = this.mmu;
+    let r: number;
+    if (funct5 === 0x02) r = m.loadReserved(lo, hi, f3) ? 0 : 1;
+    else if (funct5 === 0x03) r = m.storeConditional(lo, hi, f3, vlo, vhi);
+    else r = m.amo(lo, hi, f3, funct5, vlo, vhi);
+    if (r === 1) {
+      this.pendMmuFault(0);
+      return 1;
+    }
+    this.s[w(S.SCRATCH)] = m.vlo;
+    this.s[w(S.SCRATCH) + 1] = m.vhi;
+    return r;
+  }
+
+  /** A host-side instruction: 0 done (the tier advances the pc), 1 trap pending, 2 done with the pc set here. */
+  hostInsn(rowId: number, rd: number, rs1: number, rs2: number, imm: number, len: number): number {
+    const row = ROWS[rowId];
+    switch (row.name) {
+      case 'ecall': return this.pend(this.priv === PRIV_U ? Cause.EcallU : Cause.EcallVS, 0, 0);
+      case 'ebreak': return this.pend(Cause.Breakpoint, 0, 0); // stval = 0, as QEMU reports it
+      case 'sret': return this.sret(rowId);
+      case 'wfi':
+        if (this.priv === PRIV_U) return this.illegalRow(rowId, rd, rs1, rs2, imm);
+        // hstatus.VTW = 1, as KVM sets it: WFI in VS-mode traps to the hypervisor.
+        this.pend(Cause.VirtualInst, encodeRow(row, { rd, rs1, rs2, imm }), 0);
+        this.s[w(S.TRAP_HTINST)] = encodeRow(row, { rd, rs1, rs2, imm });
+        return 1;
+      case 'sfence.vma':
+        if (this.priv === PRIV_U) return this.illegalRow(rowId, rd, rs1, rs2, imm);
+        this.mmu.flush();
+        return 0;
+      default:
+        if (row.format === 'CSR' || row.format === 'CSRI') return this.csrInsn(rowId, rd, rs1, imm);
+        throw new Error(`no host work for ${row.name} (len ${len})`);
+    }
+  }
+
+  /** Delivers the pending trap: 0 when it went into the guest's handler (go on), else the RunStatus to return. */
+  hostTrap(): number {
+    const icount = this.icount;
+    if (icount !== this.lastTrapIcount) {
+      this.fruitlessTraps = 0;
+      this.lastTrapIcount = icount;
+    }
+    const cause = this.s[w(S.TRAP_CAUSE)];
+    const tvalLo = this.s[w(S.TRAP_TVAL)], tvalHi = this.s[w(S.TRAP_TVAL) + 1];
+    if (this.deliverTrap()) return RunStatus.Trap;
+    if (this.stepEndsOnGuestTrap) return RunStatus.GuestTrapEndsStep;
+    if (++this.fruitlessTraps >= STALL_LIMIT) {
+      this.recordStall(cause, tvalLo, tvalHi);
+      return RunStatus.Stalled;
+    }
+    return 0;
+  }
+
+  /** An address breakpoint at the pc stops the hart (1), unless breakpoints are being stepped over (0). */
+  hostBreakpoint(pcLo: number, pcHi: number): number {
+    const d = this.debug;
+    if (!d.hasBreakpoints || d.breakpointsSuspended || !d.hasBreakpoint(pcLo, pcHi)) return 0;
+    this.pend(DEBUG_TRIGGER_CAUSE, pcLo, pcHi);
+    d.hitKind = DebugStopKind.AddressBreakpoint;
+    d.hitOwners = d.breakpointOwners(pcLo, pcHi);
+    this.deliverTrap();
+    return 1;
+  }
+
+  /** Whether compiled code may run in the pc's page: no address breakpoint lies in it. */
+  hostPageClear(pcLo: number, pcHi: number): number {
+    return this.debug.anyBreakpointIn(pcLo & ~0xfff, pcHi, 0, 0x1000) ? 0 : 1;
+  }
+
+  hostDecode(ramOff: number, pcLo: number, pcHi: number): number {
+    const ent = this.code.decodeAt(ramOff, pcLo, pcHi);
+    if (ent < 0) this.pendMmuFault(0);
+    return ent;
+  }
+
+  hostIrq(): void {
+    this.takeInterrupt();
+  }
+
+  // ---- Traps. ----
 
   /** Handles the pending trap: into the guest (returns false) or out to the hypervisor (returns true). */
   private deliverTrap(): boolean {
-    this.trapPending = false;
-    const cause = this.trapCause;
+    const s = this.s;
+    s[w(S.TRAP_PENDING)] = 0;
+    const cause = s[w(S.TRAP_CAUSE)];
+    const tvalLo = s[w(S.TRAP_TVAL)], tvalHi = s[w(S.TRAP_TVAL) + 1];
     // Any trap ends an LR/SC sequence (QEMU clears the reservation on every trap, to the guest or the hypervisor).
     // A stop for the hypervisor's own debug triggers is not a guest trap: stopping there must not change what the
     // guest does next, or a breakpoint set only while replaying would alter the run.
     if (cause !== DEBUG_TRIGGER_CAUSE) this.mmu.resValid = false;
     if (cause < 32 && ((this.hedeleg >>> cause) & 1) === 1) {
-      this.enterGuestTrap(cause, false, this.trapTvalLo, this.trapTvalHi);
+      this.enterGuestTrap(cause, false, tvalLo, tvalHi);
       return false;
     }
     const e = this.exit;
     e.scause = cause;
     e.sepcLo = this.pcLo;
     e.sepcHi = this.pcHi;
-    e.stvalLo = this.trapTvalLo;
-    e.stvalHi = this.trapTvalHi;
+    e.stvalLo = tvalLo;
+    e.stvalHi = tvalHi;
     const guestPageFault = cause === Cause.LoadGuestPageFault || cause === Cause.StoreGuestPageFault || cause === Cause.InstGuestPageFault;
-    e.htval = guestPageFault ? Math.floor(this.trapGpa / 4) : 0;
-    e.htinst = guestPageFault || cause === Cause.VirtualInst ? this.trapHtinst : 0;
+    const gpa = (s[w(S.TRAP_GPA)] >>> 0) + s[w(S.TRAP_GPA) + 1] * TWO32;
+    e.htval = guestPageFault ? Math.floor(gpa / 4) : 0;
+    e.htinst = guestPageFault || cause === Cause.VirtualInst ? s[w(S.TRAP_HTINST)] : 0;
     e.fromPriv = this.priv;
     e.debugKind = cause === DEBUG_TRIGGER_CAUSE ? this.debug.hitKind : DebugStopKind.None;
     e.debugAddrLo = this.debug.hitLo;
@@ -203,14 +335,15 @@ export class Hart {
     c.scauseHi = interrupt ? 0x8000_0000 | 0 : 0;
     c.stvalLo = tvalLo;
     c.stvalHi = tvalHi;
-    let s = c.sstatus & ~(SSTATUS_SPP | SSTATUS_SPIE | SSTATUS_SIE);
-    if (this.priv === PRIV_S) s |= SSTATUS_SPP;
-    if (c.sstatus & SSTATUS_SIE) s |= SSTATUS_SPIE;
-    c.sstatus = s;
+    let st = c.sstatus & ~(SSTATUS_SPP | SSTATUS_SPIE | SSTATUS_SIE);
+    if (this.priv === PRIV_S) st |= SSTATUS_SPP;
+    if (c.sstatus & SSTATUS_SIE) st |= SSTATUS_SPIE;
+    c.sstatus = st;
     const base = c.stvecLo & ~3;
     const vectored = (c.stvecLo & 3) === 1 && interrupt;
-    this.pcLo = vectored ? (base + 4 * cause) | 0 : base;
-    this.pcHi = c.stvecHi + (vectored && ((this.pcLo >>> 0) < (base >>> 0)) ? 1 : 0);
+    const lo = vectored ? (base + 4 * cause) | 0 : base;
+    this.pcLo = lo;
+    this.pcHi = c.stvecHi + (vectored && ((lo >>> 0) < (base >>> 0)) ? 1 : 0);
     this.setPriv(PRIV_S);
     this.updateIrq();
   }
@@ -234,7 +367,7 @@ export class Hart {
     this.enterGuestTrap(irq, true, 0, 0);
   }
 
-  /** Recomputes whether an interrupt may be taken at the next block boundary. */
+  /** Recomputes whether an interrupt may be taken before the next instruction. */
   updateIrq(): void {
     const pending = this.csr.sip & this.csr.sie;
     this.irqCheck = pending !== 0 && (this.priv === PRIV_U || (this.csr.sstatus & SSTATUS_SIE) !== 0);
@@ -269,101 +402,76 @@ export class Hart {
 
   /** Pushes the translation context (priv, SUM, MXR, satp) to the MMU and drops its TLBs. */
   syncMmu(): void {
+    this.setMmuContext();
+    this.mmu.flush();
+  }
+
+  private setMmuContext(): void {
     const m = this.mmu;
     m.priv = this.priv;
     m.sum = (this.csr.sstatus & SSTATUS_SUM) !== 0;
     m.mxr = (this.csr.sstatus & SSTATUS_MXR) !== 0;
     m.satpMode = this.csr.satpHi >>> 28;
-    m.rootPpn = (this.csr.satpLo >>> 0) + (this.csr.satpHi & 0xfff) * 4294967296;
-    m.flush();
+    m.rootPpn = (this.csr.satpLo >>> 0) + (this.csr.satpHi & 0xfff) * TWO32;
   }
 
-  // ---- Helpers called by translated code. Each sets the pc and returns the number of instructions retired. ----
+  // ---- Host-side instructions and their traps. ----
 
-  private pend(k: number, pcLo: number, pcHi: number, cause: number, tvalLo: number, tvalHi: number): number {
-    this.trapPending = true;
-    this.trapCause = cause;
-    this.trapTvalLo = tvalLo;
-    this.trapTvalHi = tvalHi;
-    this.trapGpa = 0;
-    this.trapHtinst = 0;
-    this.pcLo = pcLo;
-    this.pcHi = pcHi;
-    return k;
+  private pend(cause: number, tvalLo: number, tvalHi: number): number {
+    const s = this.s;
+    s[w(S.TRAP_PENDING)] = 1;
+    s[w(S.TRAP_CAUSE)] = cause;
+    s[w(S.TRAP_TVAL)] = tvalLo;
+    s[w(S.TRAP_TVAL) + 1] = tvalHi;
+    s[w(S.TRAP_GPA)] = 0;
+    s[w(S.TRAP_GPA) + 1] = 0;
+    s[w(S.TRAP_HTINST)] = 0;
+    return 1;
   }
 
   private pendMmuFault(htinst: number): void {
     const f = this.mmu.fault;
-    this.pend(0, this.pcLo, this.pcHi, f.cause, f.tvalLo, f.tvalHi);
-    this.trapGpa = f.gpa;
-    this.trapHtinst = htinst;
+    this.pend(f.cause, f.tvalLo, f.tvalHi);
+    this.setWide(S.TRAP_GPA, f.gpa);
+    this.s[w(S.TRAP_HTINST)] = htinst;
   }
 
-  memFault(k: number, pcLo: number, pcHi: number, htinst: number): number {
-    this.pcLo = pcLo;
-    this.pcHi = pcHi;
-    this.pendMmuFault(htinst);
-    return k;
+  private illegalRow(rowId: number, rd: number, rs1: number, rs2: number, imm: number): number {
+    return this.pend(Cause.IllegalInst, encodeRow(ROWS[rowId], { rd, rs1, rs2, imm }), 0);
   }
 
-  illegal(k: number, pcLo: number, pcHi: number, bits: number): number {
-    return this.pend(k, pcLo, pcHi, Cause.IllegalInst, bits, 0);
-  }
-
-  ecall(k: number, pcLo: number, pcHi: number): number {
-    return this.pend(k, pcLo, pcHi, this.priv === PRIV_U ? Cause.EcallU : Cause.EcallVS, 0, 0);
-  }
-
-  ebreak(k: number, pcLo: number, pcHi: number): number {
-    return this.pend(k, pcLo, pcHi, Cause.Breakpoint, 0, 0); // stval = 0, as QEMU reports it
-  }
-
-  sret(k: number, pcLo: number, pcHi: number): number {
-    if (this.priv === PRIV_U) return this.illegal(k, pcLo, pcHi, 0x10200073);
+  private sret(rowId: number): number {
+    if (this.priv === PRIV_U) return this.illegalRow(rowId, 0, 0, 0, 0);
     const c = this.csr;
     this.pcLo = c.sepcLo;
     this.pcHi = c.sepcHi;
     const prev = c.sstatus & SSTATUS_SPP ? PRIV_S : PRIV_U;
-    let s = c.sstatus & ~(SSTATUS_SIE | SSTATUS_SPP);
-    if (c.sstatus & SSTATUS_SPIE) s |= SSTATUS_SIE;
-    c.sstatus = s | SSTATUS_SPIE;
+    let st = c.sstatus & ~(SSTATUS_SIE | SSTATUS_SPP);
+    if (c.sstatus & SSTATUS_SPIE) st |= SSTATUS_SIE;
+    c.sstatus = st | SSTATUS_SPIE;
     this.setPriv(prev);
     this.updateIrq();
-    return k + 1;
+    return 2;
   }
 
-  /** WFI: illegal from U-mode; from VS-mode it traps to the hypervisor (hstatus.VTW = 1, as KVM sets it). */
-  wfi(k: number, pcLo: number, pcHi: number, insn: Insn): number {
-    if (this.priv === PRIV_U) return this.illegal(k, pcLo, pcHi, insn.bits);
-    this.pend(k, pcLo, pcHi, Cause.VirtualInst, insn.bits, 0);
-    this.trapHtinst = insn.bits;
-    return k;
-  }
-
-  sfenceVma(k: number, pcLo: number, pcHi: number, insn: Insn): number {
-    if (this.priv === PRIV_U) return this.illegal(k, pcLo, pcHi, insn.bits);
-    this.mmu.flush();
-    return this.advance(k, pcLo, pcHi, 4);
-  }
-
-  csrInsn(k: number, pcLo: number, pcHi: number, insn: Insn): number {
-    const num = insn.imm, f3 = insn.funct3, c = this.csr;
+  private csrInsn(rowId: number, rd: number, rs1: number, num: number): number {
+    const row = ROWS[rowId];
+    const f3 = (row.match >>> 12) & 7, c = this.csr;
+    const bits = encodeRow(row, { rd, rs1, imm: num });
     if (num === CSR_SEED) {
       // Zkr's seed has no in-kernel model: a virtual-instruction trap, which KVM turns into KVM_EXIT_RISCV_CSR.
-      this.pend(k, pcLo, pcHi, Cause.VirtualInst, insn.bits, 0);
-      this.trapHtinst = insn.bits;
-      return k;
+      this.pend(Cause.VirtualInst, bits, 0);
+      this.s[w(S.TRAP_HTINST)] = bits;
+      return 1;
     }
     const immForm = f3 >= 5;
-    const srcReg = insn.rs1;
-    const writes = (f3 & 3) === 1 || srcReg !== 0;
-    const reads = (f3 & 3) !== 1 || insn.rd !== 0;
-    if (!c.accessible(num, this.priv) || (writes && (num >>> 10) === 3)) return this.illegal(k, pcLo, pcHi, insn.bits);
-    const srcLo = immForm ? srcReg : this.x[2 * srcReg];
-    const srcHi = immForm ? 0 : this.x[2 * srcReg + 1];
+    const writes = (f3 & 3) === 1 || rs1 !== 0;
+    const reads = (f3 & 3) !== 1 || rd !== 0;
+    if (!c.accessible(num, this.priv) || (writes && (num >>> 10) === 3)) return this.pend(Cause.IllegalInst, bits, 0);
+    const srcLo = immForm ? rs1 : this.x[2 * rs1];
+    const srcHi = immForm ? 0 : this.x[2 * rs1 + 1];
     let oldLo = 0, oldHi = 0;
     if (reads) {
-      this.counters.k = k;
       c.read(num, this.counters);
       oldLo = c.vlo;
       oldHi = c.vhi;
@@ -376,18 +484,11 @@ export class Hart {
       if (effect & CsrEffect.Mmu) this.syncMmu();
       if (effect & CsrEffect.Irq) this.updateIrq();
     }
-    if (insn.rd !== 0) {
-      this.x[2 * insn.rd] = oldLo;
-      this.x[2 * insn.rd + 1] = oldHi;
+    if (rd !== 0) {
+      this.x[2 * rd] = oldLo;
+      this.x[2 * rd + 1] = oldHi;
     }
-    return this.advance(k, pcLo, pcHi, 4);
-  }
-
-  private advance(k: number, pcLo: number, pcHi: number, len: number): number {
-    const lo = (pcLo + len) | 0;
-    this.pcLo = lo;
-    this.pcHi = (pcHi + ((lo >>> 0) < (pcLo >>> 0) ? 1 : 0)) | 0;
-    return k + 1;
+    return 0;
   }
 
   // ---- Debug triggers (KVM_SET_GUEST_DEBUG). ----
@@ -403,17 +504,19 @@ export class Hart {
 
   addBreakpoint(pc: bigint, owner = TriggerOwner.Recorded): void {
     const { lo, hi } = split(pc);
-    const had = this.debug.hasBreakpoint(lo, hi);
     this.debug.addBreakpoint(lo, hi, owner);
-    // Blocks end before breakpoint addresses; retranslate with the new set.
-    if (!had) this.cache.clear();
+    this.syncBreakpointFlag();
   }
 
   removeBreakpoint(pc: bigint, owner = TriggerOwner.Recorded): boolean {
     const { lo, hi } = split(pc);
     const removed = this.debug.removeBreakpoint(lo, hi, owner);
-    if (removed && !this.debug.hasBreakpoint(lo, hi)) this.cache.clear();
+    this.syncBreakpointFlag();
     return removed;
+  }
+
+  private syncBreakpointFlag(): void {
+    this.s[w(S.BREAKPOINTS)] = this.debug.hasBreakpoints ? 1 : 0;
   }
 
   addWatchpoint(addr: bigint, len: number, kind: { read: boolean; write: boolean }, owner = TriggerOwner.Recorded): void {
@@ -448,38 +551,39 @@ export class Hart {
   // ---- Checkpoints. ----
 
   /**
-   * The hart's part of a checkpoint, taken between runs (no trap pending): registers, pc, privilege, counters,
-   * hedeleg, CSRs, the MMU with its TLBs, and the recorded debug triggers. Translations are not state: they are
-   * dropped on restore and made again from the restored memory.
+   * The hart's part of a checkpoint, taken between runs (no trap pending): its flat state (registers, pc,
+   * privilege, counters, hedeleg, CSRs, the LR reservation), its TLBs, and the recorded debug triggers. Decoded
+   * and compiled code is not state: it is dropped on restore and made again from the restored memory.
    */
   saveState(): HartState {
-    return {
-      x: this.x.slice(), pcLo: this.pcLo, pcHi: this.pcHi, priv: this.priv, icount: this.icount, idleCycles: this.idleCycles,
-      hedeleg: this.hedeleg, irqCheck: this.irqCheck, csr: this.csr.saveState(), mmu: this.mmu.saveState(), debug: this.debug.saveState(),
-    };
+    return { state: this.stateBytes.slice(), tlb: this.tlbBytes.slice(), debug: this.debug.saveState() };
   }
 
   restoreState(state: HartState): void {
-    this.x.set(state.x);
-    this.pcLo = state.pcLo;
-    this.pcHi = state.pcHi;
-    this.priv = state.priv;
-    this.icount = state.icount;
-    this.idleCycles = state.idleCycles;
-    this.hedeleg = state.hedeleg;
-    this.csr.restoreState(state.csr);
-    // Translations first: dropping them touches the TLB's code marks, which the restored entries then replace.
-    this.cache.clear();
-    this.mmu.restoreState(state.mmu);
+    // Decoded code first: dropping it touches the TLB's code marks, which the restored entries then replace.
+    this.code.clear();
+    this.mmu.beforeRestore();
+    const tiering = this.s[w(S.HOT_THRESHOLD)];
+    this.stateBytes.set(state.state);
+    this.tlbBytes.set(state.tlb);
+    this.s[w(S.HOT_THRESHOLD)] = tiering;
+    // No page holds decoded code now: stores may take the inline path everywhere again.
+    this.mmu.clearCodeMarks();
+    this.setMmuContext();
     this.debug.restoreState(state.debug);
-    this.irqCheck = state.irqCheck;
-    this.trapPending = false;
+    this.syncBreakpointFlag();
+    this.s[w(S.TRAP_PENDING)] = 0;
   }
 
   /** Moves the pages written since the last collection into every dirty tracker (see GuestRam.collectDirty). */
   collectDirtyPages(): void {
     this.mmu.markWritablePagesDirty();
     this.ram.collectDirty();
+  }
+
+  /** Someone outside the guest wrote RAM (a debugger, a DMA, a journal input): drop code it overwrote. */
+  codeWritten(ramOff: number, len: number): void {
+    this.code.codeWritten(ramOff, len);
   }
 
   // ---- Accessors for the hypervisor layer, loaders and debuggers (not on the hot path). ----
@@ -506,8 +610,10 @@ export class Hart {
 
   /** Advances the pc past the instruction at sepc (the hypervisor completed it) and counts it as retired. */
   completeInstruction(len: number): void {
-    this.advance(0, this.pcLo, this.pcHi, len);
-    this.icount++;
+    const lo = (this.pcLo + len) | 0;
+    this.pcHi = (this.pcHi + ((lo >>> 0) < (this.pcLo >>> 0) ? 1 : 0)) | 0;
+    this.pcLo = lo;
+    this.icount = this.icount + 1;
   }
 
   /** The current virtual time in timebase ticks. */

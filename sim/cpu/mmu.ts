@@ -1,15 +1,19 @@
 import { widenToDouble } from './double-fields.js';
 import { GuestRam } from '../memory.js';
+import { S, TLB_BASE, TLB_ENTRIES, TLB_KIND_SIZE, TLB_SET_SIZE } from './layout.js';
 import { DebugTriggers } from './debug.js';
 import { Cause, DEBUG_TRIGGER_CAUSE } from './trap.js';
 
 /** Access kinds; the TLBs are kept per kind so that a hit needs no permission check. */
 export const enum Access { Read = 0, Write = 1, Fetch = 2 }
 
-export const TLB_SIZE = 1024;
+export const TLB_SIZE = TLB_ENTRIES;
 const TLB_MASK = TLB_SIZE - 1;
-/** A tag that no access can match (page tags have their low 12 bits clear). */
-const NO_TAG = 1;
+/**
+ * A tag that no access can match: page tags have their low 12 bits clear, and the address an access compares
+ * (its low bits masked to the alignment bits, at most 0..7) never has bit 10 set.
+ */
+const NO_TAG = 0x400;
 /** Set in a write-TLB tag for pages holding translated code: the inline fast path misses, the slow path hits. */
 const CODE_TAG_BIT = 0x800;
 
@@ -44,28 +48,23 @@ export interface CodeWriteListener {
  * ever cached: MMIO always takes the slow path, where it becomes a guest page fault for the hypervisor layer.
  * Inline fast paths compare `tag === (addr & (~0xfff | (size - 1)))`, so a misaligned access misses and comes here.
  */
-/** Two privilege sets of three access kinds, each with tag, tagHi and off arrays. */
-const TLB_WORDS = 2 * 3 * 3 * TLB_SIZE;
+/** Bytes of the TLBs in the machine's memory (two privileges, three access kinds). */
+export const TLB_BYTES = 2 * TLB_SET_SIZE;
 
-export interface MmuState {
-  priv: number;
-  sum: boolean;
-  mxr: boolean;
-  satpMode: number;
-  rootPpn: number;
-  /** valid, lo, hi, value lo, value hi. */
-  reservation: number[];
-  tlb: Int32Array;
-}
+/** A TLB entry in 32-bit words: tag low, tag high, RAM offset of the page, unused. */
+const E_TAG = 0, E_TAG_HI = 1, E_OFF = 2;
 
 export class Mmu {
   readonly ram: GuestRam;
-  /** TLB arrays per privilege (QEMU's MMU indexes): [priv][access]. Translated code captures one privilege's. */
-  readonly tlbs: { tag: Int32Array[]; tagHi: Int32Array[]; off: Int32Array[] }[] = [];
-  /** The current privilege's TLB arrays. */
-  tag: Int32Array[];
-  tagHi: Int32Array[];
-  off: Int32Array[];
+  /**
+   * The TLBs per privilege (QEMU's MMU indexes) and access kind, [priv][access]: views of the machine's memory,
+   * where compiled code reads them too. Entry i is words 4i..4i+3 (see E_TAG, E_TAG_HI, E_OFF).
+   */
+  readonly tlbs: Int32Array[][] = [];
+  /** The current privilege's set. */
+  private cur: Int32Array[];
+  /** The hart state (words), where the current set's address and the LR reservation live. */
+  private readonly state: Int32Array;
 
   // Translation context, set by the hart. A privilege switch selects the other TLB set; SUM, MXR, satp flush.
   private privValue = 1;
@@ -82,29 +81,20 @@ export class Mmu {
   /** The hypervisor's watchpoints: watched pages never enter the data TLBs, so every access to them comes here. */
   debug: DebugTriggers | null = null;
 
-  /** LR/SC reservation, as QEMU keeps it: the virtual address and the value loaded. */
-  resValid = false;
-  resLo = 0;
-  resHi = 0;
-  resValLo = 0;
-  resValHi = 0;
-
-  constructor(ram: GuestRam) {
+  constructor(ram: GuestRam, state: Int32Array) {
     this.ram = ram;
+    this.state = state;
+    const buffer = ram.memory.buffer;
     for (let p = 0; p < 2; p++) {
-      const set = { tag: [] as Int32Array[], tagHi: [] as Int32Array[], off: [] as Int32Array[] };
-      for (let k = 0; k < 3; k++) {
-        set.tag.push(new Int32Array(TLB_SIZE).fill(NO_TAG));
-        set.tagHi.push(new Int32Array(TLB_SIZE));
-        set.off.push(new Int32Array(TLB_SIZE));
-      }
+      const set: Int32Array[] = [];
+      for (let k = 0; k < 3; k++) set.push(new Int32Array(buffer, TLB_BASE + p * TLB_SET_SIZE + k * TLB_KIND_SIZE, TLB_ENTRIES * 4));
       this.tlbs.push(set);
     }
+    for (const set of this.tlbs) for (const t of set) for (let i = 0; i < TLB_SIZE; i++) t[i << 2] = NO_TAG;
     widenToDouble(this, ['rootPpn']);
     widenToDouble(this.fault, ['gpa']);
-    this.tag = this.tlbs[1].tag;
-    this.tagHi = this.tlbs[1].tagHi;
-    this.off = this.tlbs[1].off;
+    this.cur = this.tlbs[1];
+    this.priv = 1;
   }
 
   get priv(): number {
@@ -113,53 +103,39 @@ export class Mmu {
 
   set priv(p: number) {
     this.privValue = p;
-    const set = this.tlbs[p];
-    this.tag = set.tag;
-    this.tagHi = set.tagHi;
-    this.off = set.off;
+    this.cur = this.tlbs[p];
+    this.state[S.TLB_SET >>> 2] = TLB_BASE + p * TLB_SET_SIZE;
+  }
+
+  // The LR reservation, kept in the hart state (it is part of checkpoints and of the state digest).
+  get resValid(): boolean { return this.state[S.RES_VALID >>> 2] !== 0; }
+  set resValid(v: boolean) { this.state[S.RES_VALID >>> 2] = v ? 1 : 0; }
+  get resLo(): number { return this.state[S.RES_ADDR >>> 2]; }
+  get resHi(): number { return this.state[(S.RES_ADDR >>> 2) + 1]; }
+  get resValLo(): number { return this.state[S.RES_VALUE >>> 2]; }
+  get resValHi(): number { return this.state[(S.RES_VALUE >>> 2) + 1]; }
+
+  private reserve(lo: number, hi: number, vlo: number, vhi: number): void {
+    const st = this.state;
+    st[S.RES_VALID >>> 2] = 1;
+    st[S.RES_ADDR >>> 2] = lo;
+    st[(S.RES_ADDR >>> 2) + 1] = hi;
+    st[S.RES_VALUE >>> 2] = vlo;
+    st[(S.RES_VALUE >>> 2) + 1] = vhi;
   }
 
   flush(): void {
     // Stores through the write entries marked nothing: log their pages before the entries go.
     this.markWritablePagesDirty();
-    for (const set of this.tlbs) for (let k = 0; k < 3; k++) set.tag[k].fill(NO_TAG);
+    for (const set of this.tlbs) for (const t of set) for (let i = 0; i < TLB_SIZE; i++) t[i << 2] = NO_TAG;
   }
 
   /**
-   * The MMU's part of a checkpoint: translation context, LR reservation and the TLBs themselves. The TLBs are state
-   * a guest can observe (a PTE changed without sfence.vma, A/D bits a walk would set), so a restore puts back the
-   * exact entries instead of starting empty.
+   * Before the TLB bytes are replaced by a checkpoint's (the hart copies them with the rest of its state): the
+   * entries about to go may have taken stores, so their pages are logged, as a flush does.
    */
-  saveState(): MmuState {
-    const words = new Int32Array(TLB_WORDS);
-    let o = 0;
-    for (const set of this.tlbs) {
-      for (const arrays of [set.tag, set.tagHi, set.off]) for (const a of arrays) { words.set(a, o); o += TLB_SIZE; }
-    }
-    return {
-      priv: this.privValue, sum: this.sum, mxr: this.mxr, satpMode: this.satpMode, rootPpn: this.rootPpn,
-      reservation: [this.resValid ? 1 : 0, this.resLo, this.resHi, this.resValLo, this.resValHi], tlb: words,
-    };
-  }
-
-  restoreState(state: MmuState): void {
-    // The entries about to be replaced may have taken stores: log their pages, as a flush does.
+  beforeRestore(): void {
     this.markWritablePagesDirty();
-    let o = 0;
-    for (const set of this.tlbs) {
-      for (const arrays of [set.tag, set.tagHi, set.off]) for (const a of arrays) { a.set(state.tlb.subarray(o, o + TLB_SIZE)); o += TLB_SIZE; }
-    }
-    this.priv = state.priv;
-    this.sum = state.sum;
-    this.mxr = state.mxr;
-    this.satpMode = state.satpMode;
-    this.rootPpn = state.rootPpn;
-    const r = state.reservation;
-    this.resValid = r[0] === 1;
-    this.resLo = r[1];
-    this.resHi = r[2];
-    this.resValLo = r[3];
-    this.resValHi = r[4];
   }
 
   /**
@@ -170,8 +146,8 @@ export class Mmu {
   markWritablePagesDirty(): void {
     const dirty = this.ram.dirty;
     for (const set of this.tlbs) {
-      const tag = set.tag[Access.Write], off = set.off[Access.Write];
-      for (let i = 0; i < TLB_SIZE; i++) if (tag[i] !== NO_TAG) dirty[off[i] >>> 12] = 1;
+      const t = set[Access.Write];
+      for (let i = 0; i < TLB_SIZE; i++) if (t[(i << 2) + E_TAG] !== NO_TAG) dirty[t[(i << 2) + E_OFF] >>> 12] = 1;
     }
   }
 
@@ -182,10 +158,19 @@ export class Mmu {
    */
   setWritePageCodeMark(ramPage: number, code: boolean): void {
     for (const set of this.tlbs) {
-      const tag = set.tag[Access.Write], off = set.off[Access.Write];
+      const t = set[Access.Write];
       for (let i = 0; i < TLB_SIZE; i++) {
-        if (tag[i] !== NO_TAG && off[i] >>> 12 === ramPage) tag[i] = code ? tag[i] | CODE_TAG_BIT : tag[i] & ~CODE_TAG_BIT;
+        const e = i << 2;
+        if (t[e + E_TAG] !== NO_TAG && t[e + E_OFF] >>> 12 === ramPage) t[e + E_TAG] = code ? t[e + E_TAG] | CODE_TAG_BIT : t[e + E_TAG] & ~CODE_TAG_BIT;
       }
+    }
+  }
+
+  /** Takes the code mark off every write entry (no page holds decoded code any more). */
+  clearCodeMarks(): void {
+    for (const set of this.tlbs) {
+      const t = set[Access.Write];
+      for (let i = 0; i < TLB_SIZE; i++) if (t[(i << 2) + E_TAG] !== NO_TAG) t[(i << 2) + E_TAG] &= ~CODE_TAG_BIT;
     }
   }
 
@@ -219,18 +204,19 @@ export class Mmu {
     const pageOff = phys - (lo & 0xfff) - this.ram.base;
     if (pageOff < 0 || pageOff >= this.ram.size) return;
     if (access !== Access.Fetch && this.debug !== null && this.debug.hasWatchpoints && this.debug.pageWatched(lo, hi)) return;
-    const i = (lo >>> 12) & TLB_MASK;
+    const e = ((lo >>> 12) & TLB_MASK) << 2;
+    const tlb = this.cur[access];
     let t = lo & ~0xfff;
     if (access === Access.Write) {
       // Writes to a page with translated code must go through codeWritten(); dirty tracking starts here.
       if (this.codeListener !== null && this.isCodePage(pageOff >>> 12)) t |= CODE_TAG_BIT;
       this.ram.dirty[pageOff >>> 12] = 1;
       // The entry this one evicts may have taken stores since the log was last collected: log its page too.
-      if (this.tag[access][i] !== NO_TAG) this.ram.dirty[this.off[access][i] >>> 12] = 1;
+      if (tlb[e + E_TAG] !== NO_TAG) this.ram.dirty[tlb[e + E_OFF] >>> 12] = 1;
     }
-    this.tag[access][i] = t;
-    this.tagHi[access][i] = hi;
-    this.off[access][i] = pageOff;
+    tlb[e + E_TAG] = t;
+    tlb[e + E_TAG_HI] = hi;
+    tlb[e + E_OFF] = pageOff;
   }
 
   /** Set by the block cache: which RAM pages hold translated code. */
@@ -310,10 +296,11 @@ export class Mmu {
   /** RAM offset of a translated RAM address, or -1 with `fault` set (guest page fault when it is MMIO). */
   private ramOffset(lo: number, hi: number, access: Access, len: number): number {
     // The TLB first: slow paths also serve misaligned accesses and stores to code pages, whose pages are cached.
-    const i = (lo >>> 12) & TLB_MASK;
-    const t = this.tag[access][i] & ~CODE_TAG_BIT;
-    if (t === (lo & ~0xfff) && this.tagHi[access][i] === hi && (lo & 0xfff) + len <= 0x1000) {
-      return this.off[access][i] + (lo & 0xfff);
+    const e = ((lo >>> 12) & TLB_MASK) << 2;
+    const tlb = this.cur[access];
+    const t = tlb[e + E_TAG] & ~CODE_TAG_BIT;
+    if (t === (lo & ~0xfff) && tlb[e + E_TAG_HI] === hi && (lo & 0xfff) + len <= 0x1000) {
+      return tlb[e + E_OFF] + (lo & 0xfff);
     }
     const phys = this.translate(lo, hi, access);
     if (phys < 0) return -1;
@@ -327,9 +314,9 @@ export class Mmu {
 
   /** Instruction fetch translation for a block start: RAM offset, or -1 with `fault` set. */
   fetch(lo: number, hi: number): number {
-    const i = (lo >>> 12) & TLB_MASK;
-    const tag = this.tag[Access.Fetch];
-    if (tag[i] === (lo & ~0xfff) && this.tagHi[Access.Fetch][i] === hi) return this.off[Access.Fetch][i] + (lo & 0xfff);
+    const e = ((lo >>> 12) & TLB_MASK) << 2;
+    const tlb = this.cur[Access.Fetch];
+    if (tlb[e + E_TAG] === (lo & ~0xfff) && tlb[e + E_TAG_HI] === hi) return tlb[e + E_OFF] + (lo & 0xfff);
     const phys = this.translate(lo, hi, Access.Fetch);
     if (phys < 0) return -1;
     const off = this.ram.offsetOf(phys, 2);
@@ -453,11 +440,7 @@ export class Mmu {
     const i32 = this.ram.i32;
     this.vlo = i32[off >> 2];
     this.vhi = size === 8 ? i32[(off >> 2) + 1] : this.vlo >> 31;
-    this.resValid = true;
-    this.resLo = lo;
-    this.resHi = hi;
-    this.resValLo = this.vlo;
-    this.resValHi = this.vhi;
+    this.reserve(lo, hi, this.vlo, this.vhi);
     return true;
   }
 

@@ -65,7 +65,11 @@ export function decode(bits: number): Decoded {
 
 /** The 32-bit word of an instruction (the assembler half of the table, for tests and the host side). */
 export function encode(name: string, fields: Partial<Fields> = {}): number {
-  const row = rowNamed(name);
+  return encodeRow(rowNamed(name), fields);
+}
+
+export function encodeRow(row: InsnRow, fields: Partial<Fields> = {}): number {
+  if (row === ILLEGAL) return fields.imm ?? 0;
   // Bits the encoding fixes win over fields it does not have (sfence.vma's rd, say).
   return (insert(row.format, row.match, { rd: 0, rs1: 0, rs2: 0, rs3: 0, rm: 0, imm: 0, ...fields }) & ~row.mask) | row.match;
 }

@@ -1,4 +1,4 @@
-import { decode, transformedInsn } from '../cpu/decode.js';
+import { decode, transformedInsn } from '../isa/index.js';
 
 /** A load or store decoded from a trapping instruction, as kvm_riscv_vcpu_mmio_load/store decode it. */
 export interface MmioAccess {

@@ -1,6 +1,6 @@
 import { SIP_SEIP, SIP_STIP } from '../cpu/csr.js';
 import { DebugStopKind } from '../cpu/debug.js';
-import { insnLength } from '../cpu/decode.js';
+import { insnLength } from '../isa/index.js';
 import { Hart, HartState, STALL_LIMIT, Stop } from '../cpu/hart.js';
 import { TriggerOwner } from '../cpu/debug.js';
 import { Cause, DEBUG_TRIGGER_CAUSE, HypervisorTrap } from '../cpu/trap.js';

@@ -115,6 +115,12 @@ export class Code {
     return { depth: ++this.depth };
   }
 
+  /** `if` with no result, for chaining when the label is not needed. */
+  then(): this {
+    this.if();
+    return this;
+  }
+
   else(): this {
     this.body.byte(Op.else);
     return this;

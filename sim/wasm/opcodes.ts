@@ -38,7 +38,8 @@ export const Op = {
 } as const;
 
 /** Value types. */
-export const enum ValType { I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, FuncRef = 0x70 }
+export const ValType = { I32: 0x7f, I64: 0x7e, F32: 0x7d, F64: 0x7c, FuncRef: 0x70 } as const;
+export type ValType = typeof ValType[keyof typeof ValType];
 
 /** The block type of a block, loop or if with no result. */
 export const BLOCK_VOID = 0x40;

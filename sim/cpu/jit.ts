@@ -1,0 +1,516 @@
+import { compilable, decode, Decoded, insnLength } from '../isa/index.js';
+import type { GuestRam } from '../memory.js';
+import { Code, Label } from '../wasm/code.js';
+import { ModuleBuilder } from '../wasm/module.js';
+import { Op, ValType } from '../wasm/opcodes.js';
+import type { CodeCache, CodeDropListener } from './code-cache.js';
+import { D, MAX_BLOCKS, RAM_OFFSET, S } from './layout.js';
+import { addRuntimeFns } from './runtime-fns.js';
+import { MemoryImports, SemBase } from './sem-base.js';
+
+const { I32, I64 } = ValType;
+
+/**
+ * Which tiers run the guest:
+ * - `interp`: the interpreter only;
+ * - `jit`: code is compiled the first time a block starts (for testing the compiler on everything);
+ * - `auto` (default): the interpreter, and hot code compiled in batches.
+ * The tier never changes what the guest or the journal sees: same exits, same digests.
+ */
+export type Tier = 'interp' | 'jit' | 'auto';
+
+export interface TierOptions {
+  tier?: Tier;
+  /** Executions of a block start before its page is compiled (auto). */
+  hotThreshold?: number;
+  /** Hot pages compiled together in one WebAssembly module (auto). */
+  batch?: number;
+  /** Bytes of compiled WebAssembly kept before everything compiled is dropped and hot code compiled anew. */
+  codeCacheBytes?: number;
+}
+
+export const TIERS: readonly Tier[] = ['interp', 'jit', 'auto'];
+
+const DEFAULTS = { hotThreshold: 40, batch: 16, codeCacheBytes: 64 << 20 };
+/** Guest instructions a queued page waits at most before its batch is compiled anyway. */
+const MAX_QUEUE_WAIT = 2_000_000;
+/** Limits of one compiled page: basic blocks, and instructions in all. */
+const MAX_REGION_BLOCKS = 256;
+const MAX_REGION_INSNS = 2048;
+/** Longest basic block, in instructions. */
+const MAX_BLOCK_INSNS = 128;
+/** A block word meaning "queued already": far below any count that would ask again. */
+const QUEUED = -0x4000_0000;
+
+/** Status a compiled page returns to the interpreter. */
+export const enum RegionStatus {
+  /** Instructions ran; pc and icount are stored. */
+  Ran = 0,
+  /** A trap is pending at the stored pc. */
+  Trap = 1,
+  /** Nothing ran (the budget does not cover the entry's basic block): interpret it. */
+  NotRun = 2,
+}
+
+/** The tier named by HINDSIGHT_TIER, when set (so a whole test suite can be run under one tier). */
+function tierFromEnvironment(): Tier | undefined {
+  const t = process.env.HINDSIGHT_TIER;
+  if (t === undefined || t === '') return undefined;
+  if (!(TIERS as readonly string[]).includes(t)) throw new Error(`HINDSIGHT_TIER must be one of ${TIERS.join(', ')}, not '${t}'`);
+  return t as Tier;
+}
+
+/** What the compiler asks of the hart: its memory host functions. */
+export interface CompilerHost {
+  hostLoad(lo: number, hi: number, f3: number, htinst: number): number;
+  hostStore(lo: number, hi: number, log2: number, vlo: number, vhi: number, htinst: number): number;
+  hostAtomic(lo: number, hi: number, f3: number, funct5: number, vlo: number, vhi: number): number;
+}
+
+/** One instruction of a basic block. */
+interface BlockInsn {
+  d: Decoded;
+  /** Byte offset within the page. */
+  off: number;
+}
+
+/** A basic block of a compiled page: straight-line code from `start` to a control transfer or a stop. */
+interface BasicBlock {
+  start: number;
+  insns: BlockInsn[];
+  /**
+   * How it ends: a branch or a jump (its last instruction), `next` (it runs into the instruction at `next`: a page
+   * end, a block too long, an instruction the compiler leaves to the interpreter).
+   */
+  next: number;
+}
+
+/** Statistics of the compiled tier (--stats and the benchmarks print them). */
+export interface JitStats {
+  /** Pages with compiled code, and their entry points. */
+  regions: number;
+  entries: number;
+  modules: number;
+  /** Bytes of WebAssembly of the compiled pages still live. */
+  codeBytes: number;
+  compiledInsns: number;
+  /** Times a page was compiled again to take in more of its code. */
+  recompiles: number;
+  flushes: number;
+}
+
+interface Region {
+  page: number;
+  /** The page offsets that are entry points (block starts the interpreter saw). */
+  entries: number[];
+  tableIndex: number;
+  bytes: number;
+}
+
+/**
+ * The compiled tier, after v86: a hot page's code becomes one WebAssembly function, and pages are compiled in
+ * batches (one module per batch: 18,000 small functions in one module compile in ~0.1 s, where a module each costs
+ * ~0.1 ms apiece). The function holds every basic block reachable in the page from the block starts the
+ * interpreter saw there, and a dispatch loop over them, so that loops and branches within the page run without
+ * leaving it, with the guest's registers in WebAssembly locals. Control leaving the page, indirect jumps,
+ * instructions left to the host (CSRs, ecall, ...), traps and the end of the budget return to the interpreter.
+ *
+ * Compiled code is keyed by physical address (the page of RAM) through the decoded entries of its entry points,
+ * and is position-independent: the page's virtual base comes from the pc at entry, so one physical page mapped at
+ * two virtual addresses shares it. The count stays exact: a basic block runs only when the budget covers all of it.
+ */
+export class BlockCompiler implements CodeDropListener {
+  readonly threshold: number;
+  private readonly batch: number;
+  private readonly codeCacheBytes: number;
+  private readonly ram: GuestRam;
+  private readonly code: CodeCache;
+  private readonly table: WebAssembly.Table;
+  private readonly imports: Record<string, WebAssembly.ImportValue>;
+  private readonly i32: Int32Array;
+  /** Hot entry points waiting, by page (with the page's generation when queued). */
+  private queue = new Map<number, { generation: number; offsets: Set<number> }>();
+  private queuedAt = 0;
+  private lastIcount = 0;
+  private readonly regions = new Map<number, Region>();
+  private freeIndexes: number[] = [];
+  private nextIndex = 1;
+  readonly stats: JitStats = { regions: 0, entries: 0, modules: 0, codeBytes: 0, compiledInsns: 0, recompiles: 0, flushes: 0 };
+
+  private constructor(opts: Required<Omit<TierOptions, 'tier'>>, ram: GuestRam, code: CodeCache, table: WebAssembly.Table, host: CompilerHost) {
+    this.threshold = opts.hotThreshold;
+    this.batch = opts.batch;
+    this.codeCacheBytes = opts.codeCacheBytes;
+    this.ram = ram;
+    this.code = code;
+    this.table = table;
+    this.i32 = new Int32Array(ram.memory.buffer, 0, RAM_OFFSET >>> 2);
+    this.imports = {
+      memory: ram.memory,
+      load: (lo: number, hi: number, f3: number, htinst: number) => host.hostLoad(lo, hi, f3, htinst),
+      store: (lo: number, hi: number, log2: number, vlo: number, vhi: number, htinst: number) => host.hostStore(lo, hi, log2, vlo, vhi, htinst),
+      atomic: (lo: number, hi: number, f3: number, f5: number, vlo: number, vhi: number) => host.hostAtomic(lo, hi, f3, f5, vlo, vhi),
+    };
+    code.onDrop(this);
+  }
+
+  /** The compiler for these options, or null when the hart only interprets. */
+  static create(opts: TierOptions, ram: GuestRam, code: CodeCache, table: WebAssembly.Table, host: CompilerHost): BlockCompiler | null {
+    const tier = opts.tier ?? tierFromEnvironment() ?? 'auto';
+    if (tier === 'interp') return null;
+    const eager = tier === 'jit';
+    return new BlockCompiler({
+      hotThreshold: eager ? 1 : opts.hotThreshold ?? DEFAULTS.hotThreshold,
+      batch: eager ? 1 : opts.batch ?? DEFAULTS.batch,
+      codeCacheBytes: opts.codeCacheBytes ?? DEFAULTS.codeCacheBytes,
+    }, ram, code, table, host);
+  }
+
+  /** The interpreter entered this block start often enough: queue its page, and compile the batch when full. */
+  hot(ent: number, ramOff: number, _pcLo: number, _pcHi: number): void {
+    this.i32[(ent + D.BLOCK) >>> 2] = QUEUED;
+    const page = ramOff >>> 12;
+    const generation = this.code.generation[page];
+    let q = this.queue.get(page);
+    if (q === undefined || q.generation !== generation) {
+      if (this.queue.size === 0) this.queuedAt = this.lastIcount;
+      this.queue.set(page, (q = { generation, offsets: new Set() }));
+    }
+    q.offsets.add(ramOff & 0xfff);
+    if (this.queue.size >= this.batch) this.compileQueue();
+  }
+
+  /** Before a run: a batch that waited long enough is compiled even if it is not full. */
+  beforeRun(icount: number): void {
+    this.lastIcount = icount;
+    if (this.queue.size > 0 && icount - this.queuedAt >= MAX_QUEUE_WAIT) this.compileQueue();
+  }
+
+  pageDropped(ramPage: number): void {
+    const r = this.regions.get(ramPage);
+    if (r !== undefined) this.freeRegion(r);
+  }
+
+  private freeRegion(r: Region): void {
+    this.regions.delete(r.page);
+    this.table.set(r.tableIndex, null);
+    this.freeIndexes.push(r.tableIndex);
+    this.stats.regions--;
+    this.stats.entries -= r.entries.length;
+    this.stats.codeBytes -= r.bytes;
+  }
+
+  /** Drops everything compiled (the code cache is full): hot code is compiled again as it runs. */
+  flush(): void {
+    for (const r of [...this.regions.values()]) this.freeRegion(r);
+    this.code.resetBlockWords();
+    this.stats.flushes++;
+  }
+
+  private allocIndex(): number {
+    const j = this.freeIndexes.pop() ?? this.nextIndex++;
+    if (j >= MAX_BLOCKS) return -1;
+    if (j >= this.table.length) this.table.grow(Math.max(1024, this.table.length));
+    return j;
+  }
+
+  /** Compiles the queued pages (with the entry points they had before) into one module and installs them. */
+  compileQueue(): void {
+    const queue = this.queue;
+    this.queue = new Map();
+    if (this.stats.codeBytes > this.codeCacheBytes) this.flush();
+    const pages: { page: number; entries: number[]; blocks: BasicBlock[] }[] = [];
+    for (const [page, q] of queue) {
+      // Code dropped since it was queued (overwritten, or its slot recycled): nothing to install it in.
+      if (this.code.generation[page] !== q.generation || this.code.entryAddress(page << 12) === 0) continue;
+      const old = this.regions.get(page);
+      const entries = [...new Set([...(old?.entries ?? []), ...q.offsets])].sort((a, b) => a - b);
+      const blocks = formRegion(this.ram, page, entries);
+      const compiled = entries.filter((e) => blocks.some((b) => b.start === e));
+      if (compiled.length === 0) continue;
+      pages.push({ page, entries: compiled, blocks });
+    }
+    if (pages.length === 0) return;
+    const m = new ModuleBuilder();
+    const imp: MemoryImports = {
+      load: m.importFunc('env', 'load', [I32, I32, I32, I32], [I32]),
+      store: m.importFunc('env', 'store', [I32, I32, I32, I32, I32, I32], [I32]),
+      atomic: m.importFunc('env', 'atomic', [I32, I32, I32, I32, I32, I32], [I32]),
+    };
+    m.importMemory('env', 'memory', 1);
+    const runtime = addRuntimeFns(m);
+    pages.forEach((p, i) => m.export(`p${i}`, m.func(compileRegion(p.blocks, imp, runtime))));
+    const bytes = m.encode();
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: this.imports });
+    this.stats.modules++;
+    const share = bytes.length / pages.length;
+    pages.forEach((p, i) => {
+      const old = this.regions.get(p.page);
+      if (old !== undefined) {
+        this.freeRegion(old);
+        this.stats.recompiles++;
+      }
+      const j = this.allocIndex();
+      if (j < 0) return;
+      this.table.set(j, instance.exports[`p${i}`] as WebAssembly.ExportValue);
+      this.regions.set(p.page, { page: p.page, entries: p.entries, tableIndex: j, bytes: share });
+      this.stats.regions++;
+      this.stats.entries += p.entries.length;
+      this.stats.codeBytes += share;
+      for (const b of p.blocks) {
+        this.stats.compiledInsns += b.insns.length;
+        const last = b.insns[b.insns.length - 1];
+        this.code.markCode((p.page << 12) + b.start, last.off + last.d.len - b.start);
+      }
+      // Each entry point's block word: the table index, and which basic block to start at.
+      const starts = p.blocks.map((b) => b.start);
+      for (const e of p.entries) {
+        const ent = this.code.entryAddress((p.page << 12) + e);
+        if (ent !== 0) this.i32[(ent + D.BLOCK) >>> 2] = j | (starts.indexOf(e) << 16);
+      }
+    });
+  }
+}
+
+/** An instruction that ends a basic block in a compiled page. */
+function endsBasicBlock(d: Decoded): boolean {
+  return d.row.kind === 'branch' || d.row.kind === 'jump';
+}
+
+/**
+ * The basic blocks of a page reachable from its entry points: each runs to a branch or jump (or stops before an
+ * instruction the compiler leaves to the interpreter, or at the page end); fall-through and branch targets within
+ * the page are followed. Entry points come first, in order, so their indexes are known.
+ */
+function formRegion(ram: GuestRam, page: number, entries: readonly number[]): BasicBlock[] {
+  const u16 = ram.u16;
+  const base = page << 12;
+  const blocks: BasicBlock[] = [];
+  const seen = new Set<number>();
+  const work = [...entries];
+  let total = 0;
+  while (work.length > 0 && blocks.length < MAX_REGION_BLOCKS && total < MAX_REGION_INSNS) {
+    const start = work.shift()!;
+    if (seen.has(start)) continue;
+    seen.add(start);
+    const insns: BlockInsn[] = [];
+    let off = start;
+    while (insns.length < MAX_BLOCK_INSNS && off < 0x1000) {
+      const lo16 = u16[(base + off) >>> 1];
+      const len = insnLength(lo16);
+      // An instruction whose second half is on the next page stays with the interpreter.
+      if (len === 4 && off === 0xffe) break;
+      const d = decode(len === 4 ? lo16 | (u16[(base + off + 2) >>> 1] << 16) : lo16);
+      if (!compilable(d.row)) break;
+      insns.push({ d, off });
+      off += len;
+      if (endsBasicBlock(d)) break;
+    }
+    if (insns.length === 0) continue;
+    total += insns.length;
+    blocks.push({ start, insns, next: off });
+    const last = insns[insns.length - 1];
+    const within = (t: number): boolean => t >= 0 && t < 0x1000;
+    if (last.d.row.kind === 'branch') {
+      if (within(last.off + last.d.imm)) work.push(last.off + last.d.imm);
+      if (within(off)) work.push(off);
+    } else if (last.d.row.name === 'jal') {
+      if (within(last.off + last.d.imm)) work.push(last.off + last.d.imm);
+    } else if (last.d.row.kind !== 'jump' && within(off)) {
+      work.push(off);
+    }
+  }
+  return blocks;
+}
+
+/** The compiler's Sem: operands are constants, registers live in locals, and control goes between basic blocks. */
+class RegionSem extends SemBase {
+  insn!: BlockInsn;
+  /** Index of the instruction in its basic block. */
+  index = 0;
+  readonly regs: number[] = [];
+  readonly written = new Set<number>();
+  /** The page's virtual base address, this pass's icount, the run's target. */
+  readonly vbase: number;
+  readonly icount: number;
+  readonly icountAtEntry: number;
+  readonly target: number;
+  readonly exitPc: number;
+  readonly exitN: number;
+  readonly status: number;
+  readonly tlb: number;
+  readonly current: number;
+  exitLabel!: Label;
+  dispatchLabel!: Label;
+  /** Page offset of each basic block's start, to its index. */
+  blockIndex = new Map<number, number>();
+
+  constructor(c: Code, imports: MemoryImports, runtime: ReturnType<typeof addRuntimeFns>, used: Set<number>) {
+    super(c, imports, runtime);
+    for (const r of used) this.regs[r] = c.local(I64);
+    this.vbase = c.local(I64);
+    this.icount = c.local(I64);
+    this.icountAtEntry = c.local(I64);
+    this.target = c.local(I64);
+    this.exitPc = c.local(I64);
+    this.exitN = c.local(I32);
+    this.status = c.local(I32);
+    this.tlb = c.local(I32);
+    this.current = 0; // the function's parameter: the basic block to start at
+  }
+
+  x(reg: 'rs1' | 'rs2'): Code {
+    const r = reg === 'rs1' ? this.insn.d.rs1 : this.insn.d.rs2;
+    return r === 0 ? this.c.i64(0) : this.c.get(this.regs[r]);
+  }
+
+  x32(reg: 'rs1' | 'rs2'): Code {
+    const r = reg === 'rs1' ? this.insn.d.rs1 : this.insn.d.rs2;
+    return r === 0 ? this.c.i32(0) : this.c.get(this.regs[r]).op(Op.i32_wrap_i64);
+  }
+
+  setRd(value: () => void): void {
+    value();
+    const rd = this.insn.d.rd;
+    if (rd === 0) {
+      this.c.op(Op.drop);
+      return;
+    }
+    this.c.set(this.regs[rd]);
+    this.written.add(rd);
+  }
+
+  imm(): Code {
+    return this.c.i64(this.insn.d.imm);
+  }
+
+  imm32(): Code {
+    return this.c.i32(this.insn.d.imm);
+  }
+
+  /** Pushes the virtual address of a page offset (it may lie past the page: a target elsewhere). */
+  at(pageOff: number): Code {
+    this.c.get(this.vbase);
+    return pageOff === 0 ? this.c : this.c.i64(pageOff).op(Op.i64_add);
+  }
+
+  pc(): Code {
+    return this.at(this.insn.off);
+  }
+
+  nextPc(): Code {
+    return this.at(this.insn.off + this.insn.d.len);
+  }
+
+  /** Leaves the page: the pc that `pc` pushes, `retired` instructions of this basic block retired. */
+  leave(pc: () => void, retired: number, status: RegionStatus): void {
+    pc();
+    this.c.set(this.exitPc).i32(retired).set(this.exitN).i32(status).set(this.status).br(this.exitLabel);
+  }
+
+  /** Goes on at a page offset: inside the function when a basic block starts there, else back to the host. */
+  goTo(pageOff: number, retired: number): void {
+    const k = this.blockIndex.get(pageOff);
+    if (k === undefined) {
+      this.leave(() => this.at(pageOff), retired, RegionStatus.Ran);
+      return;
+    }
+    this.c.get(this.icount).i64(retired).op(Op.i64_add).set(this.icount);
+    this.c.i32(k).set(this.current).br(this.dispatchLabel);
+  }
+
+  jump(target: () => void): void {
+    if (this.insn.d.row.name === 'jal') {
+      // A direct jump: its target is known.
+      target();
+      this.c.op(Op.drop);
+      this.goTo(this.insn.off + this.insn.d.imm, this.index + 1);
+      return;
+    }
+    this.leave(target, this.index + 1, RegionStatus.Ran);
+  }
+
+  branch(cond: () => void): void {
+    const c = this.c;
+    cond();
+    c.if();
+    this.goTo(this.insn.off + this.insn.d.imm, this.index + 1);
+    c.end();
+    this.goTo(this.insn.off + this.insn.d.len, this.index + 1);
+  }
+
+  host(): void {
+    throw new Error(`${this.row.name} is not compiled`);
+  }
+
+  protected tlbSet(): void {
+    this.c.get(this.tlb);
+  }
+
+  protected onTrap(): void {
+    this.leave(() => this.pc(), this.index, RegionStatus.Trap);
+  }
+
+  protected afterCodeWrite(): void {
+    // The page's code was dropped (this function with it): back to the host, which decodes anew.
+    this.leave(() => this.nextPc(), this.index + 1, RegionStatus.Ran);
+  }
+
+  protected regField(field: 'rd' | 'rs2'): void {
+    this.c.i32(field === 'rd' ? this.insn.d.rd : this.insn.d.rs2);
+  }
+
+  protected length(): void {
+    this.c.i32(this.insn.d.len);
+  }
+}
+
+/**
+ * One page as a WebAssembly function `(basic block index) -> RegionStatus`: a dispatch loop over its basic blocks.
+ * Each basic block first checks that the budget covers all of it, else leaves at its start.
+ */
+function compileRegion(blocks: BasicBlock[], imports: MemoryImports, runtime: ReturnType<typeof addRuntimeFns>): Code {
+  const c = new Code([I32], [I32]);
+  const used = new Set<number>();
+  for (const b of blocks) for (const i of b.insns) for (const r of [i.d.rd, i.d.rs1, i.d.rs2]) if (r !== 0) used.add(r);
+  const sem = new RegionSem(c, imports, runtime, used);
+  blocks.forEach((b, k) => sem.blockIndex.set(b.start, k));
+
+  c.i32(0).mem(Op.i64_load, S.PC).i64(~0xfff).op(Op.i64_and).set(sem.vbase);
+  c.i32(0).mem(Op.i64_load, S.ICOUNT).tee(sem.icount).set(sem.icountAtEntry);
+  c.i32(0).mem(Op.i64_load, S.TARGET).set(sem.target);
+  c.i32(0).mem(Op.i32_load, S.TLB_SET).set(sem.tlb);
+  for (const r of used) c.i32(0).mem(Op.i64_load, S.X + 8 * r).set(sem.regs[r]);
+
+  sem.exitLabel = c.block();
+  sem.dispatchLabel = c.loop();
+  const cases: Label[] = [];
+  for (let k = blocks.length - 1; k >= 0; k--) cases.push(c.block());
+  cases.reverse();
+  c.get(sem.current).brTable(cases, cases[0]);
+  blocks.forEach((b, k) => {
+    c.end(); // block k's case follows
+    // The budget must cover the whole basic block; otherwise leave at its start (NotRun when nothing ran yet).
+    c.get(sem.target).get(sem.icount).op(Op.i64_sub).i64(b.insns.length).op(Op.i64_lt_s).if();
+    sem.at(b.start).set(sem.exitPc);
+    c.i32(0).set(sem.exitN);
+    c.get(sem.icount).get(sem.icountAtEntry).op(Op.i64_eq).i32(RegionStatus.NotRun).op(Op.i32_mul).set(sem.status);
+    c.br(sem.exitLabel).end();
+    b.insns.forEach((insn, i) => {
+      sem.insn = insn;
+      sem.index = i;
+      sem.row = insn.d.row;
+      insn.d.row.sem(sem);
+    });
+    const last = b.insns[b.insns.length - 1];
+    if (!endsBasicBlock(last.d)) sem.goTo(b.next, b.insns.length);
+    void k;
+  });
+  c.end(); // dispatch loop
+  c.end(); // exit
+  for (const r of sem.written) c.i32(0).get(sem.regs[r]).mem(Op.i64_store, S.X + 8 * r);
+  c.i32(0).get(sem.exitPc).mem(Op.i64_store, S.PC);
+  c.i32(0).get(sem.icount).get(sem.exitN).op(Op.i64_extend_i32_u).op(Op.i64_add).mem(Op.i64_store, S.ICOUNT);
+  c.get(sem.status);
+  return c;
+}
