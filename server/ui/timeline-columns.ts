@@ -9,6 +9,8 @@
  */
 import { statSync } from 'node:fs';
 import { decodeAt, JournalStream, type StreamPosition, type VcpuExit } from '../../sim/index.js';
+// The compact layouts' varints, read in place (the stream has checked every record before it yields it).
+import { readVar, varHi, varLo, varNum } from '../../sim/journal/codec.js';
 
 /** Reason codes, in this order: a column holds the index. */
 export const REASONS = ['MMIO', 'RISCV_SBI', 'INTR', 'SYSTEM_EVENT', 'DEBUG', 'RISCV_CSR', 'INTERNAL_ERROR'] as const;
@@ -230,31 +232,6 @@ export class TimelineColumns {
     }
     return lo;
   }
-}
-
-// A varint reader for the compact layouts: readVar leaves the value in varLo/varHi and returns the position after it.
-let varLo = 0, varHi = 0;
-
-function readVar(b: Uint8Array, p: number, end: number): number {
-  let lo = 0, hi = 0, shift = 0;
-  while (p < end) {
-    const x = b[p++];
-    const bits = x & 0x7f;
-    if (shift < 28) lo |= bits << shift;
-    else if (shift === 28) {
-      lo |= bits << 28;
-      hi |= bits >>> 4;
-    } else hi |= bits << (shift - 32);
-    if (x < 0x80) break;
-    shift += 7;
-  }
-  varLo = lo >>> 0;
-  varHi = hi >>> 0;
-  return p;
-}
-
-function varNum(): number {
-  return varHi * TWO_32 + varLo;
 }
 
 /** Builds the columns of a journal file from its start. */

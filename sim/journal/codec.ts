@@ -95,9 +95,9 @@ function putBig(b: Uint8Array, p: number, v: bigint): number {
  * the position after it, or -1 when it runs past `end`, past 64 bits, or is not in its shortest form (a last byte
  * of 0 after others: the writer never makes one, and a reader that took it would accept two encodings of a value).
  */
-let varLo = 0, varHi = 0;
+export let varLo = 0, varHi = 0;
 
-function readVar(b: Uint8Array, p: number, end: number): number {
+export function readVar(b: Uint8Array, p: number, end: number): number {
   const first = b[p];
   if (first < 0x80 && p < end) {
     varLo = first;
@@ -129,7 +129,8 @@ function readVar(b: Uint8Array, p: number, end: number): number {
   return p;
 }
 
-function varNum(): number {
+/** The varint readVar() read last, as a number (exact below 2^53). */
+export function varNum(): number {
   return varHi * TWO_32 + varLo;
 }
 

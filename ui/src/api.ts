@@ -61,6 +61,10 @@ export function deleteVm(id: string, keepalive = false): Promise<void> {
   return call(`/v1/vms/${encodeURIComponent(id)}`, { method: 'DELETE', keepalive }).then(() => undefined);
 }
 
+/**
+ * The protocol's shapes the page reads, as client-sdk/protocol.ts defines them: the browser code is compiled on its
+ * own (lib DOM, into dist/ui/), so it cannot import the server's modules, types included.
+ */
 export interface VmSummary {
   id: string;
   kind: 'live' | 'replay';
