@@ -39,34 +39,14 @@ export type ProtocolErrorCode =
   | 'NOT_TRAVELLING' // a request about the travelled history while a live VM shows its present
   | 'INTERNAL';
 
-/** A request's operation and its arguments. */
-export type RequestBody =
-  | { op: 'status' }
-  | { op: 'run' }
-  | { op: 'pause' }
-  | { op: 'step' }
-  | { op: 'guest-debug'; enabled: boolean }
-  | { op: 'breakpoint'; pc: bigint; add: boolean }
-  | { op: 'watchpoint'; addr: bigint; len: number; read: boolean; write: boolean; add: boolean }
-  | { op: 'get-regs' }
-  | { op: 'set-reg'; reg: number; value: bigint }
-  | { op: 'set-pc'; value: bigint }
-  | { op: 'read-mem'; addr: number; len: number }
-  | { op: 'write-mem'; addr: number; data: Uint8Array }
-  | { op: 'irq'; level: boolean }
-  /** End the run for good (a device model saw the guest finish): the journal closes with this reason. */
-  | { op: 'stop'; reason: string; exitCode: number }
-  // Time travel (docs/protocol.md, "Time travel"): exactly one of exit and icount.
-  | { op: 'seek'; exit?: number; icount?: number }
-  | { op: 'continue' }
-  | { op: 'reverse-step' }
-  | { op: 'reverse-continue' }
-  | ({ op: 'timeline' } & TimelineQuery)
-  | { op: 'checkpoints' }
-  /** A live VM: back from its history to the present, where the run (and its recording) goes on. */
-  | { op: 'present' };
-
-export type RequestOp = RequestBody['op'];
+/**
+ * A request's operation and its arguments: the type comes from the request schemas (protocol-schema.ts), which the
+ * server checks every request against.
+ */
+export type { RequestBody, RequestOp } from './protocol-schema.js';
+import type { RequestBody, RequestOp } from './protocol-schema.js';
+import { MAX_TIMELINE_LIMIT } from './protocol-schema.js';
+export { MAX_TIMELINE_LIMIT };
 
 export const REQUEST_OPS: readonly RequestOp[] = [
   'status', 'run', 'pause', 'step', 'guest-debug', 'breakpoint', 'watchpoint', 'get-regs', 'set-reg', 'set-pc',
@@ -79,9 +59,6 @@ export const REQUEST_OPS: readonly RequestOp[] = [
  * limit — default 1000, at most MAX_TIMELINE_LIMIT — and last); every field given must match.
  */
 export type TimelineQuery = TimelineFilter;
-
-/** The most entries one `timeline` reply holds (a reply must fit a frame a client accepts). */
-export const MAX_TIMELINE_LIMIT = 10_000;
 
 /** Where a time traveller stands and why it stopped there: the reply of every request that moves it. */
 export interface TravelReply {

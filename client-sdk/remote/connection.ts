@@ -5,10 +5,28 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import type { ExitAnswer, VcpuExit } from '../../sim/index.js';
+import { SchemaError } from '../../sim/schema/schema.js';
 import {
   PROTOCOL_VERSION, decodeMessage, encodeMessage,
-  type Place, type ProtocolErrorCode, type TravelStop, type RequestBody, type Role, type ServerMessage, type VmEnd, type VmState, type VmStatus,
+  type Place, type ProtocolErrorCode, type TravelStop, type RequestBody, type Role, type VmEnd, type VmState, type VmStatus,
 } from '../protocol.js';
+import { REPLY_SCHEMAS, serverMessageSchema, type ServerMessageChecked } from '../protocol-schema.js';
+
+/** A frame from the server, decoded and checked against the protocol's schemas (a ProtocolError BAD_FRAME if not). */
+function serverMessage(data: Buffer): ServerMessageChecked {
+  let value: unknown;
+  try {
+    value = decodeMessage(data);
+  } catch (e) {
+    throw new ProtocolError('BAD_FRAME', `the server sent a frame that is not msgpack (${e instanceof Error ? e.message : String(e)})`);
+  }
+  try {
+    return serverMessageSchema.parse(value);
+  } catch (e) {
+    if (e instanceof SchemaError) throw new ProtocolError('BAD_FRAME', `the server sent a message that is not the protocol's: ${e.message}`);
+    throw e;
+  }
+}
 
 export class ProtocolError extends Error {
   constructor(readonly code: ProtocolErrorCode | string, message: string, readonly id?: number, readonly seq?: number) {
@@ -51,7 +69,7 @@ export interface VmLink {
 export class VmConnection extends EventEmitter<ConnectionEvents> {
   readonly welcome: Welcome;
   private nextId = 1;
-  private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly calls = new Map<number, { op: RequestBody['op']; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private closedWith: { code: number; reason: string } | null = null;
 
   private constructor(private readonly ws: WebSocket, welcome: Welcome) {
@@ -81,7 +99,12 @@ export class VmConnection extends EventEmitter<ConnectionEvents> {
       });
       ws.once('message', (data) => {
         ws.off('error', fail);
-        const m = decodeMessage(data as Buffer) as ServerMessage;
+        let m: ServerMessageChecked;
+        try {
+          m = serverMessage(data as Buffer);
+        } catch (e) {
+          return fail(e as Error);
+        }
         if (m.type === 'welcome') {
           resolve(new VmConnection(ws, { role: m.role, vm: m.vm, ...(m.waiting !== undefined ? { waiting: m.waiting } : {}) }));
         } else if (m.type === 'error') {
@@ -100,7 +123,15 @@ export class VmConnection extends EventEmitter<ConnectionEvents> {
   }
 
   private onFrame(data: Buffer): void {
-    const m = decodeMessage(data) as ServerMessage;
+    let m: ServerMessageChecked;
+    try {
+      m = serverMessage(data);
+    } catch (e) {
+      // A server that speaks something else cannot be followed: say why, and leave.
+      if (this.listenerCount('error') > 0) this.emit('error', e as ProtocolError);
+      this.ws.close(1002, 'bad frame from the server');
+      return;
+    }
     switch (m.type) {
       case 'exit': this.emit('exit', m.exit, m.answer); break;
       case 'answer': this.emit('answer', m.answer); break;
@@ -109,8 +140,17 @@ export class VmConnection extends EventEmitter<ConnectionEvents> {
       case 'ended': this.emit('ended', m.end); break;
       case 'reply': {
         const call = this.calls.get(m.id);
+        if (call === undefined) break;
         this.calls.delete(m.id);
-        call?.resolve(m.result);
+        let result: unknown;
+        try {
+          result = REPLY_SCHEMAS[call.op].parse(m.result);
+        } catch (e) {
+          if (!(e instanceof SchemaError)) throw e;
+          call.reject(new ProtocolError('BAD_REPLY', `the reply to ${call.op} is not what the protocol says: ${e.message}`, m.id));
+          break;
+        }
+        call.resolve(result);
         break;
       }
       case 'error': {
@@ -133,7 +173,7 @@ export class VmConnection extends EventEmitter<ConnectionEvents> {
     if (this.closedWith !== null) return Promise.reject(new ProtocolError('CLOSED', 'the channel is closed'));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.calls.set(id, { op: body.op, resolve: resolve as (v: unknown) => void, reject });
       this.ws.send(encodeMessage({ type: 'req', id, ...body }));
     });
   }

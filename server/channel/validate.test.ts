@@ -62,7 +62,9 @@ describe('client message validation', () => {
     expect(parseClientMessage({ type: 'req', id: 1, op: 'seek', exit: 12 })).toEqual({ type: 'req', id: 1, op: 'seek', exit: 12 });
     expect(parseClientMessage({ type: 'req', id: 1, op: 'seek', icount: 0 })).toEqual({ type: 'req', id: 1, op: 'seek', icount: 0 });
     for (const op of ['continue', 'reverse-step', 'reverse-continue', 'checkpoints', 'present']) {
-      expect(parseClientMessage({ type: 'req', id: 7, op, stray: 1 })).toEqual({ type: 'req', id: 7, op });
+      expect(parseClientMessage({ type: 'req', id: 7, op })).toEqual({ type: 'req', id: 7, op });
+      // A field the op does not have is a mistake (a misspelt filter would otherwise be ignored in silence).
+      expect(code({ type: 'req', id: 7, op, stray: 1 })).toBe('BAD_REQUEST');
     }
     const full = parseClientMessage(decodeMessage(encodeMessage({
       type: 'req', id: 2, op: 'timeline', reason: 'MMIO', pc: 0x8020_0000n, address: 0x1000_0000n, len: 8, fromSeq: 3, toSeq: 90, limit: 5, last: true,
@@ -90,5 +92,24 @@ describe('client message validation', () => {
     expect(code({ type: 'req', id: 1, op: 'timeline', fromSeq: -2 })).toBe('BAD_REQUEST');
     expect(code({ type: 'req', id: 1, op: 'timeline', last: 'yes' })).toBe('BAD_REQUEST');
     expect(code({ type: 'req', id: 1, op: 'rewind' })).toBe('UNKNOWN_OP');
+  });
+
+  it('says which field is wrong, and echoes the id of a request and the seq of an answer', () => {
+    const error = (value: unknown): MessageError => {
+      try {
+        parseClientMessage(value);
+      } catch (e) {
+        if (e instanceof MessageError) return e;
+        throw e;
+      }
+      throw new Error('accepted');
+    };
+    expect(error({ type: 'req', id: 4, op: 'set-reg', reg: 40, value: 1 })).toMatchObject({ id: 4, message: "'reg' must be an integer in [0, 31]" });
+    expect(error({ type: 'req', id: 4, op: 'timeline', fromSeq: 1, formSeq: 2 })).toMatchObject({ id: 4, message: expect.stringContaining('"formSeq"') });
+    expect(error({ type: 'answer', answer: { seq: 12, reason: 'RISCV_SBI', ret: [0n, 'x'] } })).toMatchObject({ seq: 12, code: 'BAD_REQUEST', message: "'answer.ret[1]' must be an integer" });
+    expect(error({ type: 'answer', answer: { seq: 12, reason: 'MMIO', data: new Uint8Array(9) } })).toMatchObject({ seq: 12, message: "'answer.data' must hold 1..8 bytes" });
+    expect(error({ type: 'hello', protocol: 1, role: 'controller', token: 't', extra: 1 })).toMatchObject({ code: 'BAD_HELLO' });
+    // A stop's reason and exit code have defaults.
+    expect(parseClientMessage({ type: 'req', id: 1, op: 'stop' })).toEqual({ type: 'req', id: 1, op: 'stop', reason: 'stopped', exitCode: 0 });
   });
 });

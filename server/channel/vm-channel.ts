@@ -116,9 +116,9 @@ export class VmChannel implements VmListener {
     try {
       parsed = parseClientMessage(decodeMessage(data as Buffer));
     } catch (e) {
-      const { code, message, id } = e instanceof MessageError ? e : { code: 'BAD_FRAME' as const, message: 'not a msgpack value', id: undefined };
+      const { code, message, id, seq } = e instanceof MessageError ? e : { code: 'BAD_FRAME' as const, message: 'not a msgpack value', id: undefined, seq: undefined };
       if (this.role === null) return this.fatal(code === 'BAD_FRAME' ? code : 'BAD_HELLO', message, CLOSE.PROTOCOL_ERROR);
-      return this.error(code, message, id !== undefined ? { id } : {});
+      return this.error(code, message, { ...(id !== undefined ? { id } : {}), ...(seq !== undefined ? { seq } : {}) });
     }
     if (this.role === null) {
       if (!this.helloSeen) {

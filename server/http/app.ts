@@ -13,6 +13,7 @@ import { stopVm, type VmRegistry } from '../vm/registry.js';
 import { hasBody, mediaType, readBody, readJson } from './body.js';
 import { HttpError } from './http-error.js';
 import { mountUi } from '../ui/index.js';
+import { createVmJson, createVmQuery, parseRequest, replayJson } from './request-schemas.js';
 
 const STATUS_BY_CODE: Record<string, number> = {
   UNAUTHORIZED: 401, VM_NOT_FOUND: 404, GUEST_NOT_FOUND: 404, RECORDING_NOT_FOUND: 404, NOT_FOUND: 404,
@@ -69,26 +70,6 @@ const asyncRoute = (fn: (req: Request, res: Response) => Promise<void> | void) =
     Promise.resolve(fn(req, res)).catch(next);
   };
 
-function optionalInt(v: unknown, name: string): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isInteger(n)) throw new VmRequestError('BAD_REQUEST', `'${name}' must be an integer`);
-  return n;
-}
-
-function optionalBool(v: unknown, name: string): boolean | undefined {
-  if (v === undefined || v === '') return undefined;
-  if (v === true || v === 'true' || v === '1') return true;
-  if (v === false || v === 'false' || v === '0') return false;
-  throw new VmRequestError('BAD_REQUEST', `'${name}' must be true or false`);
-}
-
-function optionalString(v: unknown, name: string): string | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v.length > 4096) throw new VmRequestError('BAD_REQUEST', `'${name}' must be a string`);
-  return v;
-}
-
 export function createApp(options: ServerOptions, registry: VmRegistry, metrics: ServerMetrics, log: Logger): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -127,24 +108,23 @@ export function createApp(options: ServerOptions, registry: VmRegistry, metrics:
     if (!upload && type !== 'application/json' && hasBody(req)) {
       throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'the body is a JSON description (application/json) or the image (application/octet-stream)');
     }
-    const params = (upload ? req.query : ((await readJson(req, JSON_LIMIT)) ?? {})) as Record<string, unknown>;
-    if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new HttpError(400, 'BAD_REQUEST', 'the body must be a JSON object');
-    let image: Uint8Array, name: string;
+    let image: Uint8Array, name: string, params: { ramMib?: number; bootargs?: string; initrd?: string; record?: boolean };
     if (upload) {
+      // The query is checked before the upload is read.
+      const query = parseRequest(createVmQuery, { ...req.query });
       image = new Uint8Array(await readBody(req, options.limits.maxUploadBytes));
-      name = optionalString(params.name, 'name') ?? 'upload.elf';
+      name = query.name ?? 'upload.elf';
+      params = query;
     } else {
-      const guest = optionalString(params.guest, 'guest');
-      if (guest === undefined) throw new VmRequestError('BAD_REQUEST', "give 'guest' (a name in the guests folder) or upload the image as application/octet-stream");
-      image = registry.readGuest(guest);
-      name = guest;
+      const body = parseRequest(createVmJson, (await readJson(req, JSON_LIMIT)) ?? {}, 'a name in the guests folder, or upload the image as application/octet-stream');
+      image = registry.readGuest(body.guest);
+      name = body.guest;
+      params = body;
     }
     // An initrd is always a file of the guests folder (a Linux guest's initramfs), with either form.
-    const initrdName = optionalString(params.initrd, 'initrd');
     const vm = await registry.createLive({
-      image, name, ramMib: optionalInt(params.ramMib, 'ramMib'), bootargs: optionalString(params.bootargs, 'bootargs'),
-      initrd: initrdName === undefined ? undefined : registry.readGuest(initrdName),
-      record: optionalBool(params.record, 'record'),
+      image, name, ramMib: params.ramMib, bootargs: params.bootargs,
+      initrd: params.initrd === undefined ? undefined : registry.readGuest(params.initrd), record: params.record,
     });
     res.status(201).json(created(vm));
   }));
@@ -187,10 +167,7 @@ export function createApp(options: ServerOptions, registry: VmRegistry, metrics:
   });
 
   app.post('/v1/replays', asyncRoute(async (req, res) => {
-    const body = (await readJson(req, JSON_LIMIT)) ?? {};
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'BAD_REQUEST', 'the body must be a JSON object');
-    const recording = optionalString((body as Record<string, unknown>).recording, 'recording');
-    if (recording === undefined) throw new VmRequestError('BAD_REQUEST', "give the 'recording' to replay");
+    const { recording } = parseRequest(replayJson, (await readJson(req, JSON_LIMIT)) ?? {}, 'the name of the recording to replay');
     const vm = await registry.createReplay(recording);
     res.status(201).json(created(vm));
   }));

@@ -33,11 +33,12 @@ export const exitSchema = refine(variant('reason', {
     htinst: uint(0xffff_ffff),
   },
   DEBUG: {
-    ...common, why: oneOf('breakpoint-instruction', 'address-breakpoint', 'watchpoint', 'single-step'), address: optional(u64()),
-    isWrite: optional(bool()),
+    ...common, why: oneOf('breakpoint-instruction', 'address-breakpoint', 'watchpoint', 'single-step'), isWrite: optional(bool()),
+    address: optional(u64()),
   },
   RISCV_CSR: { ...common, csrNum: uint(0xfff), newValue: u64(), writeMask: u64() },
-}), (e) => (e.reason === 'MMIO' && e.data.length !== e.len ? `MMIO data holds ${e.data.length} bytes, not len ${e.len}` : null));
+// In the vCPU's order (seq, icount, pc, reason, ...): a record decoded and encoded again is the same bytes.
+}, { tagAt: 3 }), (e) => (e.reason === 'MMIO' && e.data.length !== e.len ? `MMIO data holds ${e.data.length} bytes, not len ${e.len}` : null));
 assertSameType<Infer<typeof exitSchema>, VcpuExit>(true);
 
 /** Userspace's answer to an exit (sim/kvm/exits.ts). */
@@ -46,7 +47,7 @@ export const answerSchema = variant('reason', {
   RISCV_SBI: { seq: count, ret: tuple(u64(), u64()) },
   RISCV_CSR: { seq: count, retValue: u64() },
   DEBUG: { seq: count, action: oneOf('resume', 'stay', 'inject') },
-});
+}, { tagAt: 1 });
 assertSameType<Infer<typeof answerSchema>, ExitAnswer>(true);
 
 /** Something userspace did to the machine between two exits, applied at an exact instruction count. */

@@ -5,9 +5,9 @@
  *
  * Why not zod or TypeBox: these values are msgpack, where a 64-bit integer arrives as a number or a bigint, byte
  * strings are Uint8Arrays and integers must be safe; and the answer path of the service parses one message per exit.
- * The same checks written as these few combinators run 3-10 times faster than zod 4 on the protocol's messages
- * (`npm run bench:schema`; docs/protocol.md, "Validation"), with the same strictness: exact fields (an unknown field
- * is an error), safe integers with ranges, bounded strings, byte strings and arrays.
+ * The same checks written in zod 4 take 2-4 times as long on the protocol's messages (`npm run bench:schema`;
+ * docs/protocol.md, "Validation"), with the same strictness: exact fields (an unknown field is an error), safe
+ * integers with ranges, bounded strings, byte strings and arrays.
  *
  * Parsing builds a new value holding exactly the declared fields, so what comes out is what the type says.
  */
@@ -52,8 +52,15 @@ export interface OptionalSchema<T> extends Schema<T> {
   readonly optional: true;
 }
 
+/** A field that may be absent, in which case it takes a default value: present in the parsed value either way. */
+export interface DefaultedSchema<T> extends OptionalSchema<T> {
+  readonly fallback: T;
+}
+
 type Shape = Record<string, Schema<unknown>>;
-type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends OptionalSchema<unknown> ? K : never }[keyof S];
+type OptionalKeys<S extends Shape> = {
+  [K in keyof S]: S[K] extends DefaultedSchema<unknown> ? never : S[K] extends OptionalSchema<unknown> ? K : never;
+}[keyof S];
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 /** The object a shape describes: its optional fields are optional properties. */
 export type InferShape<S extends Shape> = Simplify<
@@ -90,8 +97,12 @@ export function str(opts: { min?: number; max: number; pattern?: RegExp }): Sche
 
 /** One of a fixed set of primitive values (strings or numbers). */
 export function oneOf<const V extends readonly (string | number | boolean)[]>(...values: V): Schema<V[number]> {
-  const set = new Set<unknown>(values);
   const list = values.map((x) => JSON.stringify(x)).join(', ');
+  if (values.length === 1) {
+    const only = values[0];
+    return make(`${list}`, (v) => (v === only ? (v as V[number]) : fail(`must be ${list}`)));
+  }
+  const set = new Set<unknown>(values);
   return make(`one of ${list}`, (v) => (set.has(v) ? (v as V[number]) : fail(`must be one of ${list}`)));
 }
 
@@ -129,8 +140,7 @@ export function bytes(opts: { min?: number; max: number }): Schema<Uint8Array> {
   return make(`bytes (${min}..${max})`, (v) => {
     if (!(v instanceof Uint8Array)) fail('must be binary (msgpack bin)');
     if (v.length < min || v.length > max) fail(`must hold ${min}..${max} bytes`);
-    // A plain Uint8Array (not a Buffer over a shared pool), so a kept value holds no one else's bytes.
-    return v.constructor === Uint8Array ? v : new Uint8Array(v);
+    return v;
   });
 }
 
@@ -172,6 +182,16 @@ export function optional<T>(schema: Schema<T>, opts: { nil?: boolean } = {}): Op
   return { ...schema, optional: true, nilIsAbsent: opts.nil ?? false };
 }
 
+/** A field that may be absent (or nil), and then has this value. */
+export function withDefault<T>(schema: Schema<T>, fallback: T): DefaultedSchema<T> {
+  return { ...schema, optional: true, nilIsAbsent: true, fallback };
+}
+
+/** A value or nil (msgpack nil, JSON null). */
+export function nullable<T>(schema: Schema<T>): Schema<T | null> {
+  return make(`${schema.describe} or nil`, (v) => (v === null ? null : schema.parse(v)));
+}
+
 /** Anything at all (a value passed through untouched, for fields whose meaning depends on something else). */
 export function unknown(): Schema<unknown> {
   return make('anything', (v) => v);
@@ -198,55 +218,52 @@ const hasOwn = Object.prototype.hasOwnProperty;
 
 /** A map with exactly these fields (optional ones may be absent); any other field is an error. */
 export function object<S extends Shape>(shape: S): Schema<InferShape<S>> {
-  const fields = fieldsOf(shape);
-  return make(`a map {${Object.keys(shape).join(', ')}}`, (v) => parseObject(v, fields) as InferShape<S>);
-}
-
-/** A shape prepared for parsing: the schema of each field by name, and how many are required. */
-interface Fields {
-  readonly byName: Record<string, Schema<unknown>>;
-  readonly names: string[];
-  readonly required: number;
-}
-
-function fieldsOf(shape: Shape): Fields {
-  const byName: Record<string, Schema<unknown>> = Object.create(null) as Record<string, Schema<unknown>>;
-  let required = 0;
-  for (const k of Object.keys(shape)) {
-    byName[k] = shape[k];
-    if (!shape[k].optional) required++;
-  }
-  return { byName, names: Object.keys(shape), required };
+  return make(`a map {${Object.keys(shape).join(', ')}}`, compileShape(Object.entries(shape)) as (v: unknown) => InferShape<S>);
 }
 
 /**
- * The fields come out in the order they came in (a record re-encoded from its parsed form is the same bytes), each
- * checked by its schema; an unknown field, or a required one missing, is an error.
+ * A parser for one shape, generated as JavaScript source and compiled once (as zod 4 and TypeBox do): each field is
+ * read by name at its own site, so V8 keeps every property access monomorphic, where one generic loop over the
+ * fields of every shape would be megamorphic and several times slower on the answer path (docs/protocol.md,
+ * "Validation"). The fields come out in the order declared; a field absent (or nil, where nil means absent) is
+ * left out or takes its default; a map with a field not declared is refused, after the declared ones are checked.
+ * `tag`, for a variant's member, is a field already matched (by the variant) that is put back in its place.
  */
-function parseObject(v: unknown, fields: Fields): Record<string, unknown> {
-  if (!isPlainObject(v)) fail('must be a map');
-  const out: Record<string, unknown> = {};
-  let required = 0;
-  for (const k of Object.keys(v)) {
-    const schema = fields.byName[k];
-    if (schema === undefined) fail(`has a field ${JSON.stringify(k)} that is not one of ${fields.names.join(', ')}`);
-    const x = v[k];
-    if (x === undefined || (x === null && schema.nilIsAbsent)) {
-      if (!schema.optional) throw new SchemaError([k], 'is missing');
+function compileShape(fields: [string, Schema<unknown>][], tag?: { key: string; value: string; at: number }): (v: unknown) => Record<string, unknown> {
+  const names = fields.map(([k]) => k);
+  const all = tag === undefined ? names : [...names.slice(0, tag.at), tag.key, ...names.slice(tag.at)];
+  const lines = ['if (!isPlainObject(v)) fail("must be a map");', 'const out = {};', 'let n = 0, x;'];
+  let f = 0;
+  for (const key of all) {
+    const k = JSON.stringify(key);
+    if (tag !== undefined && key === tag.key) {
+      lines.push(`out[${k}] = ${JSON.stringify(tag.value)}; n++;`);
       continue;
     }
-    try {
-      out[k] = schema.parse(x);
-    } catch (e) {
-      throw within(e, k);
-    }
-    if (!schema.optional) required++;
+    const schema = fields[f][1];
+    const absent = schema.nilIsAbsent ? 'x === undefined || x === null' : 'x === undefined';
+    const whenAbsent = !schema.optional ? `throw missing(${k});` : 'fallback' in schema ? `out[${k}] = fallbacks[${f}];` : '';
+    lines.push(
+      `x = v[${k}];`,
+      `if (${absent}) { if (x === null) n++; ${whenAbsent} }`,
+      `else { n++; try { out[${k}] = parsers[${f}](x); } catch (e) { throw within(e, ${k}); } }`,
+    );
+    f++;
   }
-  if (required !== fields.required) {
-    const missing = fields.names.find((k) => !fields.byName[k].optional && (!hasOwn.call(v, k) || v[k] === undefined));
-    throw new SchemaError([missing ?? '?'], 'is missing');
-  }
-  return out;
+  lines.push('let count = 0; for (const _ in v) count++;', 'if (count !== n) extra(v, names);', 'return out;');
+  const build = new Function('isPlainObject', 'fail', 'missing', 'within', 'extra', 'parsers', 'fallbacks', 'names',
+    `return function parseShape(v) {\n${lines.join('\n')}\n};`) as (...deps: unknown[]) => (v: unknown) => Record<string, unknown>;
+  return build(isPlainObject, fail, missingField, within, extraField, fields.map(([, s]) => s.parse),
+    fields.map(([, s]) => ('fallback' in s ? (s as DefaultedSchema<unknown>).fallback : undefined)), all);
+}
+
+function missingField(key: string): SchemaError {
+  return new SchemaError([key], 'is missing');
+}
+
+function extraField(v: Record<string, unknown>, names: string[]): never {
+  const extra = Object.keys(v).find((k) => !names.includes(k));
+  return fail(extra === undefined ? 'has a field that is undefined' : `has a field ${JSON.stringify(extra)} that is not one of ${names.join(', ')}`);
 }
 
 type VariantMap = Record<string, Shape>;
@@ -257,20 +274,23 @@ export type InferVariant<K extends string, M extends VariantMap> = {
 
 /**
  * A tagged union: a map whose field `key` (a string) chooses which fields the rest must be. An unknown tag throws
- * a SchemaError with `unknownTag` set, so a caller can give it its own code (UNKNOWN_OP, UNKNOWN_TYPE, ...).
+ * a SchemaError with `unknownTag` set, so a caller can give it its own code (UNKNOWN_OP, UNKNOWN_TYPE, ...). The tag
+ * comes out `tagAt` fields in (0: first), so a value parsed comes out in the order its producer writes it.
  */
-export function variant<K extends string, M extends VariantMap>(key: K, members: M): Schema<InferVariant<K, M>> {
-  const branches = new Map<string, Fields>();
-  for (const [tag, shape] of Object.entries(members)) branches.set(tag, fieldsOf({ [key]: oneOf(tag), ...shape }));
+export function variant<K extends string, M extends VariantMap>(key: K, members: M, opts: { tagAt?: number } = {}): Schema<InferVariant<K, M>> {
+  const branches = new Map<string, (v: unknown) => Record<string, unknown>>();
+  for (const [tag, shape] of Object.entries(members)) {
+    branches.set(tag, compileShape(Object.entries(shape), { key, value: tag, at: Math.min(opts.tagAt ?? 0, Object.keys(shape).length) }));
+  }
   const tags = [...branches.keys()];
   return make(`a map tagged by ${key} (${tags.join(', ')})`, (v) => {
     if (!isPlainObject(v)) fail('must be a map');
-    const tag = hasOwn.call(v, key) ? v[key] : undefined;
-    const branch = typeof tag === 'string' ? branches.get(tag) : undefined;
+    const tag = v[key];
+    const branch = typeof tag === 'string' && hasOwn.call(v, key) ? branches.get(tag) : undefined;
     if (branch === undefined) {
       throw new SchemaError([key], tag === undefined ? 'is missing' : `${JSON.stringify(tag)} is not one of ${tags.join(', ')}`, true);
     }
-    return parseObject(v, branch) as InferVariant<K, M>;
+    return branch(v) as InferVariant<K, M>;
   });
 }
 
