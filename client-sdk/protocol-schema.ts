@@ -77,11 +77,14 @@ export type RequestOp = RequestBody['op'];
 export const answerMessageSchema = object({ type: oneOf('answer'), answer: answerSchema });
 
 // ---- server to client ----
+// Replies and events are checked field by field; fields this SDK does not know pass through (open maps), so an
+// older client keeps working with a newer server. Exits and answers are exact: they are the journal's.
+const open = { open: true };
 
 const vmState = oneOf('created', 'running', 'paused', 'waiting', 'halted', 'ended');
 const divergenceSchema = object({
   record: count, offset: count, icount: count, field: str({ max: 200 }), expected: str({ max: 1 << 20 }), actual: str({ max: 1 << 20 }),
-});
+}, open);
 
 export const vmEndSchema = object({
   reason: str({ max: 200 }),
@@ -92,9 +95,9 @@ export const vmEndSchema = object({
   message: optional(str({ max: 4096 })),
   verified: optional(bool()),
   divergence: optional(divergenceSchema),
-});
+}, open);
 
-export const placeSchema = object({ icount: count, nextSeq: count, pc: u64(), atExit: nullable(exitSchema) });
+export const placeSchema = object({ icount: count, nextSeq: count, pc: u64(), atExit: nullable(exitSchema) }, open);
 assertSameType<Infer<typeof placeSchema>, Place>(true);
 
 export const travelStopSchema = variant('kind', {
@@ -104,13 +107,13 @@ export const travelStopSchema = variant('kind', {
   'history-start': {},
   'history-end': { closed: bool() },
   diverged: { divergence: divergenceSchema },
-});
+}, open);
 // The simulator spells the two trigger stops as one member with kind 'breakpoint' | 'watchpoint': the same values.
 assertSameType<Infer<typeof travelStopSchema>['kind'], TravelStop['kind']>(true);
 
 const vmStatusSchema = object({
   id: str({ max: 64 }), kind: oneOf('live', 'replay'), state: vmState, icount: count, exits: count, waitingSeq: optional(count),
-});
+}, open);
 
 /** What the server sends, by type. */
 export const serverMessageSchema = variant('type', {
@@ -122,7 +125,7 @@ export const serverMessageSchema = variant('type', {
   state: { state: vmState, icount: count },
   travel: { place: nullable(placeSchema), stop: optional(travelStopSchema) },
   ended: { end: vmEndSchema },
-});
+}, open);
 export type ServerMessageChecked = Infer<typeof serverMessageSchema>;
 
 // ---- replies, by op ----
@@ -132,16 +135,31 @@ const statusFields = {
   travel: optional(placeSchema),
 };
 /** A request's `status` result: the VM's own figures (and, while a live VM travels, where). */
-export const statusResultSchema = object(statusFields);
+export const statusResultSchema = object(statusFields, open);
 
-export const registersSchema = object({ pc: u64(), x: array(u64(), { min: 32, max: 32 }), icount: count });
-export const travelReplySchema = object({ stop: travelStopSchema, place: placeSchema });
-export const timelineEntrySchema = object({ seq: count, icount: count, reason: str({ max: 40 }), pc: u64(), exit: exitSchema });
+/** The CSRs the guest sees, as a csrr in the guest reads them, and its counters. */
+export const GUEST_CSRS = [
+  'sstatus', 'sie', 'stvec', 'scounteren', 'senvcfg', 'sscratch', 'sepc', 'scause', 'stval', 'sip', 'satp', 'cycle', 'time', 'instret',
+] as const;
+export type GuestCsr = (typeof GUEST_CSRS)[number];
+
+export const registersSchema = object({
+  pc: u64(),
+  /** x0..x31 as unsigned 64-bit values. */
+  x: array(u64(), { min: 32, max: 32 }),
+  icount: count,
+  /** The guest's privilege: 0 U (VU-mode), 1 S (VS-mode). */
+  priv: int(0, 1),
+  csr: object(Object.fromEntries(GUEST_CSRS.map((name) => [name, u64()])) as Record<GuestCsr, Schema<bigint>>, open),
+}, open);
+export type Registers = Infer<typeof registersSchema>;
+export const travelReplySchema = object({ stop: travelStopSchema, place: placeSchema }, open);
+export const timelineEntrySchema = object({ seq: count, icount: count, reason: str({ max: 40 }), pc: u64(), exit: exitSchema }, open);
 assertSameType<Infer<typeof timelineEntrySchema>, TimelineEntry>(true);
 export const checkpointStatsSchema = object({
   count, pageBytes: count, pages: count, stateBytes: count, intervalInsns: count, intervalExits: count, budgetBytes: count,
   dropped: count, overBudget: bool(),
-});
+}, open);
 assertSameType<Infer<typeof checkpointStatsSchema>, CheckpointStats>(true);
 
 /** A reply that is a travel reply when the VM travels (a replay, a live VM in its past), `other` otherwise. */
@@ -159,7 +177,7 @@ const done = oneOf(true);
 export const REPLY_SCHEMAS = {
   status: statusResultSchema, run: statusResultSchema, pause: statusResultSchema, stop: statusResultSchema, present: statusResultSchema,
   // A live VM's step: its status and the exit the instruction made.
-  step: travelOr(object({ ...statusFields, exit: exitSchema })),
+  step: travelOr(object({ ...statusFields, exit: exitSchema }, open)),
   continue: travelOr(statusResultSchema),
   seek: travelReplySchema, 'reverse-step': travelReplySchema, 'reverse-continue': travelReplySchema,
   'guest-debug': done, breakpoint: bool(), watchpoint: bool(), 'set-reg': done, 'set-pc': done, 'write-mem': done, irq: done,

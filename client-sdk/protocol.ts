@@ -111,20 +111,8 @@ export interface RecordingInfo {
   vm?: string;
 }
 
-export interface Registers {
-  pc: bigint;
-  /** x0..x31 as unsigned 64-bit values. */
-  x: bigint[];
-  icount: number;
-  /** The guest's privilege: 0 U (VU-mode), 1 S (VS-mode). */
-  priv: number;
-  /** The CSRs the guest sees, as a csrr in the guest reads them, and its counters. */
-  csr: Record<GuestCsr, bigint>;
-}
-
-export type GuestCsr =
-  | 'sstatus' | 'sie' | 'stvec' | 'scounteren' | 'senvcfg' | 'sscratch' | 'sepc' | 'scause' | 'stval' | 'sip' | 'satp'
-  | 'cycle' | 'time' | 'instret';
+/** The registers where a VM (or its traveller) stands: the type comes from its schema (protocol-schema.ts). */
+export type { GuestCsr, Registers } from './protocol-schema.js';
 
 /** How a VM ended: the reason, the guest's exit code when it has one, and the final state digest of the journal. */
 export interface VmEnd {

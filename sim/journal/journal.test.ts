@@ -169,7 +169,7 @@ describe('journal: mutations are caught at the first divergent record', () => {
         const r = caught(i, (rec) => ({ ...rec, exit: { ...(rec as { exit: object }).exit, [key]: change(exit[key]) } }) as JournalRecord);
         // A divergence naming the field, or (a seq out of order, a reason without its fields, an MMIO len that
         // disagrees with its data) the reader's refusal naming it.
-        expect(r, `exit record ${i}, field ${key}`).toMatchObject({ record: i, field: expect.stringContaining(key === 'len' ? 'len' : key) });
+        expect(r, `exit record ${i}, field ${key}`).toMatchObject({ record: i, field: key === 'reason' ? expect.any(String) : expect.stringContaining(key) });
         checked++;
       }
     }

@@ -216,9 +216,12 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
-/** A map with exactly these fields (optional ones may be absent); any other field is an error. */
-export function object<S extends Shape>(shape: S): Schema<InferShape<S>> {
-  return make(`a map {${Object.keys(shape).join(', ')}}`, compileShape(Object.entries(shape)) as (v: unknown) => InferShape<S>);
+/**
+ * A map with exactly these fields (optional ones may be absent); any other field is an error, unless `open`: then
+ * other fields pass through unchecked (a client reading a newer server's replies keeps what it does not know).
+ */
+export function object<S extends Shape>(shape: S, opts: { open?: boolean } = {}): Schema<InferShape<S>> {
+  return make(`a map {${Object.keys(shape).join(', ')}}`, compileShape(Object.entries(shape), undefined, opts.open ?? false) as (v: unknown) => InferShape<S>);
 }
 
 /**
@@ -229,7 +232,7 @@ export function object<S extends Shape>(shape: S): Schema<InferShape<S>> {
  * left out or takes its default; a map with a field not declared is refused, after the declared ones are checked.
  * `tag`, for a variant's member, is a field already matched (by the variant) that is put back in its place.
  */
-function compileShape(fields: [string, Schema<unknown>][], tag?: { key: string; value: string; at: number }): (v: unknown) => Record<string, unknown> {
+function compileShape(fields: [string, Schema<unknown>][], tag?: { key: string; value: string; at: number }, open = false): (v: unknown) => Record<string, unknown> {
   const names = fields.map(([k]) => k);
   const all = tag === undefined ? names : [...names.slice(0, tag.at), tag.key, ...names.slice(tag.at)];
   const lines = ['if (!isPlainObject(v)) fail("must be a map");', 'const out = {};', 'let n = 0, x;'];
@@ -250,7 +253,10 @@ function compileShape(fields: [string, Schema<unknown>][], tag?: { key: string; 
     );
     f++;
   }
-  lines.push('let count = 0; for (const _ in v) count++;', 'if (count !== n) extra(v, names);', 'return out;');
+  lines.push('let count = 0; for (const _ in v) count++;');
+  if (open) lines.push(`if (count !== n) for (const k in v) switch (k) { ${all.map((k) => `case ${JSON.stringify(k)}:`).join(' ')} break; default: out[k] = v[k]; }`);
+  else lines.push('if (count !== n) extra(v, names);');
+  lines.push('return out;');
   const build = new Function('isPlainObject', 'fail', 'missing', 'within', 'extra', 'parsers', 'fallbacks', 'names',
     `return function parseShape(v) {\n${lines.join('\n')}\n};`) as (...deps: unknown[]) => (v: unknown) => Record<string, unknown>;
   return build(isPlainObject, fail, missingField, within, extraField, fields.map(([, s]) => s.parse),
@@ -277,10 +283,10 @@ export type InferVariant<K extends string, M extends VariantMap> = {
  * a SchemaError with `unknownTag` set, so a caller can give it its own code (UNKNOWN_OP, UNKNOWN_TYPE, ...). The tag
  * comes out `tagAt` fields in (0: first), so a value parsed comes out in the order its producer writes it.
  */
-export function variant<K extends string, M extends VariantMap>(key: K, members: M, opts: { tagAt?: number } = {}): Schema<InferVariant<K, M>> {
+export function variant<K extends string, M extends VariantMap>(key: K, members: M, opts: { tagAt?: number; open?: boolean } = {}): Schema<InferVariant<K, M>> {
   const branches = new Map<string, (v: unknown) => Record<string, unknown>>();
   for (const [tag, shape] of Object.entries(members)) {
-    branches.set(tag, compileShape(Object.entries(shape), { key, value: tag, at: Math.min(opts.tagAt ?? 0, Object.keys(shape).length) }));
+    branches.set(tag, compileShape(Object.entries(shape), { key, value: tag, at: Math.min(opts.tagAt ?? 0, Object.keys(shape).length) }, opts.open ?? false));
   }
   const tags = [...branches.keys()];
   return make(`a map tagged by ${key} (${tags.join(', ')})`, (v) => {
