@@ -35,13 +35,14 @@ function timeQemu(elf: string): number {
   return dt;
 }
 
-export function runCpuBench(opts: { guestsDir: string; repeats: number; qemu: boolean; only?: string[] }): CpuBenchRow[] {
+export function runCpuBench(opts: { guestsDir: string; repeats: number; qemu: boolean; only?: string[]; progress?: (what: string) => void }): CpuBenchRow[] {
   const rows: CpuBenchRow[] = [];
   const useQemu = opts.qemu && qemuAvailable();
   for (const w of opts.only ?? CPU_WORKLOADS) {
     const elf = join(opts.guestsDir, `bench-${w}.elf`);
     if (!existsSync(elf)) throw new Error(`missing ${elf}: run make -C guests`);
     const image = readFileSync(elf);
+    opts.progress?.(`bench-${w}: ${opts.repeats} runs under hindsight${useQemu ? ', then under QEMU' : ''}`);
     const times: number[] = [];
     let instructions = 0;
     for (let i = 0; i < opts.repeats; i++) {

@@ -32,12 +32,13 @@ function time(fn: () => void): number {
   return (performance.now() - t0) / 1000;
 }
 
-export function runJournalBench(opts: { guestsDir: string; repeats: number }): JournalBenchRow[] {
+export function runJournalBench(opts: { guestsDir: string; repeats: number; progress?: (what: string) => void }): JournalBenchRow[] {
   const dir = mkdtempSync(join(tmpdir(), 'hindsight-bench-'));
   const rows: JournalBenchRow[] = [];
   try {
     for (const w of WORKLOADS) {
       const image = readFileSync(join(opts.guestsDir, `${w.workload}.elf`));
+      opts.progress?.(`${w.workload}: ${opts.repeats} times run, recorded and replayed`);
       const file = join(dir, `${w.workload}.hsj`);
       const runs: number[] = [], records: number[] = [], replays: number[] = [];
       let instructions = 0, exits = 0;

@@ -88,12 +88,12 @@ progress on stderr and a table on stdout (docs/cli.md).`,
         return 0;
       }
       case 'journal': {
-        const rows = runJournalBench({ guestsDir, repeats: values.repeats ?? 3 });
+        const rows = runJournalBench({ guestsDir, repeats: values.repeats ?? 3, progress: progress('journal') });
         process.stdout.write(`${formatJournalBench(rows)}\n(median of the repeats; the journal is written to a file in the temporary directory)\n`);
         return 0;
       }
       case 'cpu': {
-        const rows = runCpuBench({ guestsDir, repeats: values.repeats ?? 3, qemu: !values['no-qemu'], only: values.only?.split(',') });
+        const rows = runCpuBench({ guestsDir, repeats: values.repeats ?? 3, qemu: !values['no-qemu'], only: values.only?.split(','), progress: progress('cpu') });
         process.stdout.write(`${formatCpuBench(rows)}\n`);
         process.stdout.write('(median of the repeats; QEMU times include its start-up and OpenSBI; MIPS use the guest instruction count)\n');
         return 0;
