@@ -94,6 +94,23 @@ describe('a terminal session', () => {
   });
 });
 
+describe('a signal', () => {
+  it('SIGTERM stops a recording where the guest stands, closes its journal, and exits 143', async () => {
+    const journal = join(dir, 'term.hsj');
+    const started = Date.now();
+    const child = spawn(process.execPath, [CLI, 'record', guest('console-echo'), '-o', journal], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.once('data', () => setTimeout(() => child.kill('SIGTERM'), 300));
+    const status = await new Promise<number | null>((ok) => child.on('close', ok));
+    expect(status, stderr).toBe(143);
+    expect(stderr).toMatch(/\[hindsight\] interrupted: SIGTERM/);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const verify = await cliSync('replay', journal, '--verify', '--json');
+    expect(JSON.parse(verify.stdout)).toMatchObject({ verified: true, closed: true });
+  });
+});
+
 describe('input from a pipe', () => {
   it('reaches a guest that sleeps in WFI when it arrives, seconds late, and the recording replays', async () => {
     const journal = join(dir, 'late.hsj');
