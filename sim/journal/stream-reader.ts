@@ -1,7 +1,9 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { SimError } from '../errors.js';
 import { crc32 } from './crc32.js';
-import { RecordError, scanRecord } from './codec.js';
+import {
+  FIXED_PROBLEMS, fixedLayoutCheck, RecordError, scannedIcount, scannedSeq, scanRecord, TAG_ANSWER_SBI, TAG_EXIT_INTR, TAG_EXIT_MMIO,
+} from './codec.js';
 import { FRAME_HEADER_SIZE, JOURNAL_MAGIC, JOURNAL_VERSION, type JournalHeader, MAX_FRAME_SIZE, PREAMBLE_SIZE } from './format.js';
 import { JournalFormatError } from './journal-error.js';
 import { parseHeader, RecordOrder, type RecordOrderState } from './reader.js';
@@ -134,14 +136,22 @@ export class JournalStream {
       const index = this.index;
       if (f !== null) throw new JournalFormatError('JOURNAL_CORRUPT', index, at, f);
       const start = this.frameStart, length = this.frameLength;
-      // Checked as readJournal checks it: a valid record, in the journal's order.
+      // Checked as readJournal checks it: a valid record, in the journal's order; the compact layouts (millions of
+      // them) without an object each.
       let problem: string | null;
-      try {
-        const scanned = scanRecord(this.buf, start, length);
-        problem = order.check(scanned, scanned.record);
-      } catch (e) {
-        if (!(e instanceof RecordError)) throw e;
-        problem = e.message;
+      const tag = this.buf[start];
+      if (tag >= TAG_EXIT_MMIO && tag <= TAG_ANSWER_SBI) {
+        const bad = fixedLayoutCheck(this.buf, start, length);
+        if (bad !== 0) problem = `a malformed fixed-layout record (tag ${tag}): ${FIXED_PROBLEMS[bad]}`;
+        else problem = tag <= TAG_EXIT_INTR ? order.exit(scannedSeq, scannedIcount) : order.closed ? 'a record after the end record' : null;
+      } else {
+        try {
+          const scanned = scanRecord(this.buf, start, length);
+          problem = order.check(scanned, scanned.record);
+        } catch (e) {
+          if (!(e instanceof RecordError)) throw e;
+          problem = e.message;
+        }
       }
       if (problem !== null) throw new JournalFormatError('JOURNAL_BAD_RECORD', index, at, problem);
       out.index = this.index++;
