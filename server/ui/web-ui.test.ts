@@ -146,6 +146,67 @@ describe('web UI: a recording', () => {
   });
 });
 
+describe('web UI: filters and breakpoints, against the protocol', () => {
+  it("keeps the exits the protocol's timeline query keeps, by reason and by address", async () => {
+    const { page, errors } = await openPage(`/recordings/${RECORDING}`);
+    await page.locator('[data-ready=true]').waitFor();
+    const sdk = await ReplaySession.start(server().client, RECORDING);
+    try {
+      const matching = async () => Number((await page.getByTestId('filter-count').textContent())!.replace(/[^0-9]/g, ''));
+      await page.getByTestId('filter-reason').selectOption('MMIO');
+      expect(await matching()).toBe((await sdk.timeline({ reason: 'MMIO', limit: 10_000 })).length);
+      await page.getByTestId('filter-reason').selectOption('');
+      const mmio = exits.find((e) => e.reason === 'MMIO' && e.len === 8)!;
+      if (mmio.reason !== 'MMIO') throw new Error('no 8-byte MMIO exit');
+      await page.getByTestId('filter-address').fill(`0x${(mmio.physAddr + 4).toString(16)}`);
+      await page.getByTestId('filter-len').fill('2');
+      await page.getByTestId('filter-len').press('Tab');
+      const expected = (await sdk.timeline({ address: BigInt(mmio.physAddr + 4), len: 2, limit: 10_000 })).length;
+      expect(expected).toBeGreaterThan(0);
+      expect(await matching()).toBe(expected);
+    } finally {
+      await sdk.close();
+      await server().client.deleteVm(sdk.vm.id);
+    }
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('stops continue and reverse-continue at a breakpoint (given by symbol) where the protocol stops', async () => {
+    const symbols = (await (await fetch(`${server().url}/v1/ui/recordings/${RECORDING}/symbols`, { headers: { authorization: `Bearer ${server().token}` } })).json()) as [string, string][];
+    const stores = BigInt(symbols.find(([, n]) => n === 'mmio_widths_stores')![0]);
+    const start = exits.findIndex((e) => e.reason === 'MMIO' && !e.isWrite);
+    const { page, errors } = await openPage(`/recordings/${RECORDING}?exit=${start}`);
+    await waitForPlace(page, (d) => d.exit === String(start));
+    await page.getByTestId('breakpoint-input').fill('mmio_widths_stores');
+    await page.getByTestId('breakpoint-add').click();
+    const sdk = await ReplaySession.start(server().client, RECORDING);
+    try {
+      await sdk.seek({ exit: start });
+      await sdk.breakpoint(stores);
+      const fwd = await sdk.continue();
+      expect(fwd.stop.kind).toBe('breakpoint');
+      await page.getByTestId('continue').click();
+      await waitForPlace(page, (d) => d.icount === String(fwd.place.icount) && d.pc === `0x${stores.toString(16)}`);
+      expect(await page.getByTestId('place').textContent()).toContain('stopped: breakpoint');
+      // Onwards a little, then back to it.
+      await sdk.step();
+      await page.getByTestId('step').click();
+      await waitForPlace(page, (d) => d.icount === String(fwd.place.icount + 1));
+      const back = await sdk.reverseContinue();
+      await page.getByTestId('reverse-continue').click();
+      await waitForPlace(page, (d) => d.icount === String(back.place.icount) && d.pc === `0x${back.place.pc.toString(16)}`);
+      expect(back.place.pc).toBe(stores);
+      expect((await pageRegisters(page)).x).toEqual((await sdk.registers()).x);
+    } finally {
+      await sdk.close();
+      await server().client.deleteVm(sdk.vm.id);
+    }
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
 describe('web UI: a live VM', () => {
   it("shows the VM's exits as they happen, and all of them once it stops", async () => {
     const vm = await server().client.createVm({ guest: 'console-flood.elf' });

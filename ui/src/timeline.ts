@@ -82,8 +82,15 @@ export class TimelineView {
     this.redraw();
   }
 
+  /**
+   * Whether the view keeps up with a live VM's newest exits: until the user zooms, pans or goes to an exit, and
+   * again after "whole run".
+   */
+  private following = true;
+
   /** The whole recording in view. */
   fit(): void {
+    this.following = true;
     const c = this.cols;
     const last = c === null || c.count === 0 ? 1 : Math.max(c.icount[c.count - 1], c.end?.icount ?? 0);
     this.t0 = 0;
@@ -95,6 +102,7 @@ export class TimelineView {
   focus(index: number, around = 40): void {
     const c = this.cols;
     if (c === null || index < 0 || index >= c.count) return;
+    this.following = false;
     const a = c.icount[Math.max(0, index - around)], b = c.icount[Math.min(c.count - 1, index + around)];
     const span = Math.max(b - a, 20);
     this.t0 = Math.max(0, a - span * 0.05);
@@ -102,10 +110,13 @@ export class TimelineView {
     this.redraw();
   }
 
-  /** Keeps the latest exits in view (a live VM): the right edge follows the newest exit if it was in view. */
+  /** Keeps the latest exits in view (a live VM), unless the user is looking elsewhere. */
   follow(): void {
     const c = this.cols;
-    if (c === null || c.count === 0) return;
+    if (c === null || c.count === 0 || !this.following) {
+      this.redraw();
+      return;
+    }
     const last = c.icount[c.count - 1];
     if (last > this.t1) {
       const span = this.t1 - this.t0;
@@ -292,6 +303,7 @@ export class TimelineView {
   private wheel(e: WheelEvent): void {
     e.preventDefault();
     if (e.offsetX < LABELS) return;
+    this.following = false;
     const at = this.t(e.offsetX);
     const k = Math.exp((e.deltaY || e.deltaX) * 0.002);
     const span = Math.max(10, (this.t1 - this.t0) * k);
@@ -309,6 +321,7 @@ export class TimelineView {
       const dx = e.offsetX - this.drag.x;
       if (Math.abs(dx) > 3) this.drag.moved = true;
       if (this.drag.moved) {
+        this.following = false;
         const dt = (dx / (this.width - LABELS - PAD)) * (this.drag.t1 - this.drag.t0);
         this.t0 = Math.max(0, this.drag.t0 - dt);
         this.t1 = this.t0 + (this.drag.t1 - this.drag.t0);
@@ -366,6 +379,7 @@ export class TimelineView {
       if (k >= 0 && k < c.count) this.events.select(k);
       e.preventDefault();
     } else if (e.key === '+' || e.key === '=' || e.key === '-') {
+      this.following = false;
       const mid = (this.t0 + this.t1) / 2, span = (this.t1 - this.t0) * (e.key === '-' ? 2 : 0.5);
       this.t0 = Math.max(0, mid - span / 2);
       this.t1 = this.t0 + Math.max(span, 10);
