@@ -65,6 +65,11 @@ export const LIVE_SLICE_INSNS = 2_000_000;
 const CAUSE_VIRTUAL_INSTRUCTION = 22, INSN_WFI = 0x10500073;
 /** ... or this many exits. */
 const LIVE_SLICE_EXITS = 20_000;
+/**
+ * ... or this much host time (checked every 256 exits): the journal is handed to the OS at every slice's end, so a
+ * recording killed at any moment loses at most about this long of its run (docs/journal.md, "Durability").
+ */
+const LIVE_SLICE_MS = 100;
 
 export interface RunEnd {
   stop: StopKind;
@@ -216,7 +221,7 @@ export class LocalVmm {
     let origin = now?.() ?? 0;
     const ahead = (): number => (h.time / layout.TIMEBASE_FREQUENCY) * 1000 - (now!() - origin);
     const stopIdling = now === undefined ? null : this.exitAfterWfi();
-    let sliceStart = h.icount, sliceExits = this.exits;
+    let sliceStart = h.icount, sliceExits = this.exits, sliceStartedAt = performance.now();
     try {
       for (;;) {
         const stop = host.stopRequest();
@@ -237,17 +242,22 @@ export class LocalVmm {
           const lead = ahead();
           if (lead < 0) origin -= lead;
           else if (lead > 1) {
+            this.session.flush();
             await host.wait(Math.min(lead, 100));
             continue;
           }
         }
         const sliceLeft = sliceInsns - (h.icount - sliceStart);
-        // A slice ends after its instructions, or after as many exits as a busy console makes in about as long.
-        if (sliceLeft <= 0 || this.exits - sliceExits >= LIVE_SLICE_EXITS) {
+        // A slice ends after its instructions, or after as many exits as a busy console makes in about as long, or
+        // after LIVE_SLICE_MS of host time; its records are then written (handed to the OS) before the host's turn.
+        if (sliceLeft <= 0 || this.exits - sliceExits >= LIVE_SLICE_EXITS
+          || ((this.exits & 255) === 0 && performance.now() - sliceStartedAt >= LIVE_SLICE_MS)) {
           sliceStart = h.icount;
           sliceExits = this.exits;
+          this.session.flush();
           host.onSlice?.({ icount: h.icount, exits: this.exits });
           await host.wait(0);
+          sliceStartedAt = performance.now();
           continue;
         }
         const before = h.icount;
@@ -259,6 +269,7 @@ export class LocalVmm {
         const end = this.answerExit(exit);
         if (end === null) continue;
         if (end.stop === 'halt' && host.inputOpen) {
+          this.session.flush();
           await host.wait(Infinity);
           continue;
         }

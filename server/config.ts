@@ -31,6 +31,8 @@ export interface ServerOptions {
   defaultRamMib: number;
   /** Guest instructions per time slice of a running VM (between slices its worker takes messages). */
   sliceInsns: number;
+  /** fdatasync every journal write (power-loss durability), not only at the end of a recording. */
+  fsync?: boolean;
   /** Checkpoint spacing and memory of each recorded VM and each replay session (docs/timetravel.md). */
   checkpoints: CheckpointOptions;
   limits: ServerLimits;

@@ -18,7 +18,8 @@ export interface RunningServer {
   url: string;
   port: number;
   registry: VmRegistry;
-  close(): Promise<void>;
+  /** Ends every VM (its journal closed with this reason), closes their channels and the server's connections. */
+  close(reason?: string): Promise<void>;
 }
 
 export async function startServer(options: ServerOptions, log: Logger = silentLogger): Promise<RunningServer> {
@@ -68,9 +69,13 @@ export async function startServer(options: ServerOptions, log: Logger = silentLo
     url: `http://${host}:${port}`,
     port,
     registry,
-    async close() {
-      await registry.closeAll();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+    async close(reason = 'stopped') {
+      // No new connections; then every VM ends (its journal closed) and its clients are told; then the connections
+      // still open are cut (an upload in progress, an idle keep-alive), so that closing never waits on a client.
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      await registry.closeAll(reason);
+      http.closeAllConnections();
+      await closed;
     },
   };
 }

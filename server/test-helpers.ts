@@ -49,7 +49,7 @@ export async function startTestServer(extraArgs: string[] = []): Promise<TestSer
   return {
     url, token, dataDir, child, client: new HindsightClient(url, token), stderr: () => err,
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const gone = new Promise((done) => child.once('exit', done));
         child.kill('SIGTERM');
         await gone;

@@ -34,6 +34,7 @@ const RECORD_OPTIONS = {
   ...RUN_OPTIONS,
   output: value('FILE', 'the journal to write (default: NAME-N.hsj in the recordings directory, see `hindsight ls`)', { short: 'o' }),
   force: flag('overwrite the journal if it exists', { short: 'f' }),
+  fsync: flag('fdatasync the journal after every write, so that it survives a power loss too (docs/journal.md)'),
 } satisfies OptionTable;
 
 const RUN_DESCRIPTION = `The guest is an ELF or a RISC-V Linux Image (loaded at 0x80200000, as OpenSBI loads it). It runs with the built-in
@@ -67,7 +68,7 @@ else ~/.local/share/hindsight) as NAME-N.hsj; an existing journal is kept unless
   positionals: { min: 0, max: 1, names: ['guest image'] },
   run: (args) => {
     const journal = args.values.output;
-    return runOrRecord(args, { path: journal, force: args.values.force === true });
+    return runOrRecord(args, { path: journal, force: args.values.force === true, fsync: args.values.fsync === true });
   },
 });
 
@@ -92,7 +93,7 @@ function scriptedInput(text: string | undefined): Uint8Array | undefined {
   return text === undefined ? undefined : Buffer.from(text.replace(/\\n/g, '\n'), 'latin1');
 }
 
-async function runOrRecord(args: ParsedCommandLine<typeof RUN_OPTIONS>, record: { path: string | undefined; force: boolean } | null): Promise<number> {
+async function runOrRecord(args: ParsedCommandLine<typeof RUN_OPTIONS>, record: { path: string | undefined; force: boolean; fsync?: boolean } | null): Promise<number> {
   const { values } = args;
   const path = imagePath(args);
   if (values['exit-log-regs'] && values['exit-log'] === undefined) throw usageError('CLI_CONFLICT', '--exit-log-regs needs --exit-log FILE');
@@ -133,7 +134,7 @@ async function runOrRecord(args: ParsedCommandLine<typeof RUN_OPTIONS>, record: 
       input: scriptedInput(values.input),
       guestDebug: values.debug === true,
       imageName: basename(path),
-      recordTo: journalPath === null ? undefined : (header) => new FileJournalWriter(journalPath, header),
+      recordTo: journalPath === null ? undefined : (header) => new FileJournalWriter(journalPath, header, { fsync: record?.fsync }),
       onConsole: (bytes) => consoleOut.write(bytes),
       onExit: (exit, answer) => {
         exits++;

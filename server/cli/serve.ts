@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { newToken } from '../auth.js';
 import { DEFAULT_CHECKPOINTS, DEFAULT_LIMITS, DEFAULT_SLICE_INSNS, type ServerOptions } from '../config.js';
 import { CliError } from './cli-error.js';
-import { defineCommand, oneOf, option, parsePort, parsePositive, value, type OptionTable, type OptionValues } from './command.js';
+import { defineCommand, flag, oneOf, option, parsePort, parsePositive, value, type OptionTable, type OptionValues } from './command.js';
 import { LOG_LEVELS } from '../log-levels.js';
 import { readUserFile } from './files.js';
 
@@ -42,6 +42,7 @@ const SERVE_OPTIONS = {
   'checkpoint-budget-mib': option('N', `checkpoint memory per VM before spacing doubles (default ${DEFAULT_CHECKPOINTS.budgetBytes / (1 << 20)})`, parsePositive),
   'log-format': option('json|pretty', 'the log on stderr: JSON lines, or readable lines (default: pretty on a terminal, else json)', oneOf('json', 'pretty')),
   'log-level': option('LEVEL', `${LOG_LEVELS.join(', ')} (default info)`, oneOf(...LOG_LEVELS)),
+  fsync: flag('fdatasync each journal after every write (before a client sees what was written), so recordings\nsurvive a power loss too, at a cost per exit (docs/journal.md, "Durability")'),
 } satisfies OptionTable;
 
 export const serveCommand = defineCommand({
@@ -72,6 +73,7 @@ async function serve(values: OptionValues<typeof SERVE_OPTIONS>): Promise<number
     token,
     defaultRamMib: 128,
     sliceInsns: DEFAULT_SLICE_INSNS,
+    fsync: values.fsync === true,
     checkpoints: {
       intervalInsns: values['checkpoint-insns'] ?? DEFAULT_CHECKPOINTS.intervalInsns,
       intervalExits: values['checkpoint-exits'] ?? DEFAULT_CHECKPOINTS.intervalExits,
@@ -94,16 +96,21 @@ async function serve(values: OptionValues<typeof SERVE_OPTIONS>): Promise<number
   // As Jupyter does: a link that carries the token once (the page keeps it for the tab and drops it from the address).
   process.stdout.write(`hindsight: web UI at ${server.url}/ui/?token=${encodeURIComponent(token)}\n`);
   log.info({ url: server.url, dataDir, guestsDir, tokenFrom: source, maxVms: options.limits.maxVms }, 'listening');
-  await new Promise<void>((done) => {
-    const stop = (signal: NodeJS.Signals) => {
+  // SIGINT and SIGTERM end every VM with its journal closed (end reason `interrupted`), then the server exits with
+  // the signal's usual status (130, 143). A second signal does not wait: every journal already holds all that any
+  // client saw (docs/journal.md, "Durability").
+  const signal = await new Promise<NodeJS.Signals>((done) => {
+    const stop = (sig: NodeJS.Signals) => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      log.info({ signal, vms: server.registry.list().length }, 'shutting down');
-      void server.close().then(done);
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      log.info({ signal: sig, vms: server.registry.list().length }, 'shutting down');
+      void server.close('interrupted').then(() => done(sig));
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
   log.info('stopped');
-  return 0;
+  return signal === 'SIGINT' ? 130 : 143;
 }

@@ -56,14 +56,27 @@ export class LiveVm {
   private atExit = true;
 
   constructor(init: LiveInit, port: WorkerPort) {
-    this.port = port;
+    // Durability: nothing leaves this VM (an exit, a reply, a state, the end) before the journal holds everything up
+    // to it, written to the file; nor does the worker yield between time slices with records still in memory. So a
+    // SIGKILL of the server loses nothing a client saw, nor an answer or input the server acknowledged (by sending
+    // anything after it). One write() per exit round trip: docs/journal.md, "Durability".
+    this.port = {
+      post: (event) => {
+        this.session.flush();
+        port.post(event);
+      },
+      defer: (fn) => {
+        this.session.flush();
+        port.defer(fn);
+      },
+    };
     this.sliceInsns = init.sliceInsns;
     this.recordPath = init.recordPath;
     const config = { ramSize: init.ramSize, bootargs: init.bootargs, initrd: init.initrd };
     this.machine = new Machine(init.image, config);
     const sink = init.recordPath === null
       ? null
-      : new FileJournalWriter(init.recordPath, journalHeader(this.machine, init.image, init.imageName, config, init.digestEveryExits));
+      : new FileJournalWriter(init.recordPath, journalHeader(this.machine, init.image, init.imageName, config, init.digestEveryExits), { fsync: init.fsync });
     this.session = new VcpuSession(this.machine, sink, init.digestEveryExits);
     // A recorded VM keeps checkpoints of itself, so that travelling back in its history starts near the target.
     if (sink !== null) this.session.enableCheckpoints(init.checkpoints);

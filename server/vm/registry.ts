@@ -70,7 +70,7 @@ export class VmRegistry {
       const vm = await VmHandle.start({
         kind: 'live', id, image: req.image, imageName: req.name, ramSize: ramMib * 1024 * 1024,
         bootargs: req.bootargs, initrd: req.initrd,
-        recordPath: recording === null ? null : join(this.recordingsDir, recording), sliceInsns: this.options.sliceInsns,
+        recordPath: recording === null ? null : join(this.recordingsDir, recording), fsync: this.options.fsync, sliceInsns: this.options.sliceInsns,
         checkpoints: this.options.checkpoints, token: newToken(), limits: this.options.limits,
       }, req.name, recording, this.metrics, this.log);
       return this.add(vm);
@@ -118,18 +118,21 @@ export class VmRegistry {
    * Ends the VM's run (closing its journal) if it has not ended, closes its clients' channels (VM_DELETED, or the
    * given status), then ends its worker.
    */
-  async delete(id: string, close: { code: number; reason: string } = { code: CLOSE.VM_DELETED, reason: 'the VM was deleted' }): Promise<void> {
+  async delete(id: string, close: { code: number; reason: string } = { code: CLOSE.VM_DELETED, reason: 'the VM was deleted' }, endReason = 'stopped'): Promise<void> {
     const vm = this.get(id);
     this.vms.delete(id);
-    await stopVm(vm);
+    await stopVm(vm, endReason);
     await vm.closeChannels(close.code, close.reason);
     await vm.terminate();
     this.log.info({ vm: id, reason: close.reason }, 'vm deleted');
   }
 
-  /** The server stops: every VM is ended and its clients told the server is going away. */
-  async closeAll(): Promise<void> {
-    await Promise.all(this.list().map((vm) => this.delete(vm.id, { code: CLOSE.GOING_AWAY, reason: 'server shutting down' })));
+  /**
+   * The server stops: every VM is ended (its journal closed with `endReason`: `interrupted` when a signal stops the
+   * server) and its clients told the server is going away.
+   */
+  async closeAll(endReason = 'stopped'): Promise<void> {
+    await Promise.all(this.list().map((vm) => this.delete(vm.id, { code: CLOSE.GOING_AWAY, reason: 'server shutting down' }, endReason)));
   }
 
   /** A guest image (or initrd) by name from the configured folder: a bare file name, no paths, a regular file. */
@@ -177,11 +180,11 @@ export class VmRegistry {
   }
 }
 
-/** Ends a VM's run with reason "stopped" unless it already ended. */
-export async function stopVm(vm: VmHandle): Promise<void> {
+/** Ends a VM's run with this reason (its journal's end record says it) unless it already ended. */
+export async function stopVm(vm: VmHandle, reason = 'stopped'): Promise<void> {
   if (vm.end !== null) return;
   try {
-    await vm.request({ op: 'stop', reason: 'stopped', exitCode: 0 });
+    await vm.request({ op: 'stop', reason, exitCode: 0 });
   } catch (e) {
     if (!(e instanceof VmRequestError) || e.code !== 'VM_ENDED') throw e;
   }

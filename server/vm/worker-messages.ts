@@ -22,6 +22,8 @@ export interface LiveInit {
   initrd?: Uint8Array;
   /** Journal file, or null for an unrecorded VM. */
   recordPath: string | null;
+  /** fdatasync the journal after every write. */
+  fsync?: boolean;
   digestEveryExits?: number;
   /** Guest instructions per time slice: between slices the worker takes messages. */
   sliceInsns: number;

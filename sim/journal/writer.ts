@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import type { ExitAnswer, VcpuExit } from '../kvm/exits.js';
 import {
   encodeFixed, encodeStaged, encodeVcpuExit, MAX_FIXED_RECORD, STAGE_NUMS, STAGE_WORDS, stageAnswer, stageVcpuExit, TAG_MSGPACK, viewOf,
@@ -170,22 +170,32 @@ abstract class BatchingSink implements RecordSink {
  */
 export class FileJournalWriter extends BatchingSink {
   private readonly fd: number;
+  private readonly fsync: boolean;
   private closed = false;
 
-  constructor(path: string, header: JournalHeader) {
+  /**
+   * `fsync`: every write is followed by fdatasync(), so what was written survives a power loss too, not only the
+   * death of the process (docs/journal.md, "Durability"). Either way, closing syncs the file once.
+   */
+  constructor(path: string, header: JournalHeader, options: { fsync?: boolean } = {}) {
     super();
+    this.fsync = options.fsync ?? false;
     this.fd = openSync(path, 'w');
     writeSync(this.fd, encodePreamble());
     writeSync(this.fd, encodeFrame(header));
+    if (this.fsync) fdatasyncSync(this.fd);
   }
 
   protected write(bytes: Uint8Array, length: number): void {
     writeSync(this.fd, bytes, 0, length);
+    if (this.fsync) fdatasyncSync(this.fd);
   }
 
   close(): void {
     if (this.closed) return;
     this.flush();
+    // A closed recording is on the disk, not only in the page cache: one sync per recording.
+    fdatasyncSync(this.fd);
     closeSync(this.fd);
     this.closed = true;
   }
