@@ -126,6 +126,11 @@ export class CheckpointList {
     this.base = c.id;
   }
 
+  /** A RAM page as it was at checkpoint `c` (null: it held zeros then). */
+  pageAt(page: number, c: Checkpoint): Uint8Array | null {
+    return this.store.at(page, c.id);
+  }
+
   /** The latest checkpoint at or before a place (by icount, then by exits taken), or undefined. */
   latestWhere(test: (c: Checkpoint) => boolean): Checkpoint | undefined {
     for (let i = this.list.length - 1; i >= 0; i--) if (test(this.list[i])) return this.list[i];

@@ -126,6 +126,24 @@ describe('reverse execution', () => {
     expect(back).toEqual([...allHits].reverse());
   });
 
+  it('a watchpoint set after the checkpoints were taken still sees every write: their TLBs may map its page', () => {
+    // Before the fix, a restored checkpoint's write-TLB entry for the page took the stores past the watchpoint check:
+    // reverse-continue found only the write from checkpoint 0 (empty TLBs), and forward continues missed writes.
+    const watched = symbol('breakpoints', 'watched');
+    const tt = new TimeTravel(journal, small);
+    tt.runToEnd();
+    tt.addWatchpoint(watched, 8, { read: false, write: true });
+    const back: number[] = [];
+    for (let r = tt.reverseContinue(); r.stop.kind === 'watchpoint'; r = tt.reverseContinue()) back.push(r.place.icount);
+    const fresh = new TimeTravel(journal, small);
+    fresh.addWatchpoint(watched, 8, { read: false, write: true });
+    const hits = forwardHits(fresh);
+    expect(back).toEqual([...hits].reverse());
+    // Forwards too, from a checkpoint taken before the watchpoint.
+    tt.seekIcount(hits[0] + 1);
+    expect(tt.continue().place.icount).toBe(hits[1]);
+  });
+
   it('observer triggers never change the run: a replay stopping at every hit still matches to the end', () => {
     const tt = new TimeTravel(journal, small);
     tt.addBreakpoint(symbol('breakpoints', 'target'));

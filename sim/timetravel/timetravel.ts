@@ -7,7 +7,9 @@ import type { ParsedJournal, RecordTable } from '../journal/reader.js';
 import { recordTable } from '../journal/reader.js';
 import { Replayer, type Divergence, type ReplayStep } from '../journal/replay.js';
 import { CheckpointList, type Checkpoint, type CheckpointStats } from './checkpoints.js';
+import { ScratchPoints, type ScratchPoint } from './scratch.js';
 import { timelineOf, type TimelineEntry, type TimelineFilter } from './timeline.js';
+import { PAGE_SIZE } from '../memory.js';
 
 import { DEFAULT_BUDGET_BYTES, DEFAULT_INTERVAL_EXITS, DEFAULT_INTERVAL_INSNS } from './defaults.js';
 
@@ -22,6 +24,12 @@ export interface TimeTravelOptions {
    * recording must take none while the traveller is in use.
    */
   checkpoints?: CheckpointList;
+  /** How far back a reverse step leaves a scratch point (default STEP_BACK_SCRATCH_INSNS). */
+  stepBackScratchInsns?: number;
+  /** How far apart a reverse-continue's scan leaves scratch points (default SCAN_SCRATCH_INSNS). */
+  scanScratchInsns?: number;
+  /** The first window a reverse-continue scans back from where it stands (default FIRST_WINDOW_INSNS). */
+  firstWindowInsns?: number;
 }
 
 /** Where the traveller stands. */
@@ -54,6 +62,33 @@ export interface TravelResult {
 /** The instruction count or exit a forward run heads for. */
 type Goal = { icount?: number; seq?: number };
 
+/** A place a replay can start from: a checkpoint, or a scratch point near where the traveller works. */
+type Start = Checkpoint | ScratchPoint;
+
+/** One stop of the observer's triggers while scanning an interval backwards: where, and why. */
+interface Hit {
+  icount: number;
+  stop: Extract<TravelStop, { kind: 'breakpoint' | 'watchpoint' }>;
+}
+
+/**
+ * How far back a reverse step leaves a scratch point when it has to replay from further away: the reverse steps
+ * after it (gdb sends one per instruction of a `reverse-next`) replay at most this many instructions each.
+ */
+export const STEP_BACK_SCRATCH_INSNS = 4096;
+/** A reverse-continue's scan leaves a scratch point every so many instructions, so that going to the hit it found
+ * replays at most this many instead of the interval again. */
+export const SCAN_SCRATCH_INSNS = 1_000_000;
+/** The first window a reverse-continue scans: the instructions just before where it stands. */
+export const FIRST_WINDOW_INSNS = 1_000_000;
+
+const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
+
+/** Whether RAM page `page` holds `bytes` (a native compare: most candidates are unchanged). */
+function samePage(ram: Uint8Array, page: number, bytes: Uint8Array): boolean {
+  return Buffer.compare(ram.subarray(page * PAGE_SIZE, (page + 1) * PAGE_SIZE), bytes) === 0;
+}
+
 /**
  * Time travel through one recording: seek to any exit or instruction count, step and continue forwards and
  * backwards, with breakpoints and watchpoints set now (not when recording).
@@ -72,10 +107,29 @@ export class TimeTravel {
   private readonly checkpoints: CheckpointList;
   /** Set while scanning backwards: the checkpoint list stays as it is. */
   private frozen = false;
+  private readonly scratch = new ScratchPoints();
+  private readonly stepBackScratchInsns: number;
+  private readonly scanScratchInsns: number;
+  private readonly firstWindowInsns: number;
+  /**
+   * The checkpoint whose RAM the machine's RAM builds on (the last one restored or taken), and the pages written
+   * since. A scratch point copies those pages.
+   */
+  private base!: Checkpoint;
+  private readonly sinceBase: Uint8Array;
+  /**
+   * The last state the machine stood exactly on (a checkpoint or a scratch point; always on `base`), and the pages
+   * written since: going back to a scratch point on the same base rewrites only those and the two points' own.
+   */
+  private anchor!: Start;
+  private readonly sinceAnchor: Uint8Array;
 
   constructor(journal: ParsedJournal, options: TimeTravelOptions = {}) {
     this.replayer = new Replayer(journal, { image: options.image });
     this.replayer.pauseAtExits = true;
+    this.stepBackScratchInsns = options.stepBackScratchInsns ?? STEP_BACK_SCRATCH_INSNS;
+    this.scanScratchInsns = options.scanScratchInsns ?? SCAN_SCRATCH_INSNS;
+    this.firstWindowInsns = options.firstWindowInsns ?? FIRST_WINDOW_INSNS;
     this.machine = this.replayer.machine;
     this.table = recordTable(journal);
     const spacing = {
@@ -84,7 +138,9 @@ export class TimeTravel {
       budgetBytes: options.budgetBytes ?? DEFAULT_BUDGET_BYTES,
     };
     this.checkpoints = new CheckpointList(this.machine, spacing, options.checkpoints);
-    if (options.checkpoints === undefined) this.checkpoints.take(this.replayer.savePosition());
+    this.sinceBase = this.machine.ram.addDirtyTracker();
+    this.sinceAnchor = this.machine.ram.addDirtyTracker();
+    if (options.checkpoints === undefined) this.standOn(this.checkpoints.take(this.replayer.savePosition()));
     else {
       // The recording's checkpoints past the end of the journal handed over (not flushed yet) are of no use here.
       const records = this.table.count;
@@ -106,6 +162,11 @@ export class TimeTravel {
 
   checkpointStats(): CheckpointStats {
     return this.checkpoints.stats();
+  }
+
+  /** The scratch points kept now (near where reverse steps and reverse-continues went) and the bytes of their pages. */
+  scratchStats(): { points: number; bytes: number } {
+    return this.scratch.stats();
   }
 
   timeline(filter: TimelineFilter = {}): TimelineEntry[] {
@@ -137,17 +198,17 @@ export class TimeTravel {
     if (!Number.isInteger(seq) || seq < 0 || seq >= this.table.exitCount || this.table.exitSeq[seq] !== seq) {
       throw new SimError('TT_NO_SUCH_EXIT', `the recording has no exit ${seq} (it holds exits 0 to ${this.table.exitCount - 1})`);
     }
-    const c = this.checkpoints.latestWhere((k) => k.nextSeq <= seq)!;
-    if (!(this.machine.vcpu.nextSeq <= seq && this.isAfter(c))) this.restore(c);
-    return this.result(this.forward({ seq }, false));
+    const c = this.startFor((k) => k.nextSeq <= seq);
+    if (!(this.machine.vcpu.nextSeq <= seq && this.isAfter(c))) this.restoreStart(c);
+    return this.result(this.seekForward({ seq }));
   }
 
   /** Stands where `icount` instructions have retired (before any exit the next instruction takes). */
   seekIcount(icount: number): TravelResult {
     if (!Number.isSafeInteger(icount) || icount < 0) throw new SimError('TT_BAD_TARGET', `not an instruction count: ${icount}`);
-    const c = this.checkpoints.latestWhere((k) => k.icount < icount) ?? this.checkpoints.list[0];
-    if (!(this.machine.hart.icount < icount && this.isAfter(c) && !this.replayer.done)) this.restore(c);
-    return this.result(this.forward({ icount }, false));
+    const c = this.startFor((k) => k.icount < icount);
+    if (!(this.machine.hart.icount < icount && this.isAfter(c) && !this.replayer.done)) this.restoreStart(c);
+    return this.result(this.seekForward({ icount }));
   }
 
   /** One instruction forwards (through the exits on the way), stopping early at a trigger. */
@@ -166,33 +227,43 @@ export class TimeTravel {
   reverseStep(): TravelResult {
     const icount = this.machine.hart.icount;
     if (icount === 0) return this.result({ kind: 'history-start' });
-    return this.seekIcount(icount - 1);
+    const target = icount - 1;
+    // Reverse steps come in runs (a debugger's reverse-next sends one per instruction): when this one has to replay
+    // from far away, it leaves a scratch point a little before its target, and the next ones start there.
+    if (target - this.startFor((k) => k.icount < target).icount > this.stepBackScratchInsns) {
+      this.seekIcount(target - this.stepBackScratchInsns);
+      this.takeScratch();
+    }
+    return this.seekIcount(target);
   }
 
   /**
-   * Backwards to the latest earlier place where the observer's triggers stop the guest. Replays the interval
-   * between the checkpoint before the current place and the place itself with the triggers armed, counting hits;
-   * with none, the interval before, and so on. At the start with none: history-start, standing at the start.
+   * Backwards to the latest earlier place where the observer's triggers stop the guest. Scans windows of the past
+   * with the triggers armed, nearest first, noting the last hit: the window just before the current place, then
+   * one twice as wide before it, and so on back to the start (then: history-start, standing at the start). A
+   * window starts at a checkpoint or scratch point, or where a seek with the breakpoints out of the way got to:
+   * an armed breakpoint slows a replay several times, so only the windows scanned pay for it. Scans leave scratch
+   * points on the way, so going to the hit found replays a short stretch, not the window again.
    */
   reverseContinue(): TravelResult {
     // Scanning goes back over places already passed: no checkpoint is taken (or dropped) meanwhile.
     this.frozen = true;
     try {
       let end = this.machine.hart.icount;
-      const list = this.checkpoints.list;
-      for (let i = list.length - 1; i >= 0; i--) {
-        const c = list[i];
-        if (c.icount >= end) continue;
-        const hits = this.countStops(c, end);
-        if (hits > 0) {
-          this.restore(c);
-          let stop: TravelStop = { kind: 'arrived' };
-          for (let n = 0; n < hits; n++) stop = this.forward({ icount: end }, true);
-          return this.result(stop);
+      for (let width = this.firstWindowInsns; end > 0; width *= 2) {
+        const start = this.startFor((k) => k.icount < end);
+        if (end - start.icount > width) {
+          this.seekIcount(end - width);
+          this.takeScratch();
+        } else {
+          this.restoreStart(start);
         }
-        end = c.icount;
+        const from = this.machine.hart.icount;
+        const hit = this.lastHit(end);
+        if (hit !== null) return this.goToHit(hit);
+        end = from;
       }
-      this.restore(list[0]);
+      this.restore(this.checkpoints.list[0]);
       return this.result({ kind: 'history-start' });
     } finally {
       this.frozen = false;
@@ -206,23 +277,150 @@ export class TimeTravel {
 
   // ---- Inside. ----
 
-  private countStops(c: Checkpoint, end: number): number {
-    this.restore(c);
-    let hits = 0;
-    for (;;) {
-      const stop = this.forward({ icount: end }, true);
-      if (stop.kind === 'breakpoint' || stop.kind === 'watchpoint') hits++;
-      else return hits;
+  /**
+   * Replays forwards to a seek's goal with the observer's breakpoints out of the way: a seek stops at none of them,
+   * and an armed breakpoint slows the whole replay (every block checks its address).
+   */
+  private seekForward(goal: Goal): TravelStop {
+    const h = this.machine.hart;
+    const observed = h.debug.listBreakpoints(TriggerOwner.Observer).map(({ lo, hi }) => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
+    for (const pc of observed) h.removeBreakpoint(pc, TriggerOwner.Observer);
+    try {
+      return this.forward(goal, false);
+    } finally {
+      for (const pc of observed) h.addBreakpoint(pc, TriggerOwner.Observer);
     }
+  }
+
+  /** The last hit of the observer's triggers from here to `end`, or null; leaves scratch points on the way. */
+  private lastHit(end: number): Hit | null {
+    const h = this.machine.hart;
+    let last: Hit | null = null;
+    let mark = h.icount + this.scanScratchInsns;
+    for (;;) {
+      const stop = this.forward({ icount: Math.min(end, mark) }, true);
+      if (stop.kind === 'breakpoint' || stop.kind === 'watchpoint') {
+        last = { icount: h.icount, stop };
+        continue;
+      }
+      if (stop.kind !== 'arrived' || h.icount >= end) return last;
+      this.takeScratch();
+      mark = h.icount + this.scanScratchInsns;
+    }
+  }
+
+  /**
+   * Stands at a hit a scan found, as the scan stood there: at the recorded exit for a recorded DEBUG stop; otherwise
+   * just before the instruction whose trigger fires, reached by a seek (from the nearest scratch point) and one
+   * observed step that the trigger stops at once.
+   */
+  private goToHit(hit: Hit): TravelResult {
+    if (hit.stop.seq !== undefined) {
+      this.seekExit(hit.stop.seq);
+      return this.result(hit.stop);
+    }
+    this.seekIcount(hit.icount);
+    const again = this.forward({ icount: hit.icount + 1 }, true);
+    if (again.kind !== hit.stop.kind || this.machine.hart.icount !== hit.icount) {
+      throw new SimError('VCPU_BAD_STATE', `reverse-continue: the hit at icount ${hit.icount} (${hit.stop.kind}) did not come again (${again.kind} at ${this.machine.hart.icount})`);
+    }
+    return this.result(again);
+  }
+
+  /** The latest place to replay from towards a target: a checkpoint, or a scratch point when one is nearer. */
+  private startFor(before: (k: { icount: number; nextSeq: number }) => boolean): Start {
+    let best: Start | undefined = this.checkpoints.latestWhere(before);
+    for (const p of this.scratch.list) {
+      if (before(p) && (best === undefined || p.icount > best.icount || (p.icount === best.icount && p.nextSeq > best.nextSeq))) best = p;
+    }
+    return best ?? this.checkpoints.list[0];
+  }
+
+  private restoreStart(start: Start): void {
+    if ('base' in start) this.restoreScratch(start);
+    else this.restore(start);
   }
 
   private restore(c: Checkpoint): void {
     this.checkpoints.restore(c);
     this.replayer.restorePosition(c.position);
+    this.standOn(c);
+    this.rearmObserverWatchpoints();
   }
 
-  /** Whether the replay stands after checkpoint `c` (or on it). */
-  private isAfter(c: Checkpoint): boolean {
+  /**
+   * A checkpoint (or scratch point) taken before the observer's watchpoints were set holds TLBs that may map a
+   * page watched now, and a store through such an entry would never reach the watchpoint check: a reverse-continue
+   * would miss the writes. Arming the watchpoints again (as setting them did) flushes the TLBs after a restore.
+   * The MMU dropping the watched pages' entries itself when its state is restored would cost less.
+   */
+  private rearmObserverWatchpoints(): void {
+    const h = this.machine.hart;
+    const watched = h.debug.listWatchpoints(TriggerOwner.Observer);
+    if (watched.length === 0) return;
+    const w = watched[0], addr = (BigInt(w.hi >>> 0) << 32n) | BigInt(w.lo >>> 0);
+    h.removeWatchpoint(addr, w.len, TriggerOwner.Observer);
+    h.addWatchpoint(addr, w.len, { read: w.read, write: w.write }, TriggerOwner.Observer);
+  }
+
+  /** The machine stands exactly on checkpoint `c` (restored or just taken): nothing written since. */
+  private standOn(c: Checkpoint): void {
+    this.base = c;
+    this.anchor = c;
+    this.sinceBase.fill(0);
+    this.sinceAnchor.fill(0);
+  }
+
+  /** A scratch point here (between exits, before the end), relative to the base checkpoint. */
+  private takeScratch(): void {
+    const r = this.replayer, m = this.machine;
+    if (r.standingAt !== null || r.done) return;
+    m.hart.collectDirtyPages();
+    const pages = new Map<number, Uint8Array>();
+    const d = this.sinceBase, ram = m.ram.u8;
+    for (let p = 0; p < d.length; p++) if (d[p] !== 0) pages.set(p, ram.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
+    const point: ScratchPoint = {
+      base: this.base, icount: m.hart.icount, nextSeq: m.vcpu.nextSeq, position: r.savePosition(), vcpu: m.vcpu.saveState(), pages,
+    };
+    this.scratch.add(point);
+    this.anchor = point;
+    this.sinceAnchor.fill(0);
+  }
+
+  /**
+   * Goes back (or on) to a scratch point. On its base it rewrites the pages that may differ between here and there
+   * (written since the machine last stood on a known state, and that state's and the point's own); on another
+   * base it restores that checkpoint first.
+   */
+  private restoreScratch(point: ScratchPoint): void {
+    const m = this.machine, ram = m.ram;
+    if (this.base !== point.base) this.restore(point.base);
+    m.hart.collectDirtyPages();
+    // Back to the point it last stood on (a run of reverse steps): only what was written since differs.
+    const pages = new Set<number>(this.anchor === point ? [] : point.pages.keys());
+    if (this.anchor !== point && 'base' in this.anchor) for (const p of this.anchor.pages.keys()) pages.add(p);
+    const d = this.sinceAnchor;
+    for (let p = 0; p < d.length; p++) if (d[p] !== 0) pages.add(p);
+    // The candidates are many more than the pages written (every page a write-TLB entry maps counts, see
+    // GuestRam): only the pages that really differ are rewritten.
+    for (const p of pages) {
+      const bytes = point.pages.get(p) ?? this.checkpoints.pageAt(p, point.base) ?? ZERO_PAGE;
+      if (samePage(ram.u8, p, bytes)) continue;
+      ram.u8.set(bytes, p * PAGE_SIZE);
+      // Logged as written: the base's tracker (and the state digest's, and the checkpoint list's) see the change.
+      ram.markDirty(p * PAGE_SIZE, PAGE_SIZE);
+    }
+    m.vcpu.restoreState(point.vcpu);
+    m.hart.collectDirtyPages();
+    this.rearmObserverWatchpoints();
+    this.replayer.restorePosition(point.position);
+    this.anchor = point;
+    this.sinceAnchor.fill(0);
+    this.scratch.touch(point);
+  }
+
+  /** Whether the replay stands after checkpoint (or scratch point) `c`, or on it. */
+  private isAfter(c: Start): boolean {
     const r = this.replayer.record, icount = this.machine.hart.icount;
     return r > c.position.record || (r === c.position.record && icount >= c.icount);
   }
@@ -239,7 +437,9 @@ export class TimeTravel {
     const last = this.checkpoints.last!;
     const { intervalInsns, intervalExits } = this.checkpoints;
     if (this.machine.hart.icount - last.icount >= intervalInsns || this.machine.vcpu.nextSeq - last.nextSeq >= intervalExits) {
-      this.checkpoints.take(this.replayer.savePosition());
+      this.standOn(this.checkpoints.take(this.replayer.savePosition()));
+      // Thinning may have dropped checkpoints: the scratch points built on them go with them.
+      this.scratch.keepBases(this.checkpoints.list);
     }
   }
 
