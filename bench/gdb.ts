@@ -50,6 +50,9 @@ def goto(k):
     run("maintenance flush register-cache")
 def icount():
     return int(gdb.parse_and_eval("$instret"))
+def where():
+    f = gdb.selected_frame()
+    return f.name(), f.find_sal().line
 def check(cond, what):
     if not cond:
         raise gdb.GdbError("bench gdb: " + what)
@@ -58,7 +61,7 @@ run("set confirm off")
 run("target remote :${port}")
 res = {"first": [], "next": [], "rc": [], "rn": [], "rnInsns": []}
 res["runToEnd"], text = timed("continue")
-check("No more reverse-execution history" in text, "continue did not reach the end: " + text)
+check(icount() == ${last}, "continue stopped at icount %d, not at the end" % icount())
 rnd = random.Random(0x7717)
 for i in range(${samples}):
     goto(rnd.randrange(2, ${last}))
@@ -72,19 +75,20 @@ run("break probe_device")
 for i in range(${samples}):
     goto(${Math.floor(last / 10)} + rnd.randrange(0, ${Math.floor(last * 0.9)}))
     t, text = timed("reverse-continue")
-    check("probe_device" in text, "reverse-continue: " + text)
+    check(where()[0] == "probe_device", "reverse-continue stopped in %s" % (where(),))
     res["rc"].append(t)
 run("delete")
 for i in range(${samples}):
     goto(rnd.randrange(0, ${Math.floor(last * 0.99)}))
     run("tbreak fold")
-    text = run("continue")
-    check("fold" in text, "continue to fold: " + text)
-    text = run("next")
-    check("return x;" in text, "next over the loop line: " + text)
+    run("continue")
+    check(where()[0] == "fold", "continue to fold stopped in %s" % (where(),))
+    loop = where()[1]
+    run("next")
+    check(where()[1] > loop, "next over the loop line stopped at %s" % (where(),))
     before = icount()
     t, text = timed("reverse-next")
-    check("for (unsigned k" in text, "reverse-next: " + text)
+    check(where() == ("fold", loop), "reverse-next stopped at %s, not at line %d" % (where(), loop))
     res["rn"].append(t)
     res["rnInsns"].append(before - icount())
 with open(${JSON.stringify(out)}, "w") as f:

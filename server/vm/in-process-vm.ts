@@ -3,9 +3,9 @@
  * worker would run, behind the same messages a VmConnection carries. The CLI's `run|record|replay --gdb` use it, so
  * the GDB stub drives a local machine through exactly the verbs it uses on a VM of `hindsight serve`.
  *
- * Events reach the controller asynchronously and in order (batched on the event loop, as frames arrive from a
- * socket): a controller that answers an exit from its event handler never re-enters the VM inside its own call,
- * and between exits the process still reads its sockets (gdb's Ctrl-C).
+ * Events reach the controller asynchronously and in order, as frames arrive from a socket: a controller that
+ * answers an exit from its event handler never re-enters the VM inside its own call, and between exits the process
+ * still reads its sockets (gdb's Ctrl-C).
  */
 import { EventEmitter } from 'node:events';
 import type { ExitAnswer, VcpuExit } from '../../sim/index.js';
@@ -22,6 +22,7 @@ export class InProcessVm extends EventEmitter<ConnectionEvents> {
   private readonly calls = new PendingCalls();
   private readonly pending: VmEvent[] = [];
   private flushScheduled = false;
+  private exitPending = false;
   private closed = false;
 
   constructor(init: LiveInit | ReplayInit) {
@@ -56,13 +57,25 @@ export class InProcessVm extends EventEmitter<ConnectionEvents> {
 
   private post(event: VmEvent): void {
     this.pending.push(event);
+    if (event.t === 'exit') this.exitPending = true;
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    queueMicrotask(() => this.flushSoon());
+  }
+
+  /**
+   * Replies and notices go out once the VM's call has returned (a microtask: a debugger's travel request costs no
+   * trip through the event loop); a batch holding an exit waits for the next turn of the loop, so that a guest
+   * whose exits are answered at once still lets the process read its sockets between them.
+   */
+  private flushSoon(): void {
+    if (this.exitPending) setImmediate(() => this.flush());
+    else this.flush();
   }
 
   private flush(): void {
     this.flushScheduled = false;
+    this.exitPending = false;
     for (const e of this.pending.splice(0)) this.deliver(e);
   }
 
