@@ -104,6 +104,12 @@ describe('the error-flood rule', () => {
     const first = new Promise<VcpuExit>((resolve) => conn.once('exit', resolve));
     await conn.request({ op: 'run' });
     const exit = await first;
+    // An answer of the wrong kind: BAD_ANSWER, its message the vCPU's reason without an internal code.
+    const wrongKind = new Promise<ProtocolError>((resolve) => conn.once('error', resolve));
+    conn.answer({ seq: exit.seq, reason: 'MMIO' });
+    const refusal = await wrongKind;
+    expect(refusal).toMatchObject({ code: 'BAD_ANSWER', seq: exit.seq });
+    expect(refusal.message).toBe('BAD_ANSWER: answer of kind MMIO for a RISCV_SBI exit (seq 0)');
     for (let i = 0; i < 1000; i++) conn.answer({ seq: exit.seq + 1 + i, reason: 'RISCV_SBI', ret: [0n, 0n] });
     // Without the rule the connection stays open: give up after 10 s rather than at the test's timeout.
     expect(await Promise.race([closed, new Promise((resolve) => setTimeout(() => resolve('still open'), 10_000))])).toBe(4029);

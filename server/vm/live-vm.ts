@@ -140,7 +140,8 @@ export class LiveVm {
     try {
       this.session.answer(answer);
     } catch (e) {
-      return fail('BAD_ANSWER', e instanceof Error ? e.message : String(e));
+      // The vCPU's reason, without its internal code (the client's code is BAD_ANSWER).
+      return fail('BAD_ANSWER', e instanceof SimError ? withoutCode(e) : e instanceof Error ? e.message : String(e));
     }
     this.waiting = null;
     this.port.post({ t: 'answered', frame: this.observers > 0 ? encodeMessage({ type: 'answer', answer }) : null, state: this.state });
@@ -352,6 +353,11 @@ export class LiveVm {
 
 function describe(e: unknown): { code: ProtocolErrorCode; text: string } {
   if (e instanceof RequestError) return { code: e.code, text: e.message };
-  if (e instanceof SimError) return { code: 'BAD_REQUEST', text: `${e.code}: ${e.message}` };
+  if (e instanceof SimError) return { code: 'BAD_REQUEST', text: e.message };
   return { code: 'INTERNAL', text: e instanceof Error ? e.message : String(e) };
+}
+
+/** A SimError's message without the `CODE: ` it starts with. */
+function withoutCode(e: SimError): string {
+  return e.message.startsWith(`${e.code}: `) ? e.message.slice(e.code.length + 2) : e.message;
 }
