@@ -52,7 +52,8 @@ const requests = variant('op', {
   breakpoint: req({ pc: u64(), add: bool() }),
   watchpoint: req({ addr: u64(), len: int(1, MAX_MEMORY_REQUEST), read: bool(), write: bool(), add: bool() }),
   'set-reg': req({ reg: uint(31), value: u64() }),
-  'set-pc': req({ value: u64() }),
+  // A pc is always even (IALIGN=16, the C extension).
+  'set-pc': req({ value: refine(u64(), (v) => ((v & 1n) === 0n ? null : 'must be even (instructions are 2-byte aligned)')) }),
   'read-mem': req({ addr: count, len: uint(MAX_MEMORY_REQUEST) }),
   'write-mem': req({ addr: count, data: bytes({ max: MAX_MEMORY_REQUEST }) }),
   irq: req({ level: bool() }),

@@ -107,7 +107,9 @@ export class Machine {
     this.hart = new Hart(this.ram);
     this.vcpu = new Vcpu(this.hart);
     this.entry = loaded.entry;
-    this.hart.pc = BigInt(loaded.entry);
+    // OpenSBI enters the payload with mret, and mepc[0] is always 0 (IALIGN=16): an odd entry runs from the even
+    // address below it, as on QEMU. (An odd pc would reach the engine, which assumes none.)
+    this.hart.pc = BigInt(loaded.entry) & ~1n;
     this.hart.setReg(10, 0n);
     this.hart.setReg(11, BigInt(this.dtbAddress));
     // The state OpenSBI hands an S-mode payload on QEMU virt: counters readable from U-mode, stvec at the entry.

@@ -57,7 +57,8 @@ export const inputSchema = variant('kind', {
   breakpoint: { pc: u64(), add: bool() },
   watchpoint: { addr: u64(), len: int(1, MAX_INPUT_BYTES), read: bool(), write: bool(), add: bool() },
   'set-reg': { reg: uint(31), value: u64() },
-  'set-pc': { value: u64() },
+  // A pc is always even (IALIGN=16, the C extension): an odd one is no state the hart can be in.
+  'set-pc': { value: refine(u64(), (v) => ((v & 1n) === 0n ? null : 'must be even (instructions are 2-byte aligned)')) },
   'write-mem': { addr: count, data: bytes({ min: 1, max: MAX_INPUT_BYTES }) },
   'immediate-exit': {},
   /**
