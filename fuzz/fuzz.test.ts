@@ -1,5 +1,5 @@
 /**
- * The fuzz campaign's short run, as CI runs it: every campaign, seeded, 90 s in all. It passes when nothing
+ * The fuzz campaign's short run, as CI runs it: every campaign, seeded, 60 s in all. It passes when nothing
  * crashed, hung, threw an uncoded error, printed a stack trace or lost data; otherwise the output names each
  * failure, where its input was saved, and the command that tries it again.
  */
@@ -15,7 +15,7 @@ describe('fuzz campaign (short run)', () => {
   it('finds no crash, hang, uncoded error, stack trace or lost data in any campaign', () => {
     const out = mkdtempSync(join(tmpdir(), 'hindsight-fuzz-out-'));
     try {
-      const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'fuzz', 'main.js'), '--seed', '1', '--time', '90', '--out', out], {
+      const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'fuzz', 'main.js'), '--seed', '1', '--time', '60', '--out', out], {
         encoding: 'utf8', timeout: 300_000, cwd: ROOT,
       });
       expect(r.error, 'the fuzz run did not end').toBeUndefined();
