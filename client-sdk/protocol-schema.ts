@@ -49,6 +49,7 @@ const requests = variant('op', {
   status: req({}), run: req({}), pause: req({}), step: req({}), 'get-regs': req({}), continue: req({}), 'reverse-step': req({}),
   'reverse-continue': req({}), checkpoints: req({}), present: req({}),
   'guest-debug': req({ enabled: bool() }),
+  divert: req({ enabled: bool() }),
   breakpoint: req({ pc: u64(), add: bool() }),
   watchpoint: req({ addr: u64(), len: int(1, MAX_MEMORY_REQUEST), read: bool(), write: bool(), add: bool() }),
   'set-reg': req({ reg: uint(31), value: u64() }),
@@ -108,6 +109,7 @@ export const travelStopSchema = variant('kind', {
   'history-start': {},
   'history-end': { closed: bool() },
   diverged: { divergence: divergenceSchema },
+  'diversion-end': { reason: str({ max: 4096 }) },
 }, open);
 // The simulator spells the two trigger stops as one member with kind 'breakpoint' | 'watchpoint': the same values.
 assertSameType<Infer<typeof travelStopSchema>['kind'], TravelStop['kind']>(true);
@@ -154,7 +156,8 @@ export const registersSchema = object({
   csr: object(Object.fromEntries(GUEST_CSRS.map((name) => [name, u64()])) as Record<GuestCsr, Schema<bigint>>, open),
 }, open);
 export type Registers = Infer<typeof registersSchema>;
-export const travelReplySchema = object({ stop: travelStopSchema, place: placeSchema }, open);
+/** `output`: in a diversion, what the guest wrote to its console during the move. */
+export const travelReplySchema = object({ stop: travelStopSchema, place: placeSchema, output: optional(str({ max: 1 << 20 })) }, open);
 export const timelineEntrySchema = object({ seq: count, icount: count, reason: str({ max: 40 }), pc: u64(), exit: exitSchema }, open);
 assertSameType<Infer<typeof timelineEntrySchema>, TimelineEntry>(true);
 export const checkpointStatsSchema = object({
@@ -180,7 +183,7 @@ export const REPLY_SCHEMAS = {
   // A live VM's step: its status and the exit the instruction made.
   step: travelOr(object({ ...statusFields, exit: exitSchema }, open)),
   continue: travelOr(statusResultSchema),
-  seek: travelReplySchema, 'reverse-step': travelReplySchema, 'reverse-continue': travelReplySchema,
+  seek: travelReplySchema, 'reverse-step': travelReplySchema, 'reverse-continue': travelReplySchema, divert: travelReplySchema,
   'guest-debug': done, breakpoint: bool(), watchpoint: bool(), 'set-reg': done, 'set-pc': done, 'write-mem': done, irq: done,
   'get-regs': registersSchema,
   'read-mem': bytes({ max: MAX_MEMORY_REQUEST }),

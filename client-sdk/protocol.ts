@@ -51,7 +51,7 @@ export { MAX_TIMELINE_LIMIT };
 export const REQUEST_OPS: readonly RequestOp[] = [
   'status', 'run', 'pause', 'step', 'guest-debug', 'breakpoint', 'watchpoint', 'get-regs', 'set-reg', 'set-pc',
   'read-mem', 'write-mem', 'irq', 'stop', 'seek', 'continue', 'reverse-step', 'reverse-continue', 'timeline', 'checkpoints',
-  'present',
+  'present', 'divert',
 ];
 
 /**
@@ -64,6 +64,8 @@ export type TimelineQuery = TimelineFilter;
 export interface TravelReply {
   stop: TravelStop;
   place: Place;
+  /** In a diversion: what the guest wrote to its console during the move. */
+  output?: string;
 }
 
 export type { CheckpointStats, Place, TimelineEntry, TravelStop };

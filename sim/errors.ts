@@ -35,6 +35,10 @@ export type SimErrorCode =
   | 'TT_NO_SUCH_EXIT'
   | 'TT_BAD_TARGET'
   | 'TT_DIVERGED'
+  /** A time-travel request that needs the recorded run, while the traveller is in a diversion. */
+  | 'TT_DIVERTED'
+  /** A write to the guest (or an undivert) outside a diversion: the recorded run cannot be changed. */
+  | 'TT_NOT_DIVERTED'
   | 'IMAGE_BAD_HEADER'
   | 'IMAGE_TOO_LARGE'
   | 'INITRD_TOO_LARGE';

@@ -29,6 +29,8 @@ describe('gdb on a replay', () => {
       'echo @@csrs\\n', 'info registers sstatus stvec satp priv instret',
       'echo @@monitor\\n', 'monitor when', 'monitor timeline RISC_V_NONE', 'monitor timeline MMIO', 'monitor goto exit 3', 'monitor when',
       'echo @@writes\\n', ...tryCommand('set var transfers = 7'), ...tryCommand('set var $a0 = 1'),
+      'echo @@diversion\\n', 'monitor diversion', 'set var transfers = 7', 'print transfers', 'print audit()', ...tryCommand('reverse-stepi'),
+      'monitor diversion end', 'maintenance flush register-cache', 'echo @@after-diversion\\n', 'print transfers', 'monitor when',
       'echo @@history-end\\n', 'delete', 'continue',
       'echo @@done\\n',
     ]);
@@ -97,6 +99,21 @@ describe('gdb on a replay', () => {
     const s = section(run.output, '@@writes');
     expect(s).toMatch(/Cannot access memory at address 0x[0-9a-f]+/);
     expect(s).toMatch(/Could not write register "a0"; remote failure reply 'E\.a replay cannot be changed/);
+  });
+
+  it('a diversion leaves the recording to write and call functions, and comes back to it unchanged', () => {
+    const d = section(run.output, '@@diversion');
+    expect(d).toMatch(/^diverted at icount \d+, next exit 4/m);
+    expect(d).toMatch(/^\$\d+ = 7$/m);
+    // audit() ran on fresh device models (at exit 3, before any transfer): its console output reaches gdb, and
+    // its result comes back.
+    expect(d).toMatch(/alice: 100\nbob: 50\ncarol: 10\n\$\d+ = 0$/m);
+    expect(d).toMatch(/needs the recorded run, and the traveller is in a diversion/);
+    expect(d).toMatch(/^back in the recording: icount \d+, next exit 4, pc 0x[0-9a-f]+\nstanding at exit 3 /m);
+    const a = section(run.output, '@@after-diversion');
+    // The recorded value of transfers at exit 3 (early in main): 0, whatever the diversion wrote.
+    expect(a).toMatch(/^\$\d+ = 0$/m);
+    expect(a).toMatch(/^standing at exit 3 /m);
   });
 
   it('at the end of the recording gdb says so; the session ends and the journal still verifies', () => {

@@ -16,6 +16,9 @@ const HELP = `hindsight monitor commands:
                                     the exits of the recording (REASON: MMIO, RISCV_SBI, DEBUG, INTR, ...)
   monitor checkpoints               the checkpoints time travel keeps
   monitor present                   a live VM: leave its past, back to where the run goes on
+  monitor diversion                 a replay: leave the recorded run here to try something (write registers and
+                                    memory, call functions; step and continue run on fresh device models)
+  monitor diversion end             back to the recording, where the diversion left it
   monitor help                      this text
 After "goto", gdb still shows what it read before: "maintenance flush register-cache" (flushregs) refreshes it.
 `;
@@ -47,6 +50,16 @@ export class Monitor {
       case 'goto': case 'seek': print(await this.goto(words.slice(1))); return;
       case 'timeline': print(await this.timeline(words.slice(1))); return;
       case 'checkpoints': print(describeCheckpoints(await this.link.request<CheckpointStats>({ op: 'checkpoints' }))); return;
+      case 'diversion': {
+        if (words[1] !== undefined && words[1] !== 'end') throw new TargetError('BAD_MONITOR_ARGUMENT', 'diversion | diversion end');
+        const end = words[1] === 'end';
+        const r = await this.link.request<TravelReply>({ op: 'divert', enabled: !end });
+        this.moved();
+        print(end
+          ? `back in the recording: ${describePlace(r.place)}`
+          : `diverted at ${describePlace(r.place).trimEnd()}\nregisters and memory may be written; step and continue run on fresh device models, nothing is recorded; "monitor diversion end" comes back\n`);
+        return;
+      }
       case 'present': {
         const s = await this.link.request<VmStatus>({ op: 'present' });
         this.moved();

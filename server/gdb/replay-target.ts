@@ -4,10 +4,11 @@
  * gdb does can change the recorded run: register and memory writes are refused, as rr refuses them.
  */
 import type { VmLink } from '../../client-sdk/index.js';
+import { PC_REGNUM } from './registers.js';
 import { TargetError, type ResumeAction, type StopReason, type TargetCapabilities } from './target.js';
 import { VmTarget } from './vm-target.js';
 
-const READ_ONLY = 'a replay cannot be changed: it shows what the recorded run did (record a new run to change it)';
+const READ_ONLY = 'a replay cannot be changed: it shows what the recorded run did (monitor diversion leaves it to try something)';
 
 export class ReplayTarget extends VmTarget {
   readonly capabilities: TargetCapabilities = { reverse: true, write: false };
@@ -24,12 +25,25 @@ export class ReplayTarget extends VmTarget {
     await this.request({ op: 'watchpoint', addr, len, read: kind?.read ?? false, write: kind?.write ?? false, add: kind !== null });
   }
 
-  writeRegister(): Promise<void> {
-    return Promise.reject(new TargetError('REPLAY_READ_ONLY', READ_ONLY));
+  /** Refused unless in a diversion (the VM knows: it refuses writes to the recorded run). */
+  async writeRegister(regnum: number, value: bigint): Promise<void> {
+    await this.readOnlyUnlessDiverted(() => this.request(regnum === PC_REGNUM ? { op: 'set-pc', value } : { op: 'set-reg', reg: regnum, value }));
   }
 
-  writeMemory(): Promise<void> {
-    return Promise.reject(new TargetError('REPLAY_READ_ONLY', READ_ONLY));
+  async writeMemory(addr: bigint, data: Uint8Array): Promise<void> {
+    const pieces = await (await this.addressSpace()).pieces(addr, data.length);
+    if (pieces === null) throw new TargetError('BAD_ADDRESS', `0x${addr.toString(16)} is not mapped`);
+    for (const p of pieces) await this.readOnlyUnlessDiverted(() => this.request({ op: 'write-mem', addr: p.pa, data: data.subarray(p.offset, p.offset + p.len) }));
+  }
+
+  private async readOnlyUnlessDiverted(write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
+    } catch (e) {
+      throw e instanceof TargetError && e.code === 'NOT_SUPPORTED' ? new TargetError('REPLAY_READ_ONLY', READ_ONLY) : e;
+    } finally {
+      this.forget();
+    }
   }
 
   resume(action: ResumeAction): Promise<StopReason> {

@@ -6,7 +6,7 @@
  * - a VM of `hindsight serve` (`hindsight gdb --url ... --vm ID --token T --port PORT`): a bridge that speaks RSP to
  *   gdb and the WebSocket protocol to the server, where it is the VM's controller.
  */
-import { VmConnection, type VmEnd, type VmLink } from '../../client-sdk/index.js';
+import { ProtocolError, VmConnection, type VmEnd, type VmLink } from '../../client-sdk/index.js';
 import { DEFAULT_CHECKPOINTS, DEFAULT_SLICE_INSNS } from '../config.js';
 import { InProcessVm } from '../vm/in-process-vm.js';
 import { GdbServer } from './gdb-server.js';
@@ -70,7 +70,10 @@ export async function runUnderGdb(machine: LiveMachine, gdb: GdbPort): Promise<L
 
 /** The bridge to a VM of `hindsight serve`: its channel at `channelUrl` (ws://HOST:PORT/v1/vms/ID/channel). */
 export async function bridgeToGdb(channelUrl: string, token: string, gdb: GdbPort, console: (bytes: Uint8Array) => void): Promise<LiveSessionEnd> {
-  const conn = await VmConnection.open(channelUrl, { token, role: 'controller' });
+  const conn = await VmConnection.open(channelUrl, { token, role: 'controller' }).catch((e: unknown) => {
+    // A refused or unresolvable address is the user's to fix, as a refused hello is.
+    throw e instanceof ProtocolError ? e : new ProtocolError('CONNECT_FAILED', e instanceof Error ? e.message : String(e));
+  });
   try {
     if (conn.welcome.vm.kind === 'replay') return { gdb: await serveOnce(new ReplayTarget(conn), gdb), end: null };
     // A VM of the service records unless it was created with record: false; an unrecorded one refuses the reverse

@@ -290,6 +290,10 @@ export class GdbStub {
 
   /** T05thread:1;swbreak:;20:pc;... with the registers gdb needs first (pc, sp, fp, ra) expedited. */
   private async stopReply(stop: StopReason): Promise<string> {
+    // Console output on the way goes first, as O packets (allowed while the target runs).
+    for (let i = 0; stop.output !== undefined && i < stop.output.length; i += PACKET_SIZE >> 2) {
+      this.conn.send(`O${textToHex(stop.output.slice(i, i + (PACKET_SIZE >> 2)))}`);
+    }
     if (stop.kind === 'exited') return `W${hex2(stop.code & 0xff)}`;
     let signal = SIGTRAP;
     let why = '';

@@ -12,8 +12,10 @@ export type BreakpointType = 'sw' | 'hw';
 /** gdb's Z2 (write), Z3 (read) and Z4 (access) watchpoints. */
 export type WatchType = 'watch' | 'rwatch' | 'awatch';
 
-/** Why the hart stopped, as a stop reply tells gdb. */
-export type StopReason =
+/** Why the hart stopped, as a stop reply tells gdb; `output` is console text the guest wrote on the way (a diversion's). */
+export type StopReason = StopKind & { output?: string };
+
+type StopKind =
   /** SIGTRAP: a step that completed, or one of gdb's triggers (why). */
   | { kind: 'trap'; why?: { type: 'swbreak' | 'hwbreak' } | { type: WatchType; address: bigint } }
   /** SIGTRAP at an end of the recorded history: gdb says "No more reverse-execution history". */

@@ -14,7 +14,7 @@ import {
 } from './target.js';
 import { TriggerBook } from './trigger-book.js';
 
-const SIGABRT = 6;
+const SIGABRT = 6, SIGTRAP = 5;
 
 export abstract class VmTarget implements GdbTarget {
   abstract readonly capabilities: TargetCapabilities;
@@ -127,8 +127,19 @@ export abstract class VmTarget implements GdbTarget {
   /** One travel verb, its reply turned into the stop gdb expects. */
   protected async travel(action: ResumeAction): Promise<StopReason> {
     this.forget();
-    const op = action === 'step' ? 'step' : action;
-    const reply = await this.request<TravelReply>({ op });
+    let reply: TravelReply;
+    try {
+      reply = await this.request<TravelReply>({ op: action });
+    } catch (e) {
+      // A diversion has no past to go back to: say so, standing where it stands.
+      if (e instanceof TargetError && e.code === 'BAD_REQUEST' && action.startsWith('reverse')) return { kind: 'signal', signal: SIGTRAP, message: e.message };
+      throw e;
+    }
+    const stop = this.travelStop(reply, action);
+    return reply.output !== undefined ? { ...(await stop), output: reply.output } : stop;
+  }
+
+  private async travelStop(reply: TravelReply, action: ResumeAction): Promise<StopReason> {
     const stop = reply.stop;
     switch (stop.kind) {
       case 'arrived': return { kind: 'trap' };
@@ -149,6 +160,7 @@ export abstract class VmTarget implements GdbTarget {
       case 'history-start': return { kind: 'history', edge: 'begin' };
       case 'history-end': return { kind: 'history', edge: 'end' };
       case 'diverged': return diverged(stop.divergence);
+      case 'diversion-end': return { kind: 'signal', signal: SIGTRAP, message: `hindsight: the diversion's run ended: ${stop.reason} (monitor diversion end goes back to the recording)` };
     }
   }
 

@@ -13,7 +13,7 @@ import { readJournal, SimError, type Replayer, type ReplayResult } from '../../s
 import { encodeMessage, type ProtocolErrorCode, type RequestBody, type VmEnd, type VmState } from '../../client-sdk/protocol.js';
 import type { WorkerPort } from './live-vm.js';
 import { RequestError } from './machine-view.js';
-import { MOVE_OPS, TRAVEL_OPS, TravelView } from './travel-view.js';
+import { DIVERSION_WRITE_OPS, MOVE_OPS, TRAVEL_OPS, TravelView } from './travel-view.js';
 import type { InternalRequest, ReplayInit, VmCommand } from './worker-messages.js';
 
 export class ReplayVm {
@@ -33,7 +33,7 @@ export class ReplayVm {
     this.port = port;
     this.sliceInsns = init.sliceInsns;
     // Every client hears of each move, before the requester's reply.
-    this.travel = new TravelView(readJournal(readFileSync(init.journalPath)), init.checkpoints, (r) => this.port.post({ t: 'travel', ...r }));
+    this.travel = new TravelView(readJournal(readFileSync(init.journalPath)), init.checkpoints, (r) => this.port.post({ t: 'travel', place: r.place, stop: r.stop }), true);
     this.replayer = this.travel.tt.replayer;
   }
 
@@ -78,6 +78,8 @@ export class ReplayVm {
         return this.status();
       case 'present': throw new RequestError('NOT_SUPPORTED', 'a replay has no present to go back to: seek anywhere in it');
       default:
+        // A diversion (divert) may write the guest: it has left the recorded run.
+        if (DIVERSION_WRITE_OPS.has(body.op) && this.travel.diverted) return this.travel.request(body);
         if (!TRAVEL_OPS.has(body.op)) throw new RequestError('NOT_SUPPORTED', `${body.op} would change a recorded run`);
         return this.travelRequest(body);
     }

@@ -6,22 +6,38 @@
  */
 import { SimError, TimeTravel, type ParsedJournal, type TimeTravelOptions } from '../../sim/index.js';
 import type { RequestBody, TravelReply } from '../../client-sdk/protocol.js';
-import { readRam, registersOf, RequestError } from './machine-view.js';
+import { diversionDevices, type DiversionDevices } from './diversion-devices.js';
+import { checkRam, readRam, registersOf, RequestError } from './machine-view.js';
 
 /** The requests a TravelView answers. */
 export const TRAVEL_OPS: ReadonlySet<RequestBody['op']> = new Set([
   'seek', 'step', 'continue', 'reverse-step', 'reverse-continue', 'breakpoint', 'watchpoint', 'timeline', 'checkpoints', 'get-regs', 'read-mem',
+  'divert',
 ]);
 
 /** The requests that move the traveller (their reply is a TravelReply). */
-export const MOVE_OPS: ReadonlySet<RequestBody['op']> = new Set(['seek', 'step', 'continue', 'reverse-step', 'reverse-continue']);
+export const MOVE_OPS: ReadonlySet<RequestBody['op']> = new Set(['seek', 'step', 'continue', 'reverse-step', 'reverse-continue', 'divert']);
+
+/** What a diversion allows besides the moves: writing the guest. */
+export const DIVERSION_WRITE_OPS: ReadonlySet<RequestBody['op']> = new Set(['set-reg', 'set-pc', 'write-mem']);
 
 export class TravelView {
   readonly tt: TimeTravel;
+  private devices: DiversionDevices | null = null;
 
-  /** `onMove` hears of every request that moved the traveller, with its reply, before the reply goes out. */
-  constructor(journal: ParsedJournal, options: TimeTravelOptions = {}, private readonly onMove: (reply: TravelReply) => void = () => {}) {
+  /**
+   * `onMove` hears of every request that moved the traveller, with its reply, before the reply goes out. With
+   * `diversions`, `divert` leaves the recorded run (a replay session; a live VM's past refuses it).
+   */
+  constructor(
+    journal: ParsedJournal, options: TimeTravelOptions = {}, private readonly onMove: (reply: TravelReply) => void = () => {},
+    private readonly diversions = false,
+  ) {
     this.tt = new TimeTravel(journal, options);
+  }
+
+  get diverted(): boolean {
+    return this.tt.diverted;
   }
 
   get machine(): TimeTravel['machine'] {
@@ -61,13 +77,34 @@ export class TravelView {
       case 'checkpoints': return tt.checkpointStats();
       case 'get-regs': return registersOf(tt.machine);
       case 'read-mem': return readRam(tt.machine, body.addr, body.len);
+      case 'divert': return this.divert(body.enabled);
+      // Only in a diversion (TimeTravel refuses them elsewhere).
+      case 'set-reg': tt.setRegister(body.reg, body.value); return true;
+      case 'set-pc': tt.setRegister(32, body.value); return true;
+      case 'write-mem':
+        checkRam(tt.machine, body.addr, body.data.length);
+        tt.writeMemory(body.addr, body.data);
+        return true;
       default: throw new RequestError('BAD_REQUEST', `${body.op} is not a time-travel request`);
     }
   }
 
+  /** Leaves the recorded run (fresh device models answer the guest from here) or comes back to it. */
+  private divert(enabled: boolean): TravelReply {
+    if (!this.diversions) throw new RequestError('NOT_SUPPORTED', 'only a replay session can divert from its recording');
+    if (enabled === this.tt.diverted) return this.moved({ stop: { kind: 'arrived' }, place: this.tt.place() });
+    if (!enabled) {
+      this.devices = null;
+      return this.moved(this.tt.undivert());
+    }
+    this.devices = diversionDevices(this.tt.machine);
+    return this.moved(this.tt.divert(this.devices.answer));
+  }
+
   /** The wire shape of a travel result (TimeTravel's TravelResult, named for the protocol), told to onMove. */
   private moved(r: TravelReply): TravelReply {
-    const reply = { stop: r.stop, place: r.place };
+    const output = this.devices?.takeOutput() ?? '';
+    const reply = { stop: r.stop, place: r.place, ...(output !== '' ? { output } : {}) };
     this.onMove(reply);
     return reply;
   }
@@ -76,6 +113,8 @@ export class TravelView {
 /** Time travel's own errors, as protocol codes. */
 function travelError(e: unknown): unknown {
   if (e instanceof SimError && e.code === 'TT_NO_SUCH_EXIT') return new RequestError('NO_SUCH_EXIT', e.message);
+  // A write outside a diversion: what a replay refuses anyway.
+  if (e instanceof SimError && e.code === 'TT_NOT_DIVERTED') return new RequestError('NOT_SUPPORTED', e.message);
   // TT_BAD_TARGET, and a watchpoint the hart refuses (straddling a 4 GiB boundary), are the client's mistake.
   if (e instanceof SimError || e instanceof RangeError) return new RequestError('BAD_REQUEST', e.message);
   return e;

@@ -1,7 +1,7 @@
 /** Time travel: checkpoints of a replay, seeks, reverse execution and the timeline of past exits. */
 export {
   TimeTravel, type Place, type TimeTravelOptions, type TravelResult,
-  type TravelStop, STEP_BACK_SCRATCH_INSNS, SCAN_SCRATCH_INSNS,
+  type TravelStop, STEP_BACK_SCRATCH_INSNS, SCAN_SCRATCH_INSNS, type DiversionAnswerer, DIVERSION_CONTINUE_INSNS,
 } from './timetravel.js';
 export type { CheckpointStats } from './checkpoints.js';
 export { DEFAULT_TIMELINE_LIMIT, type TimelineEntry, type TimelineFilter } from './timeline.js';

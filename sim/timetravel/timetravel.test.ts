@@ -194,6 +194,48 @@ describe('reverse execution', () => {
   });
 });
 
+describe('diversions', () => {
+  const journal = record('breakpoints');
+  const target = symbol('breakpoints', 'target');
+  /** Device models of the simplest kind: loads read zeros, SBI calls succeed, debug stops go on. */
+  const answer = (exit: VcpuExit) => {
+    switch (exit.reason) {
+      case 'MMIO': return exit.isWrite && exit.physAddr === 0x100000 ? { end: 'finisher' } : { seq: exit.seq, reason: 'MMIO' as const, ...(exit.isWrite ? {} : { data: new Uint8Array(exit.len) }) };
+      case 'RISCV_SBI': return { seq: exit.seq, reason: 'RISCV_SBI' as const, ret: [0n, 0n] as [bigint, bigint] };
+      case 'DEBUG': return { seq: exit.seq, reason: 'DEBUG' as const, action: 'resume' as const };
+      default: return { end: exit.reason };
+    }
+  };
+
+  it('leave the recorded run to write and run the guest, refuse travels meanwhile, and come back unchanged', () => {
+    const tt = new TimeTravel(journal, { intervalInsns: 400 });
+    tt.addBreakpoint(target);
+    const first = tt.continue();
+    const here = standing(tt, first);
+    expectSimError(() => tt.setRegister(10, 5n), 'TT_NOT_DIVERTED');
+    tt.divert(answer);
+    expect(tt.diverted).toBe(true);
+    // target(i): run it again with i = 41 from a register write; it stops at the breakpoint's next hit.
+    tt.setRegister(10, 41n);
+    tt.writeMemory(Number(symbol('breakpoints', 'watched')), Uint8Array.of(7, 7, 7, 7, 7, 7, 7, 7));
+    expect(tt.machine.hart.getReg(10)).toBe(41n);
+    const again = tt.continue();
+    expect(again.stop.kind).toBe('breakpoint');
+    expect(tt.step().place.icount).toBe(again.place.icount + 1);
+    for (const move of [() => tt.reverseStep(), () => tt.reverseContinue(), () => tt.seekIcount(3), () => tt.seekExit(1), () => tt.runToEnd()]) {
+      expectSimError(move, 'TT_DIVERTED');
+    }
+    // Its own run ends at the finisher: the diversion says so.
+    tt.removeBreakpoint(target);
+    expect(tt.continue().stop).toEqual({ kind: 'diversion-end', reason: 'finisher' });
+    const back = tt.undivert();
+    expect(standing(tt, back)).toEqual({ ...here, stop: 'arrived' });
+    expect(tt.diverted).toBe(false);
+    // And the recording goes on as recorded.
+    expect(tt.runToEnd().stop).toEqual({ kind: 'history-end', closed: true });
+  });
+});
+
 describe('recordings with their own debugger stops', () => {
   const target = symbol('breakpoints', 'target');
   // The session's debugger sets a breakpoint after the first exit and removes it after its second stop.

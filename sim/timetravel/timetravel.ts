@@ -1,6 +1,6 @@
 import { TriggerOwner } from '../cpu/debug.js';
 import { SimError } from '../errors.js';
-import type { VcpuExit } from '../kvm/exits.js';
+import { needsAnswer, type ExitAnswer, type VcpuExit } from '../kvm/exits.js';
 import type { ObserverStop } from '../kvm/vcpu.js';
 import type { Machine } from '../machine.js';
 import type { ParsedJournal, RecordTable } from '../journal/reader.js';
@@ -52,7 +52,17 @@ export type TravelStop =
   /** Going forwards reached the end of the recording (or of its last complete record). */
   | { kind: 'history-end'; closed: boolean }
   /** The replay no longer matched the recording (a different image or machine model). */
-  | { kind: 'diverged'; divergence: Divergence };
+  | { kind: 'diverged'; divergence: Divergence }
+  /** In a diversion, the guest ended its run (it shut down, wrote the finisher, failed, or halted for good). */
+  | { kind: 'diversion-end'; reason: string };
+
+/**
+ * Answers the exits of a diversion (device models: nothing is recorded there), or says the run ends at this one.
+ */
+export type DiversionAnswerer = (exit: VcpuExit) => ExitAnswer | { end: string };
+
+/** How far a `continue` in a diversion goes at most before it stops, nothing having stopped it. */
+export const DIVERSION_CONTINUE_INSNS = 1_000_000_000;
 
 export interface TravelResult {
   stop: TravelStop;
@@ -123,6 +133,8 @@ export class TimeTravel {
    */
   private anchor!: Start;
   private readonly sinceAnchor: Uint8Array;
+  /** A diversion: where it left the recorded run, and who answers its exits. */
+  private diversion: { from: Place; answer: DiversionAnswerer } | null = null;
 
   constructor(journal: ParsedJournal, options: TimeTravelOptions = {}) {
     this.replayer = new Replayer(journal, { image: options.image });
@@ -195,6 +207,7 @@ export class TimeTravel {
 
   /** Stands at exit `seq`, as userspace saw it: before its answer. */
   seekExit(seq: number): TravelResult {
+    this.refuseDiverted('seek');
     if (!Number.isInteger(seq) || seq < 0 || seq >= this.table.exitCount || this.table.exitSeq[seq] !== seq) {
       throw new SimError('TT_NO_SUCH_EXIT', `the recording has no exit ${seq} (it holds exits 0 to ${this.table.exitCount - 1})`);
     }
@@ -205,6 +218,7 @@ export class TimeTravel {
 
   /** Stands where `icount` instructions have retired (before any exit the next instruction takes). */
   seekIcount(icount: number): TravelResult {
+    this.refuseDiverted('seek');
     if (!Number.isSafeInteger(icount) || icount < 0) throw new SimError('TT_BAD_TARGET', `not an instruction count: ${icount}`);
     const c = this.startFor((k) => k.icount < icount);
     if (!(this.machine.hart.icount < icount && this.isAfter(c) && !this.replayer.done)) this.restoreStart(c);
@@ -213,18 +227,21 @@ export class TimeTravel {
 
   /** One instruction forwards (through the exits on the way), stopping early at a trigger. */
   step(): TravelResult {
+    if (this.diversion !== null) return this.result(this.runDiverted(1));
     this.stepOffObserverBreakpoint();
     return this.result(this.forward({ icount: this.machine.hart.icount + 1 }, true));
   }
 
   /** Forwards until a trigger stops the guest or the recording ends. */
   continue(): TravelResult {
+    if (this.diversion !== null) return this.result(this.runDiverted(DIVERSION_CONTINUE_INSNS));
     this.stepOffObserverBreakpoint();
     return this.result(this.forward({}, true));
   }
 
   /** One instruction back. At the start of the recording: history-start, staying there. */
   reverseStep(): TravelResult {
+    this.refuseDiverted('reverse-step');
     const icount = this.machine.hart.icount;
     if (icount === 0) return this.result({ kind: 'history-start' });
     const target = icount - 1;
@@ -246,6 +263,7 @@ export class TimeTravel {
    * points on the way, so going to the hit found replays a short stretch, not the window again.
    */
   reverseContinue(): TravelResult {
+    this.refuseDiverted('reverse-continue');
     // Scanning goes back over places already passed: no checkpoint is taken (or dropped) meanwhile.
     this.frozen = true;
     try {
@@ -272,10 +290,92 @@ export class TimeTravel {
 
   /** Forwards to the end of the recording, taking the checkpoints on the way (what a debugger does on opening one). */
   runToEnd(): TravelResult {
+    this.refuseDiverted('run to the end');
     return this.result(this.forward({}, false));
   }
 
+  // ---- Diversions: leaving the recorded run to try something, and coming back. ----
+
+  /**
+   * Leaves the recorded run where the traveller stands, as rr's diversions do: from here registers and memory may be
+   * written, step and continue run the guest with `answer` answering its exits (nothing is recorded, nothing is
+   * checked against the recording), and the other travels are refused until undivert() comes back.
+   */
+  divert(answer: DiversionAnswerer): TravelResult {
+    if (this.diversion !== null) throw new SimError('TT_DIVERTED', 'the traveller is in a diversion already');
+    this.diversion = { from: this.place(), answer };
+    // Standing at an exit, it takes its recorded answer first: a diversion starts between exits, where the guest's
+    // registers are its own (an SBI call's answer would otherwise land on whatever the debugger wrote).
+    if (this.replayer.standingAt !== null) this.replayer.step(0);
+    return this.result({ kind: 'arrived' });
+  }
+
+  /** Back from a diversion to the recorded run, at the place the diversion left it (as it was there). */
+  undivert(): TravelResult {
+    const d = this.diversion;
+    if (d === null) throw new SimError('TT_NOT_DIVERTED', 'the traveller is not in a diversion');
+    this.diversion = null;
+    // The machine is not the recording's any more: whatever the seek would go on from, it restores first.
+    const seq = d.from.atExit?.seq, icount = d.from.icount;
+    this.restoreStart(seq !== undefined ? this.startFor((k) => k.nextSeq <= seq) : this.startFor((k) => k.icount < icount));
+    return this.result(this.seekForward(seq !== undefined ? { seq } : { icount }));
+  }
+
+  get diverted(): boolean {
+    return this.diversion !== null;
+  }
+
+  /** In a diversion: writes x1..x31, or the pc (32). */
+  setRegister(reg: number, value: bigint): void {
+    this.needDiversion('a register write');
+    if (reg === 32) this.machine.hart.pc = BigInt.asUintN(64, value);
+    else this.machine.hart.setReg(reg, BigInt.asUintN(64, value));
+  }
+
+  /** In a diversion: writes guest-physical RAM. */
+  writeMemory(addr: number, data: Uint8Array): void {
+    this.needDiversion('a memory write');
+    this.machine.writePhys(addr, data);
+  }
+
   // ---- Inside. ----
+
+  private refuseDiverted(what: string): void {
+    if (this.diversion !== null) throw new SimError('TT_DIVERTED', `${what} needs the recorded run, and the traveller is in a diversion: end it first`);
+  }
+
+  private needDiversion(what: string): void {
+    if (this.diversion === null) throw new SimError('TT_NOT_DIVERTED', `${what} would change the recorded run: only a diversion may`);
+  }
+
+  /**
+   * Runs a diversion's guest forwards by up to `insns` instructions, its exits answered by the diversion's answerer,
+   * stopping early at the observer's triggers or where its run ends.
+   */
+  private runDiverted(insns: number): TravelStop {
+    const { vcpu, hart: h } = this.machine;
+    const answer = this.diversion!.answer;
+    const goal = h.icount + insns;
+    if (vcpu.waiting === null && h.debug.breakpointOwners(h.pcLo, h.pcHi) === TriggerOwner.Observer) vcpu.stepOverBreakpointOnce();
+    for (;;) {
+      const waiting = vcpu.waiting;
+      if (waiting !== null) {
+        const a = answer(waiting);
+        if ('end' in a) return { kind: 'diversion-end', reason: a.end };
+        vcpu.answer(a);
+        if (h.icount >= goal) return { kind: 'arrived' };
+        continue;
+      }
+      if (h.icount >= goal) return { kind: 'arrived' };
+      const exit = vcpu.runOrObserve(goal - h.icount, false);
+      if (exit === null) {
+        const o = vcpu.observerStop;
+        if (o !== null) return observerStop(o);
+        continue;
+      }
+      if (!needsAnswer(exit) && !(exit.reason === 'INTR' && exit.cause !== 'halt')) return { kind: 'diversion-end', reason: describeEnd(exit) };
+    }
+  }
 
   /**
    * Replays forwards to a seek's goal with the observer's breakpoints out of the way: a seek stops at none of them,
@@ -449,6 +549,7 @@ export class TimeTravel {
    * recording through this, so a seek after the stream starts near its target.
    */
   stepForward(budget: number): ReplayStep {
+    this.refuseDiverted('streaming the recording');
     const r = this.replayer, h = this.machine.hart;
     this.maybeCheckpoint();
     if (!this.frozen && !this.checkpoints.borrowed && r.standingAt === null && this.isAfter(this.checkpoints.last!)) {
@@ -518,6 +619,14 @@ export class TimeTravel {
 
   private result(stop: TravelStop): TravelResult {
     return { stop, place: this.place() };
+  }
+}
+
+function describeEnd(exit: VcpuExit): string {
+  switch (exit.reason) {
+    case 'SYSTEM_EVENT': return `the guest asked for a ${exit.type}`;
+    case 'INTERNAL_ERROR': return exit.message;
+    default: return 'the guest waits for an interrupt that nothing will raise';
   }
 }
 
