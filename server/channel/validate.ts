@@ -3,7 +3,7 @@
  * sends reaches a VM without passing through here: a hostile frame costs a coded error, never a crash. The checks
  * are the protocol's schemas (client-sdk/protocol-schema.ts); this file only gives each kind of mistake its code.
  */
-import { SchemaError, isPlainObject } from '../../sim/schema/schema.js';
+import { SchemaError, isPlainObject, shown } from '../../sim/schema/schema.js';
 import { answerMessageSchema, helloSchema, requestSchema } from '../../client-sdk/protocol-schema.js';
 import type { ClientMessage, ProtocolErrorCode } from '../../client-sdk/protocol.js';
 
@@ -61,6 +61,6 @@ export function parseClientMessage(value: unknown): ClientMessage {
         throw refused(e, 'BAD_HELLO', 'BAD_HELLO', {});
       }
     default:
-      throw new MessageError('UNKNOWN_TYPE', `unknown message type ${JSON.stringify(value.type)}`);
+      throw new MessageError('UNKNOWN_TYPE', `unknown message type ${shown(value.type)}`);
   }
 }

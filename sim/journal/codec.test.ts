@@ -53,6 +53,8 @@ describe('journal record codec', () => {
       { t: 'digest', seq: 1, icount: 2, digest: 'not hex' },
       { t: 'answer', answer: { seq: 1, reason: 'DEBUG', action: 'jump' } },
       { t: 'nothing' },
+      { t: 5n },
+      { t: 'input', icount: 1, input: { kind: 7n } },
       [1, 2, 3],
       null,
     ];

@@ -294,10 +294,20 @@ export function variant<K extends string, M extends VariantMap>(key: K, members:
     const tag = v[key];
     const branch = typeof tag === 'string' && hasOwn.call(v, key) ? branches.get(tag) : undefined;
     if (branch === undefined) {
-      throw new SchemaError([key], tag === undefined ? 'is missing' : `${JSON.stringify(tag)} is not one of ${tags.join(', ')}`, true);
+      throw new SchemaError([key], tag === undefined ? 'is missing' : `${shown(tag)} is not one of ${tags.join(', ')}`, true);
     }
     return branch(v) as InferVariant<K, M>;
   });
+}
+
+/** A value as a message shows it: short, and never a throw (JSON.stringify throws on a bigint). */
+export function shown(v: unknown): string {
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (v instanceof Uint8Array) return `bytes(${v.length})`;
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (typeof v === 'object' && v !== null) return 'a map';
+  return String(v);
 }
 
 function within(e: unknown, key: string | number): unknown {
