@@ -7,13 +7,12 @@
  * service passes when /healthz p99 stays under 100 ms and memory comes back within 10% of idle, every round.
  * A benchmark, not a test: it prints figures (docs/architecture.md, "Under load").
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { HindsightClient, RemoteVmm } from '../client-sdk/index.js';
+import { startServer } from './loopback.js';
 import { markdownTable, percentile } from './stats.js';
 
 interface Options { rounds: number; vms: number; seconds: number; guest: string }
@@ -35,24 +34,6 @@ function options(argv: string[]): Options {
 function rssMib(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m === null ? Number.NaN : Number(m[1]) / 1024;
-}
-
-async function startServer(root: string, vms: number): Promise<{ url: string; token: string; child: ChildProcess; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'hindsight-load-'));
-  const token = 'load-bench-token-0123456789abcdef';
-  writeFileSync(join(dir, 'token'), token);
-  const child = spawn(process.execPath, [join(root, 'dist/server/cli/main.js'), 'serve', '--port', '0', '--data', dir, '--token-file', join(dir, 'token'),
-    '--guests', join(root, 'guests/build'), '--max-vms', String(vms), '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((ok, fail) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m) ok(m[1]);
-    });
-    child.once('exit', (code) => fail(new Error(`the server exited ${code}`)));
-  });
-  return { url, token, child, dir };
 }
 
 /** Polls /healthz every 100 ms from its own thread (so the clients' work here does not delay it); resolves with the latencies. */
@@ -107,8 +88,8 @@ async function round(client: HindsightClient, pid: number, o: Options, url: stri
 async function main(): Promise<void> {
   const o = options(process.argv.slice(2));
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const server = await startServer(root, o.vms);
-  const pid = server.child.pid!;
+  const server = await startServer(join(root, 'dist/server/cli/main.js'), join(root, 'guests/build'), ['--max-vms', String(o.vms), '--log-level', 'warn']);
+  const pid = server.pid;
   const client = new HindsightClient(server.url, server.token);
   try {
     await new Promise((r) => setTimeout(r, 1000));
@@ -135,8 +116,7 @@ async function main(): Promise<void> {
     )}\n(${o.guest}, recorded, one answering SDK client per VM for ${o.seconds} s; /healthz polled every 100 ms from its own thread; RSS of the server process; fresh server ${fresh.toFixed(0)} MiB; pass: p99 < 100 ms and memory after within 10% of idle)\n${pass ? 'PASS' : 'FAIL'}\n`);
     process.exitCode = pass ? 0 : 1;
   } finally {
-    server.child.kill('SIGTERM');
-    await new Promise((r) => server.child.once('exit', r));
+    await server.stop();
     rmSync(server.dir, { recursive: true, force: true });
   }
 }

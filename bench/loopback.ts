@@ -31,11 +31,12 @@ export interface LoopbackReport {
   floors: EchoFloor[];
 }
 
-async function startServer(cli: string, guestsDir: string): Promise<{ url: string; token: string; stop(): void; dir: string }> {
+/** `hindsight serve` in a child process on a free port, with its own data folder (and `extra` options). */
+export async function startServer(cli: string, guestsDir: string, extra: string[] = []): Promise<{ url: string; token: string; stop(): Promise<void>; dir: string; pid: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'hindsight-loopback-'));
   const token = 'loopback-bench-token-0123456789';
   writeFileSync(join(dir, 'token'), token);
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--data', dir, '--token-file', join(dir, 'token'), '--guests', guestsDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--data', dir, '--token-file', join(dir, 'token'), '--guests', guestsDir, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -45,7 +46,8 @@ async function startServer(cli: string, guestsDir: string): Promise<{ url: strin
     });
     child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
   });
-  return { url, token, dir, stop: () => { child.kill('SIGTERM'); } };
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { url, token, dir, pid: child.pid!, stop: () => { child.kill('SIGTERM'); return exited; } };
 }
 
 /** Runs `vms` mmio-loop guests at once, each with its own controller; returns the combined figures. */

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HindsightClient } from '../client-sdk/index.js';
-import { hasStackTrace } from './report.js';
+import { hasStackTrace, type CampaignReport } from './report.js';
 
 export interface FuzzServer {
   url: string;
@@ -53,4 +53,13 @@ export async function startServer(cli: string, guestsDir: string, extra: string[
       return result;
     },
   };
+}
+
+/** The end of a campaign's server: a stack trace it printed is a failure, and so is any exit but SIGTERM's 143. */
+export async function endCampaignServer(server: FuzzServer, report: CampaignReport): Promise<void> {
+  const stack = server.stackTrace();
+  if (stack !== null) report.fail('stack', -1, `the server printed a stack trace: ${stack}`);
+  const wasAlive = server.alive();
+  const end = await server.stop();
+  if (wasAlive && end.code !== 143) report.fail('crash', -1, `the server exited ${end.code ?? end.signal} at SIGTERM`);
 }

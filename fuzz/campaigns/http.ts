@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CampaignReport, cases, type FuzzContext } from '../report.js';
 import { Rng } from '../rng.js';
-import { startServer, type FuzzServer } from '../server.js';
+import { endCampaignServer, startServer, type FuzzServer } from '../server.js';
 import { mutateValue, randomValue } from '../values.js';
 
 interface Reply {
@@ -178,11 +178,8 @@ export async function httpCampaign(ctx: FuzzContext): Promise<CampaignReport> {
       }
       if (index % 200 === 0) ctx.progress(`http: ${report.inputs} inputs`);
     }
-    const stack = server.stackTrace();
-    if (stack !== null) report.fail('stack', -1, `the server printed a stack trace: ${stack}`);
   } finally {
-    const end = await server.stop();
-    if (end.code !== 143 && end.code !== 0) report.fail('crash', -1, `the server exited ${end.code ?? end.signal} at SIGTERM`);
+    await endCampaignServer(server, report);
   }
   return report;
 }

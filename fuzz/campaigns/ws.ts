@@ -16,7 +16,7 @@ import { serverMessageSchema } from '../../client-sdk/protocol-schema.js';
 import { RemoteVmm, type CreatedVm } from '../../client-sdk/index.js';
 import { CampaignReport, cases, type FuzzContext } from '../report.js';
 import { Rng } from '../rng.js';
-import { startServer, type FuzzServer } from '../server.js';
+import { endCampaignServer, startServer, type FuzzServer } from '../server.js';
 import { mutateValue, randomValue } from '../values.js';
 
 const CODES = new Set([
@@ -289,11 +289,8 @@ export async function wsCampaign(ctx: FuzzContext): Promise<CampaignReport> {
     report.outcome(`canary-runs-verified:${canary.verified}`);
     if (canary.failure !== null) report.fail('lost', -1, `canary: ${canary.failure}`);
     else if (canary.verified === 0) report.fail('lost', -1, 'the canary never finished a run');
-    const stack = server.stackTrace();
-    if (stack !== null) report.fail('stack', -1, `the server printed a stack trace: ${stack}`);
   } finally {
-    const end = await server.stop();
-    if (end.code !== 143 && end.code !== 0) report.fail('crash', -1, `the server exited ${end.code ?? end.signal} at SIGTERM`);
+    await endCampaignServer(server, report);
   }
   return report;
 }
