@@ -3,7 +3,7 @@
  * whole time, which must run to its end and whose journal must replay. Each case is one connection:
  * - a handshake written by hand: a bad key or version, another method or path, headers missing or huge, cut
  *   short, or reset (RST) at a random moment, to a VM's channel or anywhere;
- * - or a channel opened properly, a hello (right, or mutated), then up to ~40 frames: protocol messages mutated
+ * - or a channel opened properly, a hello (right, or mutated), then up to 100 frames: protocol messages mutated
  *   field by field, answers to any seq, random msgpack values, random bytes, text frames, oversized frames, and
  *   frames written by hand (reserved bits, unknown opcodes, unmasked, fragments, bad close codes).
  * Every message the server sends must be one of the protocol's (the SDK's schemas check it) and every error code a
@@ -162,7 +162,7 @@ async function oneConnection(rng: Rng, server: FuzzServer, targets: Target[]): P
       const first = rng.chance(0.75) ? hello : mutateValue(rng, hello);
       write(rawFrame(encodeMessage(first as never)));
       sent.push(`hello ${JSON.stringify(first, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
-      const n = 1 + rng.int(40);
+      const n = 1 + rng.int(100);
       for (let i = 0; i < n && !socket.destroyed; i++) {
         const r = rng.int(20);
         let f: Buffer;

@@ -48,6 +48,8 @@ export interface ChannelMetrics {
 }
 
 const HELLO_TIMEOUT_MS = 10_000;
+/** The longest message an error frame carries. */
+const MAX_ERROR_MESSAGE = 1000;
 
 export class VmChannel implements VmListener {
   private role: Role | null = null;
@@ -96,7 +98,8 @@ export class VmChannel implements VmListener {
 
   private error(code: ProtocolErrorCode, message: string, where: { id?: number; seq?: number } = {}): void {
     this.metrics.protocolError(code);
-    this.message({ type: 'error', ...where, code, message });
+    // Short, whatever it quotes: an error says what is wrong, it does not echo a client's megabyte back.
+    this.message({ type: 'error', ...where, code, message: message.length > MAX_ERROR_MESSAGE ? `${message.slice(0, MAX_ERROR_MESSAGE)}…` : message });
     // A client that keeps sending what cannot work is flooding: stop listening to it.
     if (++this.errors > this.limits.maxErrorsPerConnection) this.fatal('TOO_MANY_PENDING', 'too many errors on one connection', CLOSE.FLOOD);
   }

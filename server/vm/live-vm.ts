@@ -20,6 +20,7 @@ import { encodeMessage, type ProtocolErrorCode, type RequestBody, type VmEnd, ty
 import { openHistory } from './live-history.js';
 import { checkRam, readRam, registersOf, RequestError } from './machine-view.js';
 import { TRAVEL_OPS, type TravelView } from './travel-view.js';
+import { withoutCode } from './vm-request-error.js';
 import type { InternalRequest, LiveInit, VmCommand, VmEvent } from './worker-messages.js';
 
 /** Where a VM says what happens (its hub, in the same worker). */
@@ -355,9 +356,4 @@ function describe(e: unknown): { code: ProtocolErrorCode; text: string } {
   if (e instanceof RequestError) return { code: e.code, text: e.message };
   if (e instanceof SimError) return { code: 'BAD_REQUEST', text: e.message };
   return { code: 'INTERNAL', text: e instanceof Error ? e.message : String(e) };
-}
-
-/** A SimError's message without the `CODE: ` it starts with. */
-function withoutCode(e: SimError): string {
-  return e.message.startsWith(`${e.code}: `) ? e.message.slice(e.code.length + 2) : e.message;
 }

@@ -8,6 +8,7 @@ import { SimError, TimeTravel, type ParsedJournal, type TimeTravelOptions } from
 import type { RequestBody, TravelReply } from '../../client-sdk/protocol.js';
 import { diversionDevices, type DiversionDevices } from './diversion-devices.js';
 import { checkRam, readRam, registersOf, RequestError } from './machine-view.js';
+import { withoutCode } from './vm-request-error.js';
 
 /** The requests a TravelView answers. */
 export const TRAVEL_OPS: ReadonlySet<RequestBody['op']> = new Set([
@@ -112,9 +113,9 @@ export class TravelView {
 
 /** Time travel's own errors, as protocol codes. */
 function travelError(e: unknown): unknown {
-  if (e instanceof SimError && e.code === 'TT_NO_SUCH_EXIT') return new RequestError('NO_SUCH_EXIT', e.message);
+  if (e instanceof SimError && e.code === 'TT_NO_SUCH_EXIT') return new RequestError('NO_SUCH_EXIT', withoutCode(e));
   // A write outside a diversion: what a replay refuses anyway.
-  if (e instanceof SimError && e.code === 'TT_NOT_DIVERTED') return new RequestError('NOT_SUPPORTED', e.message);
+  if (e instanceof SimError && e.code === 'TT_NOT_DIVERTED') return new RequestError('NOT_SUPPORTED', withoutCode(e));
   // TT_BAD_TARGET, and a watchpoint the hart refuses (straddling a 4 GiB boundary), are the client's mistake.
   if (e instanceof SimError || e instanceof RangeError) return new RequestError('BAD_REQUEST', e.message);
   return e;

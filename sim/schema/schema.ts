@@ -269,7 +269,7 @@ function missingField(key: string): SchemaError {
 
 function extraField(v: Record<string, unknown>, names: string[]): never {
   const extra = Object.keys(v).find((k) => !names.includes(k));
-  return fail(extra === undefined ? 'has a field that is undefined' : `has a field ${JSON.stringify(extra)} that is not one of ${names.join(', ')}`);
+  return fail(extra === undefined ? 'has a field that is undefined' : `has a field ${shown(extra)} that is not one of ${names.join(', ')}`);
 }
 
 type VariantMap = Record<string, Shape>;
