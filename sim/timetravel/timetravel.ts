@@ -497,10 +497,9 @@ export class TimeTravel {
     if (this.base !== point.base) this.restore(point.base);
     m.hart.collectDirtyPages();
     // Back to the point it last stood on (a run of reverse steps): only what was written since differs.
-    const pages = new Set<number>(this.anchor === point ? [] : point.pages.keys());
-    if (this.anchor !== point && 'base' in this.anchor) for (const p of this.anchor.pages.keys()) pages.add(p);
-    const d = this.sinceAnchor;
-    for (let p = 0; p < d.length; p++) if (d[p] !== 0) pages.add(p);
+    const pages: Iterable<number> = this.anchor === point ? this.writtenSinceAnchor() : new Set([
+      ...point.pages.keys(), ...('base' in this.anchor ? this.anchor.pages.keys() : []), ...this.writtenSinceAnchor(),
+    ]);
     // The candidates are many more than the pages written (every page a write-TLB entry maps counts, see
     // GuestRam): only the pages that really differ are rewritten.
     for (const p of pages) {
@@ -517,6 +516,13 @@ export class TimeTravel {
     this.anchor = point;
     this.sinceAnchor.fill(0);
     this.scratch.touch(point);
+  }
+
+  /** The pages written since the machine last stood on its anchor (a superset: see GuestRam). */
+  private writtenSinceAnchor(): number[] {
+    const d = this.sinceAnchor, out: number[] = [];
+    for (let p = 0; p < d.length; p++) if (d[p] !== 0) out.push(p);
+    return out;
   }
 
   /** Whether the replay stands after checkpoint (or scratch point) `c`, or on it. */
