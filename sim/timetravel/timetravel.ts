@@ -212,7 +212,9 @@ export class TimeTravel {
       throw new SimError('TT_NO_SUCH_EXIT', `the recording has no exit ${seq} (it holds exits 0 to ${this.table.exitCount - 1})`);
     }
     const c = this.startFor((k) => k.nextSeq <= seq);
-    if (!(this.machine.vcpu.nextSeq <= seq && this.isAfter(c))) this.restoreStart(c);
+    const fromHere = this.machine.vcpu.nextSeq <= seq && this.isAfter(c);
+    if (!fromHere) this.restoreStart(c);
+    this.scratchOnTheWay(fromHere ? this.machine.hart.icount : c.icount, this.table.exitIcount[seq]);
     return this.result(this.seekForward({ seq }));
   }
 
@@ -220,14 +222,13 @@ export class TimeTravel {
   seekIcount(icount: number): TravelResult {
     this.refuseDiverted('seek');
     if (!Number.isSafeInteger(icount) || icount < 0) throw new SimError('TT_BAD_TARGET', `not an instruction count: ${icount}`);
-    const c = this.startFor((k) => k.icount < icount);
-    if (!(this.machine.hart.icount < icount && this.isAfter(c) && !this.replayer.done)) this.restoreStart(c);
-    return this.result(this.seekForward({ icount }));
+    return this.result(this.seekTo(icount, true));
   }
 
   /** One instruction forwards (through the exits on the way), stopping early at a trigger. */
   step(): TravelResult {
     if (this.diversion !== null) return this.result(this.runDiverted(1));
+    this.scratchHereIfFar();
     this.stepOffObserverBreakpoint();
     return this.result(this.forward({ icount: this.machine.hart.icount + 1 }, true));
   }
@@ -235,6 +236,7 @@ export class TimeTravel {
   /** Forwards until a trigger stops the guest or the recording ends. */
   continue(): TravelResult {
     if (this.diversion !== null) return this.result(this.runDiverted(DIVERSION_CONTINUE_INSNS));
+    this.scratchHereIfFar();
     this.stepOffObserverBreakpoint();
     return this.result(this.forward({}, true));
   }
@@ -244,20 +246,15 @@ export class TimeTravel {
     this.refuseDiverted('reverse-step');
     const icount = this.machine.hart.icount;
     if (icount === 0) return this.result({ kind: 'history-start' });
-    const target = icount - 1;
-    // Reverse steps come in runs (a debugger's reverse-next sends one per instruction): when this one has to replay
-    // from far away, it leaves a scratch point a little before its target, and the next ones start there.
-    if (target - this.startFor((k) => k.icount < target).icount > this.stepBackScratchInsns) {
-      this.seekIcount(target - this.stepBackScratchInsns);
-      this.takeScratch();
-    }
-    return this.seekIcount(target);
+    // Reverse steps come in runs (a debugger's reverse-next sends one per instruction): the seek leaves a scratch
+    // point a little before its target when it comes from far, and the next ones start there.
+    return this.seekIcount(icount - 1);
   }
 
   /**
    * Backwards to the latest earlier place where the observer's triggers stop the guest. Scans windows of the past
    * with the triggers armed, nearest first, noting the last hit: the window just before the current place, then
-   * one twice as wide before it, and so on back to the start (then: history-start, standing at the start). A
+   * one as wide as all before it, and so on back to the start (then: history-start, standing at the start). A
    * window starts at a checkpoint or scratch point, or where a seek with the breakpoints out of the way got to:
    * an armed breakpoint slows a replay several times, so only the windows scanned pay for it. Scans leave scratch
    * points on the way, so going to the hit found replays a short stretch, not the window again.
@@ -267,11 +264,14 @@ export class TimeTravel {
     // Scanning goes back over places already passed: no checkpoint is taken (or dropped) meanwhile.
     this.frozen = true;
     try {
-      let end = this.machine.hart.icount;
-      for (let width = this.firstWindowInsns; end > 0; width *= 2) {
+      const origin = this.machine.hart.icount;
+      for (let end = origin; end > 0;) {
+        // Each window as wide as all those scanned before it (the first, firstWindowInsns): a short one that started
+        // at a scratch point close by does not count as a step of the doubling.
+        const width = Math.max(this.firstWindowInsns, origin - end);
         const start = this.startFor((k) => k.icount < end);
         if (end - start.icount > width) {
-          this.seekIcount(end - width);
+          this.seekTo(end - width, false);
           this.takeScratch();
         } else {
           this.restoreStart(start);
@@ -390,6 +390,34 @@ export class TimeTravel {
     } finally {
       for (const pc of observed) h.addBreakpoint(pc, TriggerOwner.Observer);
     }
+  }
+
+  /** A seek to an instruction count; a long one leaves a scratch point a little before it (`onTheWay`). */
+  private seekTo(icount: number, onTheWay: boolean): TravelStop {
+    const c = this.startFor((k) => k.icount < icount);
+    const fromHere = this.machine.hart.icount < icount && this.isAfter(c) && !this.replayer.done;
+    if (!fromHere) this.restoreStart(c);
+    if (onTheWay) this.scratchOnTheWay(fromHere ? this.machine.hart.icount : c.icount, icount);
+    return this.seekForward({ icount });
+  }
+
+  /**
+   * A seek from `from` to `to` that is long leaves a scratch point a little before `to`: a debugger that arrived
+   * somewhere often goes back a little (reverse-stepi, reverse-next), and starts there instead of far away.
+   */
+  private scratchOnTheWay(from: number, to: number): void {
+    if (to - from <= 2 * this.stepBackScratchInsns) return;
+    this.seekForward({ icount: to - this.stepBackScratchInsns });
+    this.takeScratch();
+  }
+
+  /**
+   * Before going forwards from a place far from every checkpoint and scratch point, leaves one here: going back from
+   * where the travel stops (reverse-stepi after a continue, reverse-next after a next) then starts near.
+   */
+  private scratchHereIfFar(): void {
+    const h = this.machine.hart;
+    if (h.icount - this.startFor((k) => k.icount <= h.icount).icount > this.stepBackScratchInsns) this.takeScratch();
   }
 
   /** The last hit of the observer's triggers from here to `end`, or null; leaves scratch points on the way. */
