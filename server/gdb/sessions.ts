@@ -9,6 +9,7 @@
 import { ProtocolError, VmConnection, type VmEnd, type VmLink } from '../../client-sdk/index.js';
 import { DEFAULT_CHECKPOINTS, DEFAULT_SLICE_INSNS } from '../config.js';
 import { InProcessVm } from '../vm/in-process-vm.js';
+import type { LiveInit } from '../vm/worker-messages.js';
 import { GdbServer } from './gdb-server.js';
 import { LiveTarget } from './live-target.js';
 import { ReplayTarget } from './replay-target.js';
@@ -38,31 +39,22 @@ export async function replayUnderGdb(journalPath: string, gdb: GdbPort): Promise
   }
 }
 
-export interface LiveMachine {
-  image: Uint8Array;
-  imageName: string;
-  ramSize: number;
-  bootargs?: string;
-  initrd?: Uint8Array;
-  /** Where the journal goes; null runs unrecorded (and without a past to go back to). */
-  recordPath: string | null;
+/** The machine to run under gdb: as a server's VM is made (`recordPath` null: unrecorded), and its console. */
+export type LiveMachine = Pick<LiveInit, 'image' | 'imageName' | 'ramSize' | 'bootargs' | 'initrd' | 'recordPath'> & {
   /** Console input for the UART and the SBI console. */
   input?: Uint8Array;
   onConsole(bytes: Uint8Array): void;
-}
+};
 
 /**
  * Runs a machine under gdb: it waits at its first instruction until gdb resumes it. Once gdb detaches (or its
  * connection drops) the guest runs on to its end; once gdb kills it the run ends there.
  */
 export async function runUnderGdb(machine: LiveMachine, gdb: GdbPort): Promise<LiveSessionEnd> {
-  const vm = new InProcessVm({
-    kind: 'live', id: 'live', image: machine.image, imageName: machine.imageName, ramSize: machine.ramSize,
-    ...(machine.bootargs !== undefined ? { bootargs: machine.bootargs } : {}), ...(machine.initrd !== undefined ? { initrd: machine.initrd } : {}),
-    recordPath: machine.recordPath, sliceInsns: DEFAULT_SLICE_INSNS, checkpoints: DEFAULT_CHECKPOINTS,
-  });
+  const { input, onConsole, ...config } = machine;
+  const vm = new InProcessVm({ kind: 'live', id: 'live', ...config, sliceInsns: DEFAULT_SLICE_INSNS, checkpoints: DEFAULT_CHECKPOINTS });
   try {
-    return await driveLive(vm, { recorded: machine.recordPath !== null, onConsole: machine.onConsole, input: machine.input }, gdb);
+    return await driveLive(vm, { recorded: machine.recordPath !== null, onConsole, input }, gdb);
   } finally {
     await vm.close();
   }

@@ -3,33 +3,12 @@
  * only the pages that differ, so these tests hold every place reached through them to the state a plain seek from a
  * checkpoint reaches (the full state digest: registers, CSRs, TLB-visible memory, every byte of RAM).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runElf } from '../../client-sdk/index.js';
-import { parseElf } from '../elf.js';
-import { readJournal, type ParsedJournal } from '../journal/reader.js';
+import { readJournal } from '../journal/reader.js';
 import { MemoryJournalWriter } from '../journal/writer.js';
-import { standing } from './test-helpers.js';
+import { image, lcg, record, standing, symbol } from './test-helpers.js';
 import { TimeTravel } from './timetravel.js';
-
-const BUILD = join(import.meta.dirname, '..', '..', 'guests', 'build');
-const image = (name: string) => readFileSync(join(BUILD, `${name}.elf`));
-const symbol = (name: string, sym: string) => BigInt(parseElf(image(name)).symbols.get(sym)!);
-
-function record(name: string): ParsedJournal {
-  let writer: MemoryJournalWriter | undefined;
-  runElf(image(name), { recordTo: (h) => (writer = new MemoryJournalWriter(h)) });
-  return readJournal(writer!.bytes());
-}
-
-function lcg(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n) => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return Math.floor((s / 2 ** 32) * n);
-  };
-}
 
 describe('scratch points', () => {
   // traps: Sv39 with hardware A/D updates and page faults, so the TLBs and the page tables are part of each state.

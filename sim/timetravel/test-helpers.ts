@@ -1,5 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'vitest';
-import type { ParsedJournal } from '../journal/reader.js';
+import { LocalVmm } from '../../client-sdk/index.js';
+import { parseElf } from '../elf.js';
+import { readJournal, type ParsedJournal } from '../journal/reader.js';
+import { MemoryJournalWriter } from '../journal/writer.js';
 import { TimeTravel, type TimeTravelOptions, type TravelResult } from './timetravel.js';
 
 /** Where a travel stands, with the full state digest: what two ways of getting somewhere must agree on. */
@@ -28,3 +33,32 @@ export function expectSeeksMatchStraightReplay(journal: ParsedJournal, targets: 
   }
   expect(straight.checkpointStats().count).toBe(1);
 }
+
+const BUILD = join(import.meta.dirname, '..', '..', 'guests', 'build');
+export const image = (name: string) => readFileSync(join(BUILD, `${name}.elf`));
+export const symbol = (name: string, sym: string) => BigInt(parseElf(image(name)).symbols.get(sym)!);
+
+/** Records a guest with the built-in userspace; `drive` may feed inputs between exits (a debugger's). */
+export function record(name: string, drive?: (vmm: LocalVmm, exits: number) => void): ParsedJournal {
+  let writer: MemoryJournalWriter | undefined;
+  const vmm = new LocalVmm(image(name), { recordTo: (h) => (writer = new MemoryJournalWriter(h)) });
+  if (drive === undefined) vmm.run();
+  else {
+    for (let exits = 0; ; exits++) {
+      drive(vmm, exits);
+      const end = vmm.answerExit(vmm.session.run());
+      if (end !== null) { vmm.result(end.stop, end.exitCode); break; }
+    }
+  }
+  return readJournal(writer!.bytes());
+}
+
+/** A fixed-seed generator: the same targets on every run. */
+export function lcg(seed: number): (n: number) => number {
+  let s = seed >>> 0;
+  return (n) => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return Math.floor((s / 2 ** 32) * n);
+  };
+}
+

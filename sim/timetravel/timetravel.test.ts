@@ -2,41 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalVmm } from '../../client-sdk/index.js';
-import { parseElf } from '../elf.js';
-import { readJournal, type ParsedJournal } from '../journal/reader.js';
+import { readJournal } from '../journal/reader.js';
 import { MemoryJournalWriter } from '../journal/writer.js';
 import { expectSimError } from '../test-helpers.js';
-import { expectSeeksMatchStraightReplay, standing, type SeekTarget } from './test-helpers.js';
+import { expectSeeksMatchStraightReplay, image, lcg, record, standing, symbol, type SeekTarget } from './test-helpers.js';
 import type { VcpuExit } from '../kvm/exits.js';
 import { TimeTravel } from './timetravel.js';
-
-const BUILD = join(import.meta.dirname, '..', '..', 'guests', 'build');
-const image = (name: string) => readFileSync(join(BUILD, `${name}.elf`));
-const symbol = (name: string, sym: string) => BigInt(parseElf(image(name)).symbols.get(sym)!);
-
-/** Records a guest with the built-in userspace; `drive` may feed inputs between exits (a debugger's). */
-function record(name: string, drive?: (vmm: LocalVmm, exits: number) => void): ParsedJournal {
-  let writer: MemoryJournalWriter | undefined;
-  const vmm = new LocalVmm(image(name), { recordTo: (h) => (writer = new MemoryJournalWriter(h)) });
-  if (drive === undefined) vmm.run();
-  else {
-    for (let exits = 0; ; exits++) {
-      drive(vmm, exits);
-      const end = vmm.answerExit(vmm.session.run());
-      if (end !== null) { vmm.result(end.stop, end.exitCode); break; }
-    }
-  }
-  return readJournal(writer!.bytes());
-}
-
-/** A fixed-seed generator: the same targets on every run. */
-function lcg(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n) => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return Math.floor((s / 2 ** 32) * n);
-  };
-}
 
 describe('seeks land on the state a straight replay had there', () => {
   it('console-flood: random exits and instruction counts in an exit-heavy recording', () => {
