@@ -76,4 +76,30 @@ describe('gdb on a live machine', () => {
     expect(h.stdout()).toMatch(/after ebreak: guest handler saw 1 breakpoint\(s\)\nbreakpoints: done/);
     expect(hindsight(['replay', j, '--verify']).status).toBe(0);
   });
+
+  it('SIGTERM to hindsight ends a spinning run with its journal closed (143) and closes gdb\'s connection', async () => {
+    const j = join(dir, 'term.hsj');
+    const h = startHindsight(['record', elf('gdb-demo'), '-o', j, '--gdb', '0']);
+    const g = await runGdb(elf('gdb-demo'), await h.port, [
+      'break wait_here', 'continue', 'delete', 'set var wait_for_debugger = 1', 'echo @@spin\\n', 'continue', 'echo @@after\\n',
+    ],
+      { interruptAfter: '@@spin\n', interruptDelayMs: 700, signalAfter: { process: h.proc, signal: 'SIGTERM' } });
+    expect(await h.exit).toBe(143);
+    expect(g.output).toMatch(/Remote connection closed/);
+    expect(g.output).not.toMatch(/@@after/);
+    expect(h.stderr()).toMatch(/\[hindsight\] interrupted.*exit code 143/);
+    const r = hindsight(['replay', j, '--verify', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ verified: true, closed: true });
+  });
+
+  it('SIGINT while the machine waits for gdb ends it at its first instruction (130)', async () => {
+    const j = join(dir, 'int.hsj');
+    const h = startHindsight(['record', elf('gdb-demo'), '-o', j, '--gdb', '0']);
+    await h.port;
+    h.proc.kill('SIGINT');
+    expect(await h.exit).toBe(130);
+    expect(h.stderr()).toMatch(/\[hindsight\] interrupted.*exit code 130, 0 instructions/);
+    expect(hindsight(['replay', j, '--verify']).status).toBe(0);
+  });
 });

@@ -9,7 +9,9 @@ import type { GdbTarget } from './target.js';
 export class GdbServer {
   private readonly server: Server;
   private session: Promise<StubEnd> | null = null;
-  private waiting: ((socket: Socket) => void) | null = null;
+  private waiting: ((socket: Socket | null) => void) | null = null;
+  private active: Socket | null = null;
+  private closing = false;
 
   private constructor(server: Server, readonly port: number, readonly host: string) {
     this.server = server;
@@ -31,21 +33,31 @@ export class GdbServer {
   /** Waits for gdb to connect, serves it on `target`, and resolves with how the session ended. */
   serve(target: GdbTarget, options: StubOptions = {}): Promise<StubEnd> {
     if (this.session !== null) throw new Error('a gdb session is already being served');
-    this.session = new Promise<Socket>((resolve) => { this.waiting = resolve; })
-      .then((socket) => new GdbStub(socket, target, options).ended)
-      .finally(() => { this.session = null; });
+    this.session = new Promise<Socket | null>((resolve) => { this.waiting = resolve; })
+      .then((socket) => (socket === null ? 'disconnected' : new GdbStub(socket, target, options).ended))
+      .finally(() => { this.session = null; this.active = null; });
     return this.session;
+  }
+
+  /** Ends the session being served (or the wait for gdb): its connection is closed under gdb. */
+  disconnect(): void {
+    this.closing = true;
+    this.active?.destroy();
+    const w = this.waiting;
+    this.waiting = null;
+    w?.(null);
   }
 
   private connected(socket: Socket): void {
     const w = this.waiting;
-    if (w === null) {
+    if (w === null || this.closing) {
       // One gdb at a time, as QEMU's gdbstub: a second one is turned away.
       socket.destroy();
       return;
     }
     this.waiting = null;
     socket.setNoDelay(true);
+    this.active = socket;
     w(socket);
   }
 

@@ -53,9 +53,20 @@ export type LiveMachine = Pick<LiveInit, 'image' | 'imageName' | 'ramSize' | 'bo
 export async function runUnderGdb(machine: LiveMachine, gdb: GdbPort): Promise<LiveSessionEnd> {
   const { input, onConsole, ...config } = machine;
   const vm = new InProcessVm({ kind: 'live', id: 'live', ...config, sliceInsns: DEFAULT_SLICE_INSNS, checkpoints: DEFAULT_CHECKPOINTS });
+  // SIGINT or SIGTERM to hindsight (not gdb's Ctrl-C, which reaches the stub) ends the run where it stands, its
+  // journal closed, as they end `hindsight run` (130, 143), and gdb's connection with it.
+  let server: GdbServer | null = null;
+  const stop = (exitCode: number) => {
+    void vm.request({ op: 'stop', reason: 'interrupted', exitCode }).catch(() => {}).finally(() => server?.disconnect());
+  };
+  const onSigint = () => stop(130), onSigterm = () => stop(143);
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   try {
-    return await driveLive(vm, { recorded: machine.recordPath !== null, onConsole, input }, gdb);
+    return await driveLive(vm, { recorded: machine.recordPath !== null, onConsole, input }, gdb, (s) => { server = s; });
   } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
     await vm.close();
   }
 }
@@ -76,17 +87,21 @@ export async function bridgeToGdb(channelUrl: string, token: string, gdb: GdbPor
   }
 }
 
-async function driveLive(link: VmLink, options: { recorded: boolean; onConsole: (bytes: Uint8Array) => void; input?: Uint8Array }, gdb: GdbPort): Promise<LiveSessionEnd> {
+async function driveLive(
+  link: VmLink, options: { recorded: boolean; onConsole: (bytes: Uint8Array) => void; input?: Uint8Array }, gdb: GdbPort,
+  onServer?: (server: GdbServer) => void,
+): Promise<LiveSessionEnd> {
   const target = await LiveTarget.attach(link, options);
-  const how = await serveOnce(target, gdb);
+  const how = await serveOnce(target, gdb, onServer);
   // gdb dropped without detaching: as when it detaches, the guest goes on (QEMU does the same).
   if (how === 'disconnected') await target.detach().catch(() => {});
   if (how !== 'killed' && target.ended === null) await target.vmm.ended;
   return { gdb: how, end: target.ended };
 }
 
-async function serveOnce(target: ReplayTarget | LiveTarget, gdb: GdbPort): Promise<StubEnd> {
+async function serveOnce(target: ReplayTarget | LiveTarget, gdb: GdbPort, onServer?: (server: GdbServer) => void): Promise<StubEnd> {
   const server = await GdbServer.listen(gdb.port);
+  onServer?.(server);
   gdb.listening?.(server.port);
   try {
     return await server.serve(target, gdb.stub);

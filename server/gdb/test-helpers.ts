@@ -55,9 +55,13 @@ export interface GdbRun {
 
 /**
  * Runs gdb-multiarch in batch mode on `program` with `commands` after `target remote :port`. With `interruptAfter`,
- * once that text appears in its output gdb gets one SIGINT (as Ctrl-C would send it), `interruptDelayMs` later.
+ * once that text appears in its output gdb gets one SIGINT (as Ctrl-C would send it), `interruptDelayMs` later;
+ * with `signalAfter`, that is sent to another process instead (hindsight itself).
  */
-export function runGdb(program: string, port: number, commands: string[], options: { interruptAfter?: string; interruptDelayMs?: number } = {}): Promise<GdbRun> {
+export function runGdb(
+  program: string, port: number, commands: string[],
+  options: { interruptAfter?: string; interruptDelayMs?: number; signalAfter?: { process: ChildProcess; signal: NodeJS.Signals } } = {},
+): Promise<GdbRun> {
   const dir = tempDir();
   const script = join(dir, 'commands.gdb');
   writeFileSync(script, [
@@ -70,7 +74,8 @@ export function runGdb(program: string, port: number, commands: string[], option
     output += b.toString('latin1');
     if (options.interruptAfter !== undefined && !interrupted && output.includes(options.interruptAfter)) {
       interrupted = true;
-      setTimeout(() => gdb.kill('SIGINT'), options.interruptDelayMs ?? 500);
+      const { process: target, signal } = options.signalAfter ?? { process: gdb, signal: 'SIGINT' };
+      setTimeout(() => target.kill(signal), options.interruptDelayMs ?? 500);
     }
   };
   gdb.stdout.on('data', onData);
