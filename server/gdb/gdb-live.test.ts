@@ -2,11 +2,12 @@
  * gdb-multiarch on a live machine (`hindsight record FILE --gdb PORT`): it waits at its first instruction, gdb
  * breaks, reads registers and memory, goes back into the VM's past and forwards to its present, writes memory,
  * interrupts a spinning guest with Ctrl-C; the guest's own ebreak never reaches gdb. Everything gdb did is in the
- * journal, which replays with --verify.
+ * journal, which replays with --verify. `run --gdb` (nothing recorded): hardware breakpoints, read and access
+ * watchpoints, no reverse commands, kill.
  */
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { elf, hindsight, runGdb, section, startHindsight, tempDir, type GdbRun } from './test-helpers.js';
+import { elf, hindsight, runGdb, section, startHindsight, tempDir, tryCommand, type GdbRun } from './test-helpers.js';
 
 describe('gdb on a live machine', () => {
   const dir = tempDir();
@@ -75,6 +76,27 @@ describe('gdb on a live machine', () => {
     expect(g.output).toMatch(/exited normally/);
     expect(h.stdout()).toMatch(/after ebreak: guest handler saw 1 breakpoint\(s\)\nbreakpoints: done/);
     expect(hindsight(['replay', j, '--verify']).status).toBe(0);
+  });
+
+  it('run --gdb (nothing recorded): hbreak, rwatch and awatch stop it, reverse commands are not offered, kill ends it', async () => {
+    const h = startHindsight(['run', elf('gdb-demo'), '--gdb', '0']);
+    const g = await runGdb(elf('gdb-demo'), await h.port, [
+      'hbreak transfer', 'continue', 'echo @@hbreak\\n', 'info registers a2', 'x/2gx &accounts[0]',
+      'echo @@rwatch\\n', 'delete', 'rwatch transfers', 'continue',
+      'echo @@awatch\\n', 'delete', 'awatch transfers', 'continue',
+      'echo @@reverse\\n', ...tryCommand('reverse-stepi'),
+      'echo @@kill\\n', 'kill',
+    ]);
+    expect(section(g.output, '@@hbreak')).toMatch(/^a2\s+0x1e\s+30$/m);
+    expect(section(g.output, '@@hbreak')).toMatch(/^0x80201000 <accounts>:\t0x[0-9a-f]{16}\t0x0000000000000064$/m);
+    expect(g.output).toMatch(/Hardware assisted breakpoint 1 at 0x[0-9a-f]+: file programs\/gdb-demo\.c, line 31\.\n\nBreakpoint 1, transfer \(.*amount=amount@entry=30\)/);
+    // transfers++ loads, then stores: the read watchpoint stops at the load, the access one at the store.
+    expect(section(g.output, '@@rwatch')).toMatch(/Hardware read watchpoint \d+: transfers\n\nValue = 0\n.* in transfer \(.*\) at programs\/gdb-demo\.c:33\n/);
+    expect(section(g.output, '@@awatch')).toMatch(/Hardware access \(read\/write\) watchpoint \d+: transfers\n\nOld value = 0\nNew value = 1\n/);
+    expect(section(g.output, '@@reverse')).toMatch(/^error: Target remote does not support this command\.$/m);
+    expect(section(g.output, '@@kill')).toMatch(/\[Inferior 1 \(Remote target\) killed\]/);
+    expect(await h.exit).toBe(1);
+    expect(h.stderr()).toMatch(/\[hindsight\] killed, exit code 1, \d+ instructions, \d+ exits \(gdb killed\)/);
   });
 
   it('SIGTERM to hindsight ends a spinning run with its journal closed (143) and closes gdb\'s connection', async () => {

@@ -25,9 +25,14 @@ describe('gdb on a replay', () => {
       'echo @@\\n', 'delete', 'break audit', 'continue',
       'echo @@watch\\n', 'watch accounts[2].balance', 'reverse-continue', 'bt',
       'echo @@watch-earlier\\n', 'reverse-continue',
+      'echo @@awatch-back\\n', 'delete', 'awatch transfers', 'reverse-continue',
+      'echo @@rwatch-back\\n', 'delete', 'rwatch transfers', 'reverse-continue', 'delete',
       'echo @@history-start\\n', 'reverse-continue', 'info registers pc',
       'echo @@csrs\\n', 'info registers sstatus stvec satp priv instret',
       'echo @@monitor\\n', 'monitor when', 'monitor timeline RISC_V_NONE', 'monitor timeline MMIO', 'monitor goto exit 3', 'monitor when',
+      'echo @@monitor-icount\\n', 'monitor goto icount 100', 'monitor when', 'maintenance flush register-cache', 'info registers pc',
+      'monitor timeline RISCV_SBI first 2', 'monitor checkpoints', 'monitor goto icount 99999999',
+      'monitor goto exit 3', 'maintenance flush register-cache',
       'echo @@writes\\n', ...tryCommand('set var transfers = 7'), ...tryCommand('set var $a0 = 1'),
       'echo @@diversion\\n', 'monitor diversion', 'set var transfers = 7', 'print transfers', 'print audit()', ...tryCommand('reverse-stepi'),
       'monitor diversion end', 'maintenance flush register-cache', 'echo @@after-diversion\\n', 'print transfers', 'monitor when',
@@ -72,6 +77,13 @@ describe('gdb on a replay', () => {
     expect(section(run.output, '@@watch-earlier')).toMatch(/Old value = 30\nNew value = 10\n[\s\S]*amount=amount@entry=20\) at programs\/gdb-demo\.c:32/);
   });
 
+  it('read and access watchpoints stop reverse-continue at the last read, the last access', () => {
+    // Standing in the second transfer before it touches transfers: the last access is the first transfer's
+    // increment (a write, shown backwards: the value after it, then the one it overwrote), the last read its load.
+    expect(section(run.output, '@@awatch-back')).toMatch(/Hardware access \(read\/write\) watchpoint \d+: transfers\n\nOld value = 1\nNew value = 0\n.* in transfer \(.*amount=amount@entry=30\) at programs\/gdb-demo\.c:33\n/);
+    expect(section(run.output, '@@rwatch-back')).toMatch(/Hardware read watchpoint \d+: transfers\n\nValue = 0\n.* in transfer \(.*amount=amount@entry=30\) at programs\/gdb-demo\.c:33\n/);
+  });
+
   it('at the start of history gdb says so and stands at the first instruction', () => {
     const s = section(run.output, '@@history-start');
     expect(s).toMatch(/^No more reverse-execution history\.\n_start \(\) at runtime\/crt0\.S:10/m);
@@ -93,6 +105,19 @@ describe('gdb on a replay', () => {
     expect(s).toMatch(/^error: timeline: 'RISC_V_NONE'|^no exits match$/m);
     expect(s).toMatch(/^exit +\d+ +icount +\d+ +pc 0x[0-9a-f]+ +MMIO write 4B at 0x100000 0x5555$/m);
     expect(s).toMatch(/^icount \d+, next exit 4, pc 0x[0-9a-f]+\nstanding at exit 3 \(RISCV_SBI ext 0x1 fn 0 a0 0x[0-9a-f]+\), before its recorded answer$/m);
+  });
+
+  it('monitor goto icount goes to an instruction count (past the end: the end), timeline filters, checkpoints', () => {
+    const s = section(run.output, '@@monitor-icount');
+    const when = /^icount 100, next exit 4, pc (0x[0-9a-f]+)$/m.exec(s);
+    expect(when).not.toBeNull();
+    // After a flush gdb reads the pc the goto left.
+    expect(s).toMatch(new RegExp(`^pc\\s+${when![1]}\\s`, 'm'));
+    const sbi = s.split('\n').filter((l) => /^exit +\d+ +icount/.test(l));
+    expect(sbi).toHaveLength(2);
+    for (const line of sbi) expect(line).toMatch(/RISCV_SBI ext 0x1 fn 0 a0 0x[0-9a-f]+$/);
+    expect(s).toMatch(/^\d+ checkpoints, [\d.]+ MiB of pages/m);
+    expect(s).toMatch(/^icount \d+, next exit \d+, pc 0x[0-9a-f]+ \(the end of the recording\)$/m);
   });
 
   it('refuses to write registers or memory: the recording stays what happened', () => {
