@@ -162,7 +162,7 @@ describe('decode: RV64I, M, A, Zicsr, Zifencei, system', () => {
     [0x20059513, 'slli with funct6 = 0x08'],
     [0x2005d513, 'srli with funct6 = 0x08'],
     [0x04c58533, 'OP with funct7 = 2'],
-    [0x40c5c533, 'OP funct7 = 0x20 with funct3 = xor'],
+    [0x40c5b533, 'OP funct7 = 0x20 with funct3 = sltu'], // (with funct3 = xor it is Zbb's xnor)
     [0x00c5a53b, 'OP-32 funct3 = 2'],
     [0x02c5953b, 'OP-32 funct7 = 1 (M) with funct3 = 1'],
     [0x40c5953b, 'OP-32 funct7 = 0x20 with funct3 = 1'],

@@ -48,6 +48,7 @@ export function formatDecoded(d: Decoded, pc: bigint = 0n): string {
   if (alias !== null) return alias;
   switch (row.format) {
     case 'R': return op(name, `${x(rd)},${x(rs1)},${x(rs2)}`);
+    case 'R1': return op(name, `${x(rd)},${x(rs1)}`);
     case 'I': return op(name, `${x(rd)},${x(rs1)},${imm}`);
     case 'SH6': case 'SH5': return op(name, `${x(rd)},${x(rs1)},0x${imm.toString(16)}`);
     case 'L': case 'JALR': return op(name, `${x(rd)},${imm}(${x(rs1)})`);
@@ -116,7 +117,9 @@ function aliasOf(d: Decoded, pc: bigint): string | null {
     case 'csrrwi': return rd === 0 ? `csrw ${csrName(imm)},${rs1}` : null;
     case 'csrrsi': return rd === 0 ? `csrs ${csrName(imm)},${rs1}` : null;
     case 'csrrci': return rd === 0 ? `csrc ${csrName(imm)},${rs1}` : null;
-    case 'fence': return d.rs2 === 15 && d.rs1 === 15 ? 'fence' : null;
+    case 'add.uw': return rs2 === 0 ? `zext.w ${x(rd)},${x(rs1)}` : null;
+    // Zihintpause's pause is the fence hint pred=w, succ=0 with fm, rd and rs1 zero (objdump names that word only).
+    case 'fence': return d.rs2 === 15 && d.rs1 === 15 ? 'fence' : d.bits === 0x0100000f ? 'pause' : null;
     default: return null;
   }
 }

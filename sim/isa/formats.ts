@@ -4,6 +4,7 @@
  */
 export type Format =
   | 'R' // rd, rs1, rs2
+  | 'R1' // rd, rs1 (the unary bit-manipulation forms: clz, sext.b, rev8, ...; rs2 is part of the opcode)
   | 'I' // rd, rs1, imm[11:0]
   | 'SH6' // rd, rs1, shamt[5:0]
   | 'SH5' // rd, rs1, shamt[4:0]
@@ -45,6 +46,7 @@ export function extract(format: Format, b: number): Fields {
   const rd = (b >>> 7) & 31, rs1 = (b >>> 15) & 31, rs2 = (b >>> 20) & 31;
   switch (format) {
     case 'R': case 'SFENCE': f.rd = rd; f.rs1 = rs1; f.rs2 = rs2; break;
+    case 'R1': f.rd = rd; f.rs1 = rs1; break;
     case 'I': case 'L': case 'JALR': f.rd = rd; f.rs1 = rs1; f.imm = immI(b); break;
     case 'SH6': f.rd = rd; f.rs1 = rs1; f.imm = (b >>> 20) & 63; break;
     case 'SH5': f.rd = rd; f.rs1 = rs1; f.imm = (b >>> 20) & 31; break;
@@ -68,6 +70,7 @@ export function insert(format: Format, match: number, f: Fields): number {
   const imm = f.imm;
   switch (format) {
     case 'R': case 'SFENCE': b |= rd | rs1 | rs2; break;
+    case 'R1': b |= rd | rs1; break;
     case 'I': case 'L': case 'JALR': b |= rd | rs1 | ((imm & 0xfff) << 20); break;
     case 'SH6': b |= rd | rs1 | ((imm & 63) << 20); break;
     case 'SH5': b |= rd | rs1 | ((imm & 31) << 20); break;

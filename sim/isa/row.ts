@@ -15,7 +15,7 @@ import type { Sem } from './sem.js';
  */
 export type Kind = 'alu' | 'branch' | 'jump' | 'load' | 'store' | 'atomic' | 'fence' | 'fence.i' | 'host' | 'illegal';
 
-export type Extension = 'I' | 'M' | 'A' | 'Zicsr' | 'Zifencei' | 'Priv';
+export type Extension = 'I' | 'M' | 'A' | 'Zicsr' | 'Zifencei' | 'Zba' | 'Zbb' | 'Zbs' | 'Priv';
 
 export interface RowSpec {
   /** The mnemonic, as objdump prints it when no alias applies. */

@@ -3,6 +3,9 @@ import { RV64A } from './rv64a.js';
 import { RV64I } from './rv64i.js';
 import { RV64M } from './rv64m.js';
 import { SYSTEM } from './system.js';
+import { ZBA } from './zba.js';
+import { ZBB } from './zbb.js';
+import { ZBS } from './zbs.js';
 
 /**
  * The ISA table: every instruction the hart implements, one row each. The decoder, the compressed expansion, the
@@ -24,7 +27,7 @@ function build(specs: readonly RowSpec[]): InsnRow[] {
   return rows;
 }
 
-export const ROWS: readonly InsnRow[] = build([ILLEGAL_SPEC, ...RV64I, ...RV64M, ...RV64A, ...SYSTEM]);
+export const ROWS: readonly InsnRow[] = build([ILLEGAL_SPEC, ...RV64I, ...RV64M, ...RV64A, ...SYSTEM, ...ZBA, ...ZBB, ...ZBS]);
 
 export const ILLEGAL = ROWS[0];
 
