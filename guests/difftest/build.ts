@@ -15,7 +15,7 @@ export const OBJDUMP = 'riscv64-unknown-elf-objdump';
 export const QEMU = 'qemu-system-riscv64';
 
 export const GCC_FLAGS = [
-  '-march=rv64imac_zicsr_zifencei',
+  '-march=rv64imac_zicsr_zifencei_zihintpause_zba_zbb_zbs',
   '-mabi=lp64',
   '-nostdlib',
   '-nostartfiles',

@@ -213,6 +213,11 @@ describe('difftest against QEMU', () => {
       'c.addi', 'c.addiw', 'c.li', 'c.lui', 'c.addi16sp', 'c.addi4spn', 'c.slli', 'c.srli', 'c.srai', 'c.andi',
       'c.mv', 'c.add', 'c.sub', 'c.xor', 'c.or', 'c.and', 'c.subw', 'c.addw', 'c.lw', 'c.sw', 'c.ld', 'c.sd',
       'c.lwsp', 'c.swsp', 'c.ldsp', 'c.sdsp', 'c.beqz', 'c.bnez', 'c.j', 'c.jr', 'c.jalr', 'c.ebreak',
+      // Zba, Zbb, Zbs, Zihintpause
+      'add.uw', 'sh1add', 'sh2add', 'sh3add', 'sh1add.uw', 'sh2add.uw', 'sh3add.uw', 'slli.uw', 'andn', 'orn', 'xnor',
+      'clz', 'ctz', 'cpop', 'clzw', 'ctzw', 'cpopw', 'max', 'maxu', 'min', 'minu', 'sext.b', 'sext.h', 'zext.h', 'rol',
+      'ror', 'rolw', 'rorw', 'rori', 'roriw', 'orc.b', 'rev8', 'bclr', 'bext', 'binv', 'bset', 'bclri', 'bexti', 'binvi',
+      'bseti', 'pause',
     ];
     const amos = ['amoswap', 'amoadd', 'amoand', 'amoor', 'amoxor', 'amomax', 'amomaxu', 'amomin', 'amominu'];
     const seen = run.mnemonics ?? new Map<string, number>();

@@ -7,9 +7,9 @@
  * registers, some CSRs, the trap log, memory checksums and the PTEs. Cases are independent of each other,
  * so a case prints the same text alone or in any batch.
  *
- * Determinism rules the generator keeps (see README.md): no cycle/time/instret, no wfi in S-mode, no FP or
- * bit-manip encodings (QEMU implements them, hindsight does not), no access outside RAM, no misaligned access
- * across a page boundary, no store between LR and SC, sepc only ever written with even values.
+ * Determinism rules the generator keeps (see README.md): no cycle/time/instret, no wfi in S-mode, no FP encodings
+ * (QEMU implements them, hindsight does not), no access outside RAM, no misaligned access across a page boundary,
+ * no store between LR and SC, sepc only ever written with even values.
  */
 
 import { Rng, hex64 } from './rng.js';
@@ -83,6 +83,22 @@ const ALU_RI = ['addi', 'slti', 'sltiu', 'xori', 'ori', 'andi', 'addiw'] as cons
 const MUL_DIV = ['mul', 'mulh', 'mulhsu', 'mulhu', 'div', 'divu', 'rem', 'remu', 'mulw', 'divw', 'divuw', 'remw', 'remuw'] as const;
 const BRANCHES = ['beq', 'bne', 'blt', 'bge', 'bltu', 'bgeu'] as const;
 const RW_CSRS = ['sscratch', 'sepc', 'scause', 'stval'] as const;
+
+// Zba, Zbb, Zbs (ratified 1.0.0, RV64 forms), by operand shape.
+const ZB_RR = ['add.uw', 'sh1add', 'sh2add', 'sh3add', 'sh1add.uw', 'sh2add.uw', 'sh3add.uw', 'andn', 'orn', 'xnor', 'max', 'maxu', 'min', 'minu'] as const;
+const ZB_UNARY = ['clz', 'ctz', 'cpop', 'clzw', 'ctzw', 'cpopw', 'sext.b', 'sext.h', 'zext.h', 'orc.b', 'rev8'] as const;
+/** rs2 is a shift amount or bit index (taken mod 64, or mod 32 by rolw/rorw) */
+const ZB_BY_REG = ['rol', 'ror', 'rolw', 'rorw', 'bclr', 'bext', 'binv', 'bset'] as const;
+/** shamt 0..63 (roriw: 0..31) */
+const ZB_BY_IMM = ['slli.uw', 'rori', 'bclri', 'bexti', 'binvi', 'bseti'] as const;
+/** Amounts for ZB_BY_REG: the W forms' 32+ and the 64+ and negative ones that must wrap. */
+const ZB_AMOUNTS: readonly number[] = [0, 1, 7, 8, 31, 32, 33, 63, 64, 95, -1, -32];
+/** Operands where counts, byte operations and extensions have their corner cases. */
+const BIT_PATTERNS: readonly bigint[] = [
+  0n, MASK64, 1n << 63n, 1n, 0x7fn, 0x80n, 0x7fffn, 0x8000n, 0x8000_0000n, 0xffff_ffff_0000_0000n, 0x1_0000_0000n,
+  0x8080_8080_8080_8080n, 0x0101_0101_0101_0101n, 0x00ff_00ff_00ff_00ffn, 0xff00_0000_0000_00ffn,
+  0x0100_0000_0000_0080n, 0x7f7f_7f7f_7f7f_7f7fn, 0x0123_4567_89ab_cdefn,
+];
 
 /** What an L0 entry points at (the generator only stores through entries that reach an alias page). */
 type L0Target = 'alias0' | 'alias1' | 'alias2' | 'alias3' | 'stub' | 'none' | 'nonleaf' | 'upage';
@@ -237,6 +253,7 @@ class CaseGen {
       [1, () => this.emit(`lui x${this.rd()}, ${this.rng.int(0x100000)}`)],
       [2, () => this.compAlu()],
       [2, () => this.emit(`${this.rng.pick(MUL_DIV)} x${this.rd()}, x${this.rs()}, x${this.rs()}`)],
+      [2, () => this.bitmanipPlain()],
     ])();
   }
   private fillers(min: number, max: number): void {
@@ -258,6 +275,78 @@ class CaseGen {
       this.li(b, this.rng.pick(edgesM));
     }
     this.emit(`${this.rng.pick(MUL_DIV)} x${this.rd()}, x${a}, x${b}`);
+  }
+
+  // ------------------------------------------------------------------ Zba, Zbb, Zbs
+  /** A value with bit-level structure: patterns, single bits, words with some zero bytes (orc.b, rev8). */
+  private bitValue(): bigint {
+    return this.rng.weighted<() => bigint>([
+      [25, () => this.value()],
+      [30, () => this.rng.pick(BIT_PATTERNS)],
+      [25, () => {
+        let v = this.rng.u64();
+        for (let i = 0n; i < 8n; i++) if (this.rng.chance(0.5)) v &= ~(0xffn << (8n * i));
+        return v;
+      }],
+      [20, () => {
+        const bit = 1n << BigInt(this.rng.int(64));
+        return this.rng.chance(0.5) ? bit : MASK64 ^ bit;
+      }],
+    ])();
+  }
+  /** A source register: a random one, or a temp loaded with `v` first. */
+  private source(v: () => bigint, chance: number, ...exclude: number[]): number {
+    if (!this.rng.chance(chance)) return this.rs();
+    const r = this.tmp(...exclude);
+    this.li(r, v());
+    return r;
+  }
+  /**
+   * clz ... rev8 on x[src]. QEMU 7.2 counts ctzw's trailing zeros over all 64 bits when the low word is zero
+   * (ctzw of 1 << 40 gives 40, not 32; its translator never narrows the operand), so ctzw gets an operand of its
+   * own that is zero or has a nonzero low word, where QEMU and the ISA agree.
+   */
+  private unaryBitmanip(src: number): void {
+    const op = this.rng.pick(ZB_UNARY);
+    if (op === 'ctzw') {
+      let v = this.bitValue();
+      if ((v & 0xffff_ffffn) === 0n && v !== 0n) v |= 1n << BigInt(this.rng.int(32));
+      src = this.tmp();
+      this.li(src, v);
+    }
+    this.emit(`${op} x${this.rd()}, x${src}`);
+  }
+  /** One bit-manipulation instruction on whatever the registers hold. */
+  private bitmanipPlain(): void {
+    const kind = this.rng.int(4);
+    if (kind === 0) this.emit(`${this.rng.pick(ZB_RR)} x${this.rd()}, x${this.rs()}, x${this.rs()}`);
+    else if (kind === 1) this.unaryBitmanip(this.rs());
+    else if (kind === 2) this.emit(`${this.rng.pick(ZB_BY_REG)} x${this.rd()}, x${this.rs()}, x${this.rs()}`);
+    else this.emit(`${this.rng.pick(ZB_BY_IMM)} x${this.rd()}, x${this.rs()}, ${this.rng.int(64)}`);
+  }
+  /** One bit-manipulation instruction, its operands often set up to hit corner cases. */
+  private bitmanip(): void {
+    const kind = this.rng.weighted<string>([
+      [35, 'rr'],
+      [30, 'unary'],
+      [20, 'by-reg'],
+      [15, 'by-imm'],
+    ]);
+    const a = this.source(() => this.bitValue(), 0.6);
+    if (kind === 'rr') {
+      const b = this.rng.chance(0.15) ? a : this.source(() => this.bitValue(), 0.5, a);
+      this.emit(`${this.rng.pick(ZB_RR)} x${this.rd()}, x${a}, x${b}`);
+    } else if (kind === 'unary') {
+      this.unaryBitmanip(a);
+    } else if (kind === 'by-reg') {
+      const b = this.source(() => BigInt.asUintN(64, BigInt(this.rng.pick(ZB_AMOUNTS))), 0.7, a);
+      this.emit(`${this.rng.pick(ZB_BY_REG)} x${this.rd()}, x${a}, x${b}`);
+    } else if (this.rng.chance(0.2)) {
+      this.emit(`roriw x${this.rd()}, x${a}, ${this.rng.chance(0.5) ? this.rng.pick(SHIFTW_EDGES) : this.rng.int(32)}`);
+    } else {
+      const sh = this.rng.chance(0.5) ? this.rng.pick(SHIFT_EDGES) : this.rng.int(64);
+      this.emit(`${this.rng.pick(ZB_BY_IMM)} x${this.rd()}, x${a}, ${sh}`);
+    }
   }
 
   // ------------------------------------------------------------------ memory (data area at gp)
@@ -511,7 +600,7 @@ class CaseGen {
       'fence iorw, iorw',
       'fence.tso',
       'fence.i',
-      '.word 0x0100000f # pause',
+      'pause',
       'sfence.vma',
       'sfence.vma x%r',
       'sfence.vma x%r, x%r',
@@ -798,6 +887,7 @@ class CaseGen {
       [10, () => this.aluRR()],
       [8, () => this.aluRI()],
       [6, () => this.shiftImm()],
+      [10, () => this.bitmanip()],
       [3, () => this.shiftReg()],
       [3, () => this.upper()],
       [3, () => this.liValue()],

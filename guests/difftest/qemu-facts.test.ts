@@ -324,6 +324,44 @@ const FACTS: Fact[] = [
       expect(d.traps).toEqual([]);
     },
   },
+  {
+    seed: 1020,
+    name: "Zba, Zbb, Zbs and pause run on QEMU's default CPU; ctzw counts over all 64 bits in QEMU 7.2 when the low word is zero (the ISA: 32)",
+    // QEMU 7.2's ctzw never narrows its operand to the low word: ctzw of 1 << 40 is 40 there. hindsight follows the
+    // ISA; the random generator only gives ctzw operands on which the two agree.
+    divergent: { a0: 32n },
+    mode: 'bare',
+    body: `
+      csrw sepc, zero
+      li t0, 1 << 40
+      ctzw a0, t0
+      ctzw a1, zero
+      li t1, 0x100000010
+      ctzw a2, t1
+      clzw a3, t0
+      cpopw a4, t1
+      rev8 a5, t1
+      orc.b a6, t1
+      li t2, 35
+      rorw a7, t1, t2
+      sh3add.uw s2, t0, t1
+      pause
+      bexti s3, t0, 40
+      minu s4, t0, t1`,
+    check: (d) => {
+      expect(reg(d, 'a1')).toBe(32n);
+      expect(reg(d, 'a2')).toBe(4n);
+      expect(reg(d, 'a3')).toBe(32n);
+      expect(reg(d, 'a4')).toBe(1n);
+      expect(reg(d, 'a5')).toBe(0x1000_0000_0100_0000n);
+      expect(reg(d, 'a6')).toBe(0x0000_00ff_0000_00ffn);
+      expect(reg(d, 'a7')).toBe(2n);
+      expect(reg(d, 's2')).toBe(0x1_0000_0010n);
+      expect(reg(d, 's3')).toBe(1n);
+      expect(reg(d, 's4')).toBe(0x1_0000_0010n);
+      expect(d.traps).toEqual([]);
+    },
+  },
 ];
 
 const TOOL_PROBLEMS = missingTools();
