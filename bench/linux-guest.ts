@@ -42,31 +42,54 @@ export interface QemuBoot {
   exitCode: number | null;
 }
 
+/** What bootOnQemu boots: QEMU virt (128 MiB, OpenSBI as firmware) with a kernel, an initrd and a command line. */
+export interface QemuBootOptions {
+  kernel: string;
+  initrd: string;
+  append: string;
+  /** Timing starts at QEMU's start; bannerSeconds is when this text first appeared. */
+  banner: string;
+  /** Typed once, as soon as `input.after` has appeared in the output. */
+  input?: { after: string; text: string };
+  /** More QEMU options (-icount ...). */
+  extra?: string[];
+  timeoutMs: number;
+}
+
+/** Boots a kernel on QEMU virt until QEMU exits. Rejects if QEMU cannot be run or does not exit within timeoutMs. */
+export function bootOnQemu(o: QemuBootOptions): Promise<QemuBoot> {
+  const extra = o.extra ?? [];
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const q = spawn('qemu-system-riscv64', [
+      '-machine', 'virt', '-m', '128M', '-nographic', '-bios', 'default', '-kernel', o.kernel,
+      '-initrd', o.initrd, '-append', o.append, '-serial', 'mon:stdio', '-monitor', 'none', ...extra,
+    ]);
+    let output = '';
+    let bannerSeconds = NaN;
+    let typed = false;
+    const timer = setTimeout(() => { q.kill('SIGKILL'); reject(new Error(`QEMU ${extra.join(' ')} did not power off in ${o.timeoutMs} ms:\n${output}`)); }, o.timeoutMs);
+    q.on('error', (e) => { clearTimeout(timer); reject(new Error(`cannot run QEMU (install qemu-system-misc): ${e.message}`)); });
+    q.stdout.on('data', (d: Buffer) => {
+      output += d.toString('latin1');
+      if (Number.isNaN(bannerSeconds) && output.includes(o.banner)) bannerSeconds = (performance.now() - t0) / 1000;
+      if (o.input && !typed && output.includes(o.input.after)) { typed = true; q.stdin.write(o.input.text); }
+    });
+    q.on('exit', (exitCode) => {
+      clearTimeout(timer);
+      resolve({ output, bannerSeconds, totalSeconds: (performance.now() - t0) / 1000, exitCode });
+    });
+  });
+}
+
 /**
  * Boots the committed guest on QEMU virt with its OpenSBI, typing LINUX_INPUT when /init prompts; `extra` adds
  * QEMU options (-icount ...). Rejects if QEMU cannot be run or does not exit within `timeoutMs`.
  */
 export function bootLinuxOnQemu(root: string, extra: string[], timeoutMs: number): Promise<QemuBoot> {
   const dir = linuxDir(root);
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const q = spawn('qemu-system-riscv64', [
-      '-machine', 'virt', '-m', '128M', '-nographic', '-bios', 'default', '-kernel', join(dir, 'Image'),
-      '-initrd', join(dir, 'initramfs.cpio'), '-append', LINUX_BOOTARGS, '-serial', 'mon:stdio', '-monitor', 'none', ...extra,
-    ]);
-    let output = '';
-    let bannerSeconds = NaN;
-    let typed = false;
-    const timer = setTimeout(() => { q.kill('SIGKILL'); reject(new Error(`QEMU ${extra.join(' ')} did not power off in ${timeoutMs} ms:\n${output}`)); }, timeoutMs);
-    q.on('error', (e) => { clearTimeout(timer); reject(new Error(`cannot run QEMU (install qemu-system-misc): ${e.message}`)); });
-    q.stdout.on('data', (d: Buffer) => {
-      output += d.toString('latin1');
-      if (Number.isNaN(bannerSeconds) && output.includes(LINUX_BANNER)) bannerSeconds = (performance.now() - t0) / 1000;
-      if (!typed && output.includes(LINUX_PROMPT)) { typed = true; q.stdin.write(LINUX_INPUT); }
-    });
-    q.on('exit', (exitCode) => {
-      clearTimeout(timer);
-      resolve({ output, bannerSeconds, totalSeconds: (performance.now() - t0) / 1000, exitCode });
-    });
+  return bootOnQemu({
+    kernel: join(dir, 'Image'), initrd: join(dir, 'initramfs.cpio'), append: LINUX_BOOTARGS, banner: LINUX_BANNER,
+    input: { after: LINUX_PROMPT, text: LINUX_INPUT }, extra, timeoutMs,
   });
 }
