@@ -70,7 +70,7 @@ fpmath_build() {
   "${cross}strip" "$build/fpmath"
 }
 
-# The cpio list (usr/gen_init_cpio in the kernel tree): directories, the files, one symlink per busybox applet,
+# The cpio list (for the kernel tree's usr/gen_init_cpio): directories, the files, one symlink per busybox applet,
 # sorted so that the archive does not depend on the order anything was found in. Everything gets the same mtime.
 initramfs() {
   local root="$build/initramfs" libs=/usr/riscv64-linux-gnu/lib stamp=1735689600 list="$build/initramfs.list"
@@ -94,15 +94,17 @@ initramfs() {
     for lib in libc.so.6 libm.so.6 libresolv.so.2; do echo "file /lib/riscv64-linux-gnu/$lib $root/$lib 0644 0 0"; done
     grep -v '^/bin/busybox$' "$build/busybox.links" | while read -r applet; do echo "slink $applet /bin/busybox 0777 0 0"; done
   } | LC_ALL=C sort -k2,2 -u > "$list"
-  "$build/obj-busybox/usr/gen_init_cpio" -t "$stamp" "$list" > "$here/initramfs.cpio"
+  "$build/gen_init_cpio" -t "$stamp" "$list" > "$here/initramfs.cpio"
 }
 
 versions() {
   local gver lver
   gver="$(dpkg -s gcc-riscv64-linux-gnu | sed -n 's/^Version: //p')"
   lver="$(dpkg -s libc6-riscv64-cross | sed -n 's/^Version: //p')"
+  local kline  # the kernel's line changes only with the kernel
+  kline="$(if [ "$what" = all ]; then echo "linux-source-6.1 $(kernel_version)"; else head -1 "$here/VERSIONS"; fi)"
   {
-    echo "linux-source-6.1 $(kernel_version)"
+    echo "$kline"
     echo "gcc-riscv64-linux-gnu $gver ($(${cross}gcc --version | head -1))"
     echo "libc6-riscv64-cross $lver (ld-linux-riscv64-lp64d.so.1, libc.so.6, libm.so.6, libresolv.so.2)"
     cat "$build/busybox.version"
@@ -112,10 +114,8 @@ versions() {
 kernel_tree
 if [ "$what" = all ]; then
   kernel_build "$build/obj-busybox" "$here/Image" "$here/../hindsight.config" "$here/kernel.config"
-elif [ ! -f "$build/obj-busybox/.config" ]; then
-  kernel_configure "$build/obj-busybox" "$here/../hindsight.config" "$here/kernel.config"
 fi
-kmake "$build/obj-busybox" usr/gen_init_cpio >/dev/null
+cpio_tool
 busybox_source
 busybox_build
 fpmath_build
