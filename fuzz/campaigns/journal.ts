@@ -6,7 +6,7 @@
  * One case in 25 also goes through `hindsight replay --verify`, which must exit 0, 1 or 2 without a stack trace.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runElf } from '../../client-sdk/index.js';
 import { encodeRecord } from '../../sim/journal/codec.js';
@@ -142,6 +142,8 @@ export function journalCampaign(ctx: FuzzContext): CampaignReport {
       const file = join(ctx.outDir, `journal-cli-${process.pid}.hsj`);
       writeFileSync(file, bytes);
       const r = spawnSync(process.execPath, [ctx.cli, 'replay', '--verify', file], { encoding: 'utf8', timeout: 120_000 });
+      // A scratch file, not a failure: what fails is saved by report.fail under its own name.
+      rmSync(file, { force: true });
       if (r.error !== undefined) report.fail('hang', index, `${what}: replay --verify did not end (${r.error.message})`, { ext: 'hsj', bytes });
       else if (r.status !== 0 && r.status !== 1 && r.status !== 2) report.fail('crash', index, `${what}: replay --verify exited ${r.status}: ${r.stderr}`, { ext: 'hsj', bytes });
       else if (hasStackTrace(r.stderr)) report.fail('stack', index, `${what}: ${r.stderr}`, { ext: 'hsj', bytes });
