@@ -30,10 +30,17 @@ function hartWith(word: number, tier: Tier): Hart {
 /** Runs `word` alone under `tier`; checks that exactly `out` changed and that the pc moved past it. */
 function one(tier: Tier, word: number, inputs: Regs, out: Regs): Hart {
   const hart = hartWith(word, tier);
+  // The compiled tier may compile a block when it is next entered rather than at once: run the instruction once
+  // (on whatever registers hold), then check a second run of it from the start.
+  if (tier === 'jit') {
+    hart.run(1);
+    hart.pc = BASE;
+  }
   setRegs(hart, inputs);
   const before = regs(hart);
+  const icount = hart.icount;
   expect(hart.run(1)).toBe(Stop.Budget);
-  expect(hart.icount).toBe(1);
+  expect(hart.icount).toBe(icount + 1);
   expect(dump(regs(hart))).toEqual(dump(withRegs(before, out)));
   expect(hart.pc).toBe(BASE + 4n);
   return hart;
@@ -46,7 +53,7 @@ function cases(list: Case[]): void {
         it(what, () => {
           const hart = one(tier, word, inputs, out);
           // The compiled tier really compiled it (the table's decode agrees on what it is).
-          if (tier === 'jit') expect(hart.jit?.stats.compiledInsns, decode(word).row.name).toBe(1);
+          if (tier === 'jit') expect(hart.jit?.stats.compiledInsns, decode(word).row.name).toBeGreaterThanOrEqual(1);
         });
       }
     });
