@@ -33,14 +33,14 @@ describe.runIf(process.env.HINDSIGHT_BUSYBOX === '1')('the busybox guest on hind
   let qemuSession: string[];
 
   beforeAll(async () => {
-    const qemu = bootBusyboxOnQemu(ROOT, { timeoutMs: 200_000 });
+    // QEMU first: LocalVmm.run() holds the event loop, which would leave QEMU's output unread and its timeout due.
+    qemuSession = sessionLines((await bootBusyboxOnQemu(ROOT, { timeoutMs: 200_000 })).output);
     let writer: MemoryJournalWriter | undefined;
     boot = new LocalVmm(guest.image, {
       initrd: guest.initrd, bootargs: BUSYBOX_BOOTARGS, imageName: 'Image', maxInsns: MAX_INSNS,
       recordTo: (h) => (writer = new MemoryJournalWriter(h)),
     }).run();
     journal = readJournal(writer!.bytes());
-    qemuSession = sessionLines((await qemu).output);
   }, 600_000);
 
   it('runs the scripted session to its end and powers off cleanly', () => {
