@@ -46,20 +46,27 @@ function show(v: FieldValue): string | number | boolean {
   }
 }
 
-export function uiApi(registry: VmRegistry): Router {
-  const cache = new TimelineCache();
+export function uiApi(registry: VmRegistry, cache = new TimelineCache()): Router {
   const router = express.Router();
 
   /** The journal file of a recording named in the URL. */
   const recordingPath = (req: Request) => registry.recordingPath(String(req.params.name));
 
+  // While a big recording's index is being built, the answer is what is built so far (marked incomplete); it
+  // waits until there is something from fromSeq on.
   router.get('/recordings/:name/timeline', route(async (req, res) => {
-    const cols = await cache.columns(recordingPath(req));
-    const from = cols.indexOfSeq(intParam(req, 'fromSeq', 0));
+    const ix = cache.index(recordingPath(req));
+    const fromSeq = intParam(req, 'fromSeq', 0);
+    await ix.reached(fromSeq);
+    const cols = ix.cols;
+    const from = cols.indexOfSeq(fromSeq);
+    const limit = intParam(req, 'limit', Number.MAX_SAFE_INTEGER);
     const asked = typeof req.query.columns === 'string' && req.query.columns !== '' ? req.query.columns.split(',') : COLUMN_NAMES;
     const unknown = asked.find((c) => !(COLUMN_NAMES as string[]).includes(c));
     if (unknown !== undefined) throw new VmRequestError('BAD_REQUEST', `no column '${unknown}' (there are ${COLUMN_NAMES.join(', ')})`);
-    const chunks = encodeTimeline(cols, from, asked as ColumnName[]);
+    const chunks = encodeTimeline(cols, from, asked as ColumnName[], {
+      limit, complete: ix.complete, progress: ix.progress, end: cols.end ?? (ix.probed && { icount: ix.probed.icount, reason: ix.probed.reason }),
+    });
     res.set('Content-Type', 'application/octet-stream');
     res.set('Content-Length', String(chunks.reduce((n, c) => n + c.length, 0)));
     for (const c of chunks) res.write(c);
@@ -68,9 +75,11 @@ export function uiApi(registry: VmRegistry): Router {
 
   router.get('/recordings/:name/exits', route(async (req, res) => {
     const path = recordingPath(req);
-    const cols = await cache.columns(path);
-    const symbols = await cache.symbols(path);
     const from = intParam(req, 'from', 0), to = Math.min(intParam(req, 'to', from), from + MAX_EXITS - 1);
+    const ix = cache.index(path);
+    await ix.reached(from);
+    const cols = ix.cols;
+    const symbols = await cache.symbols(path);
     const k = cols.indexOfSeq(from);
     const out: { seq: number; icount: number; reason: string; pc: string; fields: [string, string | number | boolean][] }[] = [];
     if (k < cols.count && from <= to) {
@@ -103,8 +112,10 @@ export function uiApi(registry: VmRegistry): Router {
   }));
 
   router.get('/recordings/:name/console', route(async (req, res) => {
-    const cols = await cache.columns(recordingPath(req));
-    const { bytes, from, total } = cols.consoleBefore(intParam(req, 'before', Number.MAX_SAFE_INTEGER), intParam(req, 'max', 65_536, 1 << 22));
+    const ix = cache.index(recordingPath(req));
+    const before = intParam(req, 'before', Number.MAX_SAFE_INTEGER);
+    await ix.reached(before);
+    const { bytes, from, total } = ix.cols.consoleBefore(before, intParam(req, 'max', 65_536, 1 << 22));
     res.json({ text: Buffer.from(bytes).toString('utf8'), from, total });
   }));
 

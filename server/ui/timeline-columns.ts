@@ -8,7 +8,10 @@
  * others are decoded.
  */
 import { statSync } from 'node:fs';
-import { decodeAt, JournalStream, type StreamPosition, type VcpuExit } from '../../sim/index.js';
+// The journal's modules only, not the whole simulator: a walk's worker starts sooner.
+import type { VcpuExit } from '../../sim/kvm/exits.js';
+import { decodeAt } from '../../sim/journal/codec.js';
+import { JournalStream, type StreamPosition } from '../../sim/journal/stream-reader.js';
 // The compact layouts' varints, read in place (the stream has checked every record before it yields it).
 import { readVar, varHi, varLo, varNum } from '../../sim/journal/codec.js';
 
@@ -26,6 +29,22 @@ const UART_THR = 0x1000_0000, UART_LCR = 0x1000_0003, LCR_DLAB = 0x80;
 export const FLAG_WRITE = 1;
 
 const TWO_32 = 4294967296;
+
+/** The per-exit columns. */
+const EXIT_COLUMNS = ['seq', 'icount', 'reason', 'pcLo', 'pcHi', 'addr', 'size', 'flags', 'offset', 'record'] as const;
+
+/** Exits and console output added by a stretch of a walk (TimelineColumns.batchFrom). */
+export type ColumnsBatch = { [K in (typeof EXIT_COLUMNS)[number]]: TimelineColumns[K] } & {
+  console: Uint8Array;
+  consoleSeq: Float64Array;
+  consoleEnd: Float64Array;
+};
+
+export interface WalkState {
+  end: TimelineColumns['end'];
+  position: StreamPosition | null;
+  uartDlab: boolean;
+}
 
 export class TimelineColumns {
   count = 0;
@@ -139,9 +158,17 @@ export class TimelineColumns {
     return { bytes: this.console.subarray(from, total), from, total };
   }
 
-  /** Walks the records from `stream`'s position on, adding every exit. */
-  scan(stream: JournalStream): void {
+  /**
+   * Walks the records from `stream`'s position on, adding every exit; `every(records)` is called after every
+   * `period` records (to hand out what is built so far while a big journal is walked).
+   */
+  scan(stream: JournalStream, period = 0, every?: () => void): void {
+    let n = 0;
     for (const r of stream.records()) {
+      if (every !== undefined && ++n === period) {
+        n = 0;
+        every();
+      }
       const b = r.bytes, at = r.start, end = at + r.length, tag = b[at];
       if (tag === TAG_EXIT_MMIO || tag === TAG_EXIT_SBI || tag === TAG_EXIT_INTR) this.fixedExit(b, at, end, tag, r.offset, r.index);
       else if (tag === TAG_ANSWER_SBI || tag === TAG_ANSWER_MMIO) continue;
@@ -222,6 +249,65 @@ export class TimelineColumns {
     else if (addr === UART_THR && !this.uartDlab) this.outputByte(seq, value);
   }
 
+  /**
+   * Takes out what was added so far (copies, to post to another thread) and starts empty again, the walk's place
+   * kept: a walk hands out its exits this way as it goes. A console part is complete when it is handed out: the
+   * output an exit carries comes with its record, and the next part belongs to a later exit.
+   */
+  drain(): ColumnsBatch {
+    const n = this.count;
+    const batch = {
+      seq: this.seq.slice(0, n), icount: this.icount.slice(0, n), reason: this.reason.slice(0, n), pcLo: this.pcLo.slice(0, n),
+      pcHi: this.pcHi.slice(0, n), addr: this.addr.slice(0, n), size: this.size.slice(0, n), flags: this.flags.slice(0, n),
+      offset: this.offset.slice(0, n), record: this.record.slice(0, n), console: this.console.slice(0, this.consoleLength),
+      consoleSeq: this.consoleSeq.slice(0, this.consoleParts), consoleEnd: this.consoleEnd.slice(0, this.consoleParts),
+    };
+    this.count = 0;
+    this.consoleLength = 0;
+    this.consoleParts = 0;
+    return batch;
+  }
+
+  /** Adds a batch another thread's walk handed out (the next exits and console output, in order). */
+  addBatch(b: ColumnsBatch): void {
+    const n = b.seq.length;
+    if (this.count + n > this.seq.length) this.grow(this.count + n);
+    for (const name of EXIT_COLUMNS) (this[name] as Float64Array).set(b[name] as Float64Array, this.count);
+    this.count += n;
+    while (this.consoleLength + b.console.length > this.console.length) {
+      const grown = new Uint8Array(this.console.length * 2);
+      grown.set(this.console.subarray(0, this.consoleLength));
+      this.console = grown;
+    }
+    this.console.set(b.console, this.consoleLength);
+    // A batch counts its console bytes from its own start.
+    const base = this.consoleLength;
+    this.consoleLength += b.console.length;
+    const parts = b.consoleSeq.length;
+    if (this.consoleParts + parts > this.consoleSeq.length) {
+      const size = Math.max(this.consoleSeq.length * 2, this.consoleParts + parts);
+      const s = new Float64Array(size), e = new Float64Array(size);
+      s.set(this.consoleSeq.subarray(0, this.consoleParts));
+      e.set(this.consoleEnd.subarray(0, this.consoleParts));
+      this.consoleSeq = s;
+      this.consoleEnd = e;
+    }
+    this.consoleSeq.set(b.consoleSeq, this.consoleParts);
+    for (let i = 0; i < parts; i++) this.consoleEnd[this.consoleParts + i] = base + b.consoleEnd[i];
+    this.consoleParts += parts;
+  }
+
+  /** Where a walk stopped, to carry on from there later (the file grows) on another thread. */
+  get walkState(): WalkState {
+    return { end: this.end, position: this.position, uartDlab: this.uartDlab };
+  }
+
+  set walkState(w: WalkState) {
+    this.end = w.end;
+    this.position = w.position;
+    this.uartDlab = w.uartDlab;
+  }
+
   /** The index of the first exit with seq >= `seq` (exits are in seq order). */
   indexOfSeq(seq: number): number {
     let lo = 0, hi = this.count;
@@ -234,32 +320,33 @@ export class TimelineColumns {
   }
 }
 
-/** Builds the columns of a journal file from its start. */
-export function scanJournal(path: string): TimelineColumns {
+/** Room for the exits of a journal of `bytes` (an exit and its answer take some 50 bytes in an exit-heavy recording). */
+export function exitsGuess(bytes: number): number {
+  return Math.min(Math.ceil(bytes / 48), 1 << 24);
+}
+
+/**
+ * Builds the columns of a journal file from its start. With `every`, it is called after every `period` records,
+ * the columns so far in hand (the header read), to hand them out.
+ */
+export function scanJournal(path: string, period = 0, every?: (cols: TimelineColumns) => void): TimelineColumns {
   const cols = new TimelineColumns();
   const stream = JournalStream.open(path);
   try {
     const kernel = stream.header!.images.find((i) => i.role === 'kernel');
     cols.image = kernel === undefined ? null : { name: kernel.name, bytes: kernel.bytes };
     cols.ramSize = stream.header!.machine.ramSize;
-    // An exit and its answer take some 50 bytes in an exit-heavy recording.
-    cols.reserve(Math.min(Math.ceil(statSync(path).size / 48), 1 << 24));
-    cols.scan(stream);
+    if (every === undefined) cols.reserve(exitsGuess(statSync(path).size));
+    cols.scan(stream, period, every && (() => every(cols)));
   } finally {
     stream.close();
   }
   return cols;
 }
 
-/** The buffers of the columns, to transfer them to another thread rather than copy them. */
-export function transferables(cols: TimelineColumns): ArrayBuffer[] {
-  return [cols.seq, cols.icount, cols.reason, cols.pcLo, cols.pcHi, cols.addr, cols.size, cols.flags, cols.offset, cols.record, cols.console,
-    cols.consoleSeq, cols.consoleEnd].map((a) => a.buffer as ArrayBuffer);
-}
-
-/** Columns received from another thread (a structured clone: its fields, not its class). */
-export function revive(data: TimelineColumns): TimelineColumns {
-  return Object.assign(new TimelineColumns(), data);
+/** The buffers of a batch, to transfer them to another thread rather than copy them. */
+export function transferables(b: ColumnsBatch): ArrayBuffer[] {
+  return [...EXIT_COLUMNS.map((n) => b[n]), b.console, b.consoleSeq, b.consoleEnd].map((a) => a.buffer as ArrayBuffer);
 }
 
 /** Adds what a journal file gained since `cols` was built from it. */

@@ -4,8 +4,12 @@
  *
  *   0   4 bytes  "HSTL"
  *   4   u32 LE   H, the length of the JSON header
- *   8   H bytes  header: {from, count, total, dense, reasons, closed, end, columns: [{name, type, offset}]}
- *                (dense: exit k's seq is k, so the seq column may be left out)
+ *   8   H bytes  header: {from, count, total, dense, reasons, closed, end, complete, progress,
+ *                columns: [{name, type, offset}]}
+ *                (dense: exit k's seq is k, so the seq column may be left out; complete: false while a big
+ *                recording's index is still being built: `total` exits are known so far, the next come with
+ *                ?fromSeq=; progress: {done, of, unit: 'exits' | 'bytes'}; end: the end record, possibly read from
+ *                the file's tail before the walk got there)
  *   ..  zero padding to a multiple of 8
  *   ..  the columns named in the header, each `count` values of its type (f64, u32, u8, little-endian), each
  *       starting at a multiple of 8 (`offset` counts from the end of the padding)
@@ -21,9 +25,17 @@ export const COLUMN_NAMES = Object.keys(COLUMN_TYPES) as ColumnName[];
 const WIDTH = { f64: 8, u32: 4, u8: 1 } as const;
 const pad8 = (n: number) => (n + 7) & ~7;
 
+export interface TimelineState {
+  /** At most this many exits. */
+  limit?: number;
+  complete: boolean;
+  progress: { done: number; of: number; unit: 'exits' | 'bytes' };
+  end: { icount: number; reason: string } | null;
+}
+
 /** The chunks of the response for exits [from, from + count) of `cols`, with the columns asked for. */
-export function encodeTimeline(cols: TimelineColumns, from: number, names: readonly ColumnName[]): Buffer[] {
-  const count = Math.max(0, cols.count - from);
+export function encodeTimeline(cols: TimelineColumns, from: number, names: readonly ColumnName[], state?: TimelineState): Buffer[] {
+  const count = Math.min(Math.max(0, cols.count - from), state?.limit ?? Number.MAX_SAFE_INTEGER);
   const columns: { name: ColumnName; type: string; offset: number }[] = [];
   let offset = 0;
   for (const name of names) {
@@ -33,7 +45,8 @@ export function encodeTimeline(cols: TimelineColumns, from: number, names: reado
   // Seqs are usually the exits' positions (from 0, no gaps: docs/protocol.md): then a client can leave them out.
   const dense = count === 0 || (cols.seq[from] === from && cols.seq[from + count - 1] === from + count - 1);
   const header = Buffer.from(JSON.stringify({
-    from, count, total: cols.count, dense, reasons: REASONS, closed: cols.end !== null, end: cols.end, columns,
+    from, count, total: cols.count, dense, reasons: REASONS, closed: cols.end !== null, end: state?.end ?? cols.end,
+    complete: state?.complete ?? true, progress: state?.progress ?? null, columns,
   }));
   const head = Buffer.alloc(pad8(8 + header.length));
   head.write('HSTL', 0, 'latin1');

@@ -16,6 +16,9 @@ export interface WireHeader {
   reasons: string[];
   closed: boolean;
   end: { icount: number; reason: string } | null;
+  /** False while the server is still building the recording's index: the exits so far; more come with ?fromSeq=. */
+  complete: boolean;
+  progress: Progress | null;
   columns: { name: string; type: 'f64' | 'u32' | 'u8'; offset: number }[];
 }
 
@@ -38,6 +41,13 @@ const NAMES = ['seq', 'icount', 'reason', 'pcLo', 'pcHi', 'addr', 'size', 'flags
 type Name = (typeof NAMES)[number];
 const TYPES = { seq: 'f64', icount: 'f64', reason: 'u8', pcLo: 'u32', pcHi: 'u32', addr: 'f64', size: 'u8', flags: 'u8' } as const satisfies Record<Name, keyof ArrayOf>;
 
+/** How far the server's index of a recording has got: exits (of the count the end record gives) or bytes of the file. */
+export interface Progress {
+  done: number;
+  of: number;
+  unit: 'exits' | 'bytes';
+}
+
 export interface Filter {
   reason?: string;
   pc?: bigint;
@@ -53,6 +63,9 @@ export class ExitColumns {
   dense = true;
   closed = false;
   end: WireHeader['end'] = null;
+  /** Whether these are all of the recording's exits (the server had walked all of it). */
+  complete = true;
+  progress: Progress | null = null;
   private cols: { [K in Name]: ArrayOf[(typeof TYPES)[K]] };
 
   constructor(reasons: string[]) {
@@ -77,6 +90,8 @@ export class ExitColumns {
     c.dense = header.dense;
     c.closed = header.closed;
     c.end = header.end;
+    c.complete = header.complete !== false;
+    c.progress = header.progress ?? null;
     for (const n of NAMES) {
       const a = columns.get(n);
       (c.cols as Record<Name, unknown>)[n] = a ?? new ARRAYS[TYPES[n]](header.count).fill(n === 'addr' ? NaN : 0);
@@ -116,21 +131,35 @@ export class ExitColumns {
     }
   }
 
-  /** Adds columns from the server for exits after the last one held (a live recording's growth). */
+  /**
+   * Adds columns from the server for exits after the last one held (a live recording's growth, or the next part of
+   * an index the server is still building).
+   */
   appendWire(buf: ArrayBuffer): number {
     const { header, columns } = decodeWire(buf);
     const last = this.count === 0 ? -1 : this.cols.seq[this.count - 1];
-    const seq = columns.get('seq') as Float64Array;
-    let added = 0;
-    for (let i = 0; i < header.count; i++) {
-      if (seq[i] <= last) continue;
-      this.reserve(this.count + 1);
-      for (const n of NAMES) this.cols[n][this.count] = (columns.get(n) ?? [n === 'addr' ? NaN : 0])[columns.has(n) ? i : 0];
-      this.count++;
-      added++;
+    let seq = columns.get('seq') as Float64Array | undefined;
+    if (seq === undefined) {
+      if (!header.dense) throw new Error('the timeline left out the seq column of exits whose seqs are not their positions');
+      seq = Float64Array.from({ length: header.count }, (_, i) => header.from + i);
+      columns.set('seq', seq);
     }
+    // Seqs rise: the rows after the last held are a tail of the response, taken column by column.
+    let i0 = 0;
+    while (i0 < header.count && seq[i0] <= last) i0++;
+    const added = header.count - i0;
+    this.reserve(this.count + added);
+    for (const n of NAMES) {
+      const from = columns.get(n);
+      if (from !== undefined) this.cols[n].set(from.subarray(i0) as never, this.count);
+      else this.cols[n].fill(n === 'addr' ? NaN : 0, this.count, this.count + added);
+    }
+    this.count += added;
+    this.dense &&= header.dense;
     this.closed = header.closed;
     this.end = header.end;
+    this.complete = header.complete !== false;
+    this.progress = header.progress ?? null;
     return added;
   }
 

@@ -193,6 +193,7 @@ export class TimelineView {
         g.fillText(formatCount(counts[reason]), 8, y + LANE / 2 + 7);
       });
       this.exits(c);
+      if (!c.complete) this.unread(c, height);
       this.markers(c, height);
     }
     if (!this.painted && c !== null) {
@@ -270,6 +271,34 @@ export class TimelineView {
       if (dim !== null) bar(dim, '#3a3f48');
       bar(bins, REASON_COLOURS[c.reasons[r]] ?? '#aaa');
     });
+  }
+
+  /**
+   * While the server is still reading the recording: the part after the last exit read so far is hatched, so that
+   * an empty stretch there is not taken for a stretch without exits.
+   */
+  private unread(c: ExitColumns, height: number): void {
+    const g = this.ctx;
+    const from = Math.max(LABELS, Math.ceil(this.x(c.count === 0 ? 0 : c.icount[c.count - 1])) + 1), to = this.width - PAD;
+    if (from >= to) return;
+    g.save();
+    g.beginPath();
+    g.rect(from, AXIS, to - from, height - AXIS);
+    g.clip();
+    g.fillStyle = 'rgba(20, 22, 27, 0.75)';
+    g.fillRect(from, AXIS, to - from, height - AXIS);
+    g.strokeStyle = '#2a2f38';
+    g.beginPath();
+    for (let x = from - height; x < to; x += 10) {
+      g.moveTo(x, height);
+      g.lineTo(x + height, 0);
+    }
+    g.stroke();
+    g.fillStyle = '#8b949e';
+    g.font = '12px system-ui, sans-serif';
+    g.textBaseline = 'middle';
+    g.fillText('reading…', from + 8, AXIS + 12);
+    g.restore();
   }
 
   private markers(c: ExitColumns, height: number): void {

@@ -48,6 +48,14 @@ export function homeView(): View {
   return { el, close: () => clearInterval(timer) };
 }
 
+/** How far the server has got in walking a recording it opens for the first time. */
+function indexing(c: ExitColumns): string {
+  const p = c.progress;
+  if (p === null || p.of === 0) return 'reading the recording…';
+  const pct = `${Math.floor((100 * p.done) / p.of)}%`;
+  return p.unit === 'exits' ? `reading the recording: ${formatCount(p.done)} of ${formatCount(p.of)} exits (${pct})` : `reading the recording: ${pct}`;
+}
+
 /** A timeline with its legend, filter bar and inspector: the body of both a recording's page and a VM's. */
 class TimelinePage {
   readonly el: HTMLElement;
@@ -121,7 +129,7 @@ class TimelinePage {
     this.timeline.mask = mask;
     let n = 0;
     if (mask !== null) for (let k = 0; k < mask.length; k++) n += mask[k];
-    this.filterInfo.textContent = mask === null ? '' : `${formatCount(n)} matching`;
+    this.filterInfo.textContent = mask === null ? '' : `${formatCount(n)} matching${this.cols.complete ? '' : ' so far'}`;
     this.timeline.redraw();
   }
 
@@ -145,9 +153,10 @@ class TimelinePage {
     const last = c.count === 0 ? 0 : c.icount[c.count - 1];
     clear(this.summary);
     append(this.summary,
-      h('span', { 'data-testid': 'exit-count' }, `${formatCount(c.count)} exits`), ' · ',
+      h('span', { 'data-testid': 'exit-count' }, `${formatCount(c.count)} exits${c.complete ? '' : ' so far'}`), ' · ',
       h('span', { 'data-testid': 'icount' }, `${formatCount(Math.max(last, c.end?.icount ?? 0))} instructions`), ' · ',
       c.end !== null ? `ended: ${c.end.reason}` : c.closed ? 'closed' : 'open (still recording, or not closed)');
+    if (!c.complete) append(this.summary, ' · ', h('span', { class: 'indexing', 'data-testid': 'index-progress' }, indexing(c)));
     clear(this.legend);
     counts.forEach((n, i) => {
       if (n === 0) return;
@@ -155,6 +164,7 @@ class TimelinePage {
       append(this.legend, h('span', { class: 'chip', 'data-testid': `reason-${r}` },
         h('i', { class: `swatch reason-${r}` }), `${r} `, h('b', { 'data-testid': `reason-count-${r}` }, formatCount(n))));
     });
+    if (!c.complete) append(this.legend, h('span', { class: 'muted' }, 'so far'));
   }
 
   async select(k: number, reveal = false): Promise<void> {
@@ -171,6 +181,18 @@ class TimelinePage {
   }
 }
 
+/**
+ * Reads the rest of a recording's timeline while the server is still building its index (a big recording opened
+ * for the first time): part after part, each a long poll the server answers when it has walked further.
+ */
+async function readRest(name: string, cols: ExitColumns, onPart: () => void): Promise<void> {
+  while (!cols.complete) {
+    const next = cols.count === 0 ? 0 : cols.seq[cols.count - 1] + 1;
+    cols.appendWire(await getBinary(`/v1/ui/recordings/${enc(name)}/timeline?fromSeq=${next}`));
+    onPart();
+  }
+}
+
 /** Updates the address bar to the place without a new history entry (the router is not woken). */
 function keepPlace(base: string, seq: number | null): void {
   const hash = seq === null ? base : `${base}?exit=${seq}`;
@@ -182,16 +204,27 @@ export function recordingView(name: string, exit: number | null): View {
   const page = new TimelinePage(h('h2', {}, 'recording ', h('code', {}, name)), name, (seq) => keepPlace(base, seq));
   void (async () => {
     const t0 = performance.now();
+    const timeline = (query: string) => getBinary(`/v1/ui/recordings/${enc(name)}/timeline?${query}`);
     // Reasons and instruction counts first: enough to draw; the rest (pc, addresses) for filters comes after.
-    const cols = ExitColumns.fromWire(await getBinary(`/v1/ui/recordings/${enc(name)}/timeline?columns=icount,reason`));
+    const cols = ExitColumns.fromWire(await timeline('columns=icount,reason'));
     page.setColumns(cols);
     performance.measure('hindsight:timeline-loaded', { start: t0 });
-    cols.addWire(await getBinary(`/v1/ui/recordings/${enc(name)}/timeline?columns=${cols.dense ? '' : 'seq,'}pcLo,pcHi,addr,size,flags`));
+    cols.addWire(await timeline(`columns=${cols.dense ? '' : 'seq,'}pcLo,pcHi,addr,size,flags&limit=${cols.count}`));
+    // A deep link stands at its exit as soon as the exit is there.
+    let linked = exit === null;
+    const standAtLink = async () => {
+      const k = linked ? -1 : cols.indexOfSeq(exit!);
+      if (k < 0) return;
+      linked = true;
+      await page.select(k, true);
+    };
+    await standAtLink();
+    await readRest(name, cols, () => {
+      page.grew();
+      void standAtLink();
+    });
+    performance.measure('hindsight:timeline-complete', { start: t0 });
     page.el.dataset.ready = 'true';
-    if (exit !== null) {
-      const k = cols.indexOfSeq(exit);
-      if (k >= 0) await page.select(k, true);
-    }
   })().catch((e: Error) => append(page.el, h('p', { class: 'error' }, e.message)));
   return { el: page.el, close: () => page.close() };
 }
@@ -224,7 +257,10 @@ export function vmView(id: string): View {
       else if (m.type === 'ended') state.textContent = `ended (${(m.end as { reason: string }).reason})`;
       else if (m.type === 'closed') state.textContent += ' · channel closed';
     });
-    if (observe.recording !== null) cols = ExitColumns.fromWire(await getBinary(`/v1/ui/recordings/${enc(observe.recording)}/timeline`));
+    if (observe.recording !== null) {
+      cols = ExitColumns.fromWire(await getBinary(`/v1/ui/recordings/${enc(observe.recording)}/timeline`));
+      await readRest(observe.recording, cols, () => undefined);
+    }
     else cols = new ExitColumns(['MMIO', 'RISCV_SBI', 'INTR', 'SYSTEM_EVENT', 'DEBUG', 'RISCV_CSR', 'INTERNAL_ERROR']);
     for (const e of early) cols.appendExit(e);
     loaded = true;
