@@ -3,7 +3,7 @@
  * Debian's chromium. First paint is the browser's own clock: the `hindsight:timeline-painted` mark, in ms since the
  * navigation started. Cold is the first open after the server started (the server walks the journal then, and the
  * page paints the exits walked so far while it does), warm the opens after it; each cold open is on a newly started
- * server. With each, when the whole timeline was in (the `hindsight:timeline-complete` measure's end). Then the cost
+ * server (as many as warm opens). With each, when the whole timeline was in (the `hindsight:timeline-complete` measure's end). Then the cost
  * of a frame while zooming into the million exits. With `screenshots`, also
  * writes the pictures docs/ui.md shows. A benchmark, not a test.
  */
@@ -72,7 +72,7 @@ export async function runUiBench(opts: { cli: string; guestsDir: string; repeats
   try {
     const page = await browser.context.newPage();
     const coldMs: number[] = [], coldCompleteMs: number[] = [];
-    const colds = opts.colds ?? 3;
+    const colds = opts.colds ?? opts.repeats;
     let url = '';
     for (let i = 0; i < colds; i++) {
       // A server of its own: nothing of the journal known yet.

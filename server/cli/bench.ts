@@ -84,7 +84,7 @@ progress on stderr and a table on stdout (docs/cli.md).`,
         const { formatUiBench, runUiBench } = await import('../../bench/ui.js');
         const cli = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
         const report = await runUiBench({ cli, guestsDir, repeats: values.repeats ?? 5, screenshots: values.screenshots, progress: progress('ui') });
-        process.stdout.write(`${formatUiBench(report)}\n(first paint: the page's hindsight:timeline-painted mark, ms from the navigation's start; cold: the first open after a newly started server (3 of them), which paints the exits walked so far while the server walks the journal, and when all exits were in; warm: later opens; frames: the canvas redraws while wheel-zooming 20 steps in and 10 out)\n`);
+        process.stdout.write(`${formatUiBench(report)}\n(first paint: the page's hindsight:timeline-painted mark, ms from the navigation's start; cold: the first open after a newly started server (--repeats of them), which paints the exits walked so far while the server walks the journal, and when all exits were in; warm: later opens; frames: the canvas redraws while wheel-zooming 20 steps in and 10 out)\n`);
         return 0;
       }
       case 'journal': {

@@ -46,7 +46,8 @@ function show(v: FieldValue): string | number | boolean {
   }
 }
 
-export function uiApi(registry: VmRegistry, cache = new TimelineCache()): Router {
+export function uiApi(registry: VmRegistry): Router {
+  const cache = new TimelineCache();
   const router = express.Router();
 
   /** The journal file of a recording named in the URL. */

@@ -8,7 +8,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { VmRegistry } from '../vm/registry.js';
 import { uiApi } from './api.js';
-import { TimelineCache } from './timeline-cache.js';
 
 /** dist/server/ui → the repository (or package) root. */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -24,13 +23,7 @@ export function mountUi(app: Express, registry: VmRegistry): void {
     res.set('X-Content-Type-Options', 'nosniff');
     res.set('Referrer-Policy', 'no-referrer');
   };
-  const cache = new TimelineCache();
-  // The page is about to ask for a timeline: a walker gets ready for it, in case its recording is new to the server.
-  app.get(['/ui', '/ui/', '/ui/index.html'], (_req, _res, next) => {
-    cache.prewarm();
-    next();
-  });
   app.use('/ui/js', express.static(SCRIPT_DIR, { index: false, setHeaders: headers }));
   app.use('/ui', express.static(PAGE_DIR, { index: 'index.html', setHeaders: headers }));
-  app.use('/v1/ui', uiApi(registry, cache));
+  app.use('/v1/ui', uiApi(registry));
 }

@@ -1,8 +1,9 @@
 /**
  * A recording opened for the first time is served while the server walks it (docs/ui.md, "A big recording"): the
  * answers are true prefixes, marked incomplete, that add up to the journal's exits; a walk that meets damage says
- * so and shows nothing past it; the page ends with the journal's count. The server runs with HINDSIGHT_UI_INDEX=0,64,0:
- * every journal walked in a worker, a batch after every 64 records, as a million-exit journal is walked in batches.
+ * so and shows nothing past it; the page ends with the journal's count. The server runs with
+ * HINDSIGHT_UI_INDEX=0,64,64,0: every journal's first 64 records read at once, the rest walked in a worker, a batch
+ * after every 64 records, as a million-exit journal is walked in batches.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { readJournal, type VcpuExit } from '../../sim/index.js';
 import { CLI, GUESTS, useTestServer } from '../test-helpers.js';
 
 const saved = process.env.HINDSIGHT_UI_INDEX;
-process.env.HINDSIGHT_UI_INDEX = '0,64,0';
+process.env.HINDSIGHT_UI_INDEX = '0,64,64,0';
 const server = useTestServer();
 const RECORDING = 'mmio-widths.hsj';
 let exits: VcpuExit[];

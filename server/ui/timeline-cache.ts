@@ -4,7 +4,7 @@ import { probeEnd, type ProbedEnd } from '../../sim/journal/end-probe.js';
 import { Symbolizer } from '../export/symbolizer.js';
 import { VmRequestError } from '../vm/vm-request-error.js';
 import type { WalkJob } from './scan-worker.js';
-import { exitsGuess, extendColumns, scanJournal, TimelineColumns, type ColumnsBatch, type WalkState } from './timeline-columns.js';
+import { exitsGuess, extendColumns, scanHead, TimelineColumns, type ColumnsBatch, type WalkState } from './timeline-columns.js';
 
 /** Recordings whose columns are kept (a million exits take about 50 MB of them). */
 const KEEP = 4;
@@ -13,28 +13,33 @@ const SCAN_WORKER = new URL('./scan-worker.js', import.meta.url);
 export interface IndexOptions {
   /** Journals smaller than this are walked at once on the main thread: a few milliseconds, less than starting a worker. */
   small: number;
-  /** A bigger journal's walk hands out what it has every `periodMs`, checked every `periodRecords` records. */
+  /**
+   * A bigger journal's first `headRecords` records are read at once on the main thread (a few milliseconds: the
+   * page's first picture), the rest in a worker, which hands out what it has every `periodMs`, checked every
+   * `periodRecords` records.
+   */
+  headRecords: number;
   periodRecords: number;
   periodMs: number;
 }
 
-const DEFAULTS: IndexOptions = { small: 4 << 20, periodRecords: 4096, periodMs: 120 };
+const DEFAULTS: IndexOptions = { small: 4 << 20, headRecords: 8192, periodRecords: 4096, periodMs: 120 };
 
 /**
- * The options, with HINDSIGHT_UI_INDEX=small,periodRecords,periodMs over the defaults: the tests walk a small
- * journal in a worker, batch by batch, as a big one is walked.
+ * The options, with HINDSIGHT_UI_INDEX=small,headRecords,periodRecords,periodMs over the defaults: the tests walk
+ * a small journal in a worker, batch by batch, as a big one is walked.
  */
 export function indexOptions(env = process.env.HINDSIGHT_UI_INDEX): IndexOptions {
   if (env === undefined || env === '') return DEFAULTS;
-  const [small, periodRecords, periodMs] = env.split(',').map(Number);
-  if (![small, periodRecords, periodMs].every((n) => Number.isSafeInteger(n) && n >= 0) || periodRecords < 1) {
-    throw new Error(`HINDSIGHT_UI_INDEX must be small,periodRecords,periodMs (integers), not '${env}'`);
+  const [small, headRecords, periodRecords, periodMs] = env.split(',').map(Number);
+  if (![small, headRecords, periodRecords, periodMs].every((n) => Number.isSafeInteger(n) && n >= 0) || headRecords < 1 || periodRecords < 1) {
+    throw new Error(`HINDSIGHT_UI_INDEX must be small,headRecords,periodRecords,periodMs (integers), not '${env}'`);
   }
-  return { small, periodRecords, periodMs };
+  return { small, headRecords, periodRecords, periodMs };
 }
 
 type WorkerMessage =
-  | { ok: true; batch: ColumnsBatch; head?: { image: TimelineColumns['image']; ramSize: number }; done?: WalkState }
+  | { ok: true; batch: ColumnsBatch; done?: WalkState }
   | { ok: false; code: string; message: string };
 
 /**
@@ -49,68 +54,70 @@ export class RecordingIndex {
   headed = false;
   failure: Error | null = null;
   /** A closed journal's end record, read from its tail at once: the run's length and exit count, before the walk confirms them. */
-  readonly probed: ProbedEnd | null;
+  probed: ProbedEnd | null = null;
   readonly done: Promise<TimelineColumns>;
   symbols?: Symbolizer | null;
-  private worker: Worker | null = null;
   private waiters: (() => void)[] = [];
 
-  /** `spare`: a walker started beforehand (its modules loaded), to use rather than start one. */
-  constructor(readonly path: string, opts: IndexOptions, spare?: Worker) {
+  constructor(readonly path: string, opts: IndexOptions) {
     const st = statSync(path);
     this.cols.fileSize = st.size;
     this.cols.fileMtime = st.mtimeMs;
-    if (st.size < opts.small) {
-      this.probed = null;
-      try {
-        const cols = scanJournal(path);
-        this.cols.image = cols.image;
-        this.cols.ramSize = cols.ramSize;
-        this.cols.walkState = cols.walkState;
-        this.cols.addBatch(cols.drain());
-        this.headed = this.complete = true;
-        this.done = Promise.resolve(this.cols);
-      } catch (e) {
-        this.failure = e as Error;
-        this.done = Promise.reject(e);
-        this.done.catch(() => undefined);
-      }
+    const big = st.size >= opts.small;
+    let whole: boolean;
+    try {
+      this.probed = big ? probeEnd(path) : null;
+      // The header and the first records at once, here: the page has something to draw without waiting for a worker.
+      const head = scanHead(path, big ? opts.headRecords : Infinity);
+      whole = head.whole;
+      this.cols.image = head.cols.image;
+      this.cols.ramSize = head.cols.ramSize;
+      this.cols.walkState = head.cols.walkState;
+      if (big) this.cols.reserve(exitsGuess(st.size));
+      this.cols.addBatch(head.cols.drain());
+      this.headed = true;
+    } catch (e) {
+      this.failure = e as Error;
+      this.done = Promise.reject(e);
+      this.done.catch(() => undefined);
       return;
     }
-    this.probed = probeEnd(path);
-    this.cols.reserve(exitsGuess(st.size));
+    if (whole) {
+      this.complete = true;
+      this.done = Promise.resolve(this.cols);
+      return;
+    }
+    const job: WalkJob = { path, from: this.cols.walkState, periodRecords: opts.periodRecords, periodMs: opts.periodMs };
     this.done = new Promise((resolve, reject) => {
-      const worker = spare ?? new Worker(SCAN_WORKER);
-      worker.postMessage({ path, periodRecords: opts.periodRecords, periodMs: opts.periodMs } satisfies WalkJob);
-      this.worker = worker;
-      const fail = (e: Error) => {
-        if (this.complete || this.failure !== null) return;
-        this.failure = e;
-        reject(e);
-        this.wake();
-        void worker.terminate();
-      };
-      worker.on('message', (m: WorkerMessage) => {
-        if (!m.ok) return fail(new VmRequestError(m.code, m.message));
-        if (m.head !== undefined) {
-          this.cols.image = m.head.image;
-          this.cols.ramSize = m.head.ramSize;
-          this.headed = true;
-        }
-        this.cols.addBatch(m.batch);
-        if (m.done !== undefined) {
-          this.cols.walkState = m.done;
-          this.complete = true;
-          this.worker = null;
-          resolve(this.cols);
-        }
-        this.wake();
-      });
-      worker.once('error', fail);
-      worker.once('exit', (code) => fail(new VmRequestError('INTERNAL', `the journal walk stopped (exit code ${code})`)));
+      // Once the first answer is out: starting a thread takes CPU the answer should have on a busy machine.
+      setImmediate(() => this.walkOn(job, resolve, reject));
     });
     // Waiters see the failure; nobody need catch it here.
     this.done.catch(() => undefined);
+  }
+
+  private walkOn(job: WalkJob, resolve: (cols: TimelineColumns) => void, reject: (e: Error) => void): void {
+    const worker = new Worker(SCAN_WORKER);
+    worker.postMessage(job);
+    const fail = (e: Error) => {
+      if (this.complete || this.failure !== null) return;
+      this.failure = e;
+      reject(e);
+      this.wake();
+      void worker.terminate();
+    };
+    worker.on('message', (m: WorkerMessage) => {
+      if (!m.ok) return fail(new VmRequestError(m.code, m.message));
+      this.cols.addBatch(m.batch);
+      if (m.done !== undefined) {
+        this.cols.walkState = m.done;
+        this.complete = true;
+        resolve(this.cols);
+      }
+      this.wake();
+    });
+    worker.once('error', fail);
+    worker.once('exit', (code) => fail(new VmRequestError('INTERNAL', `the journal walk stopped (exit code ${code})`)));
   }
 
   /** Until `enough()` holds or the walk has ended (a failed walk throws). */
@@ -136,10 +143,6 @@ export class RecordingIndex {
     return { done: this.complete ? c.fileSize : at, of: c.fileSize, unit: 'bytes' };
   }
 
-  stop(): void {
-    void this.worker?.terminate();
-  }
-
   private wake(): void {
     const w = this.waiters;
     this.waiters = [];
@@ -155,29 +158,7 @@ export class RecordingIndex {
 export class TimelineCache {
   private readonly entries = new Map<string, RecordingIndex>();
 
-  private spare: Worker | null = null;
-
   constructor(private readonly opts: IndexOptions = indexOptions()) {}
-
-  /**
-   * Starts a walker with nothing to do yet, for the next recording opened for the first time: the page asks for a
-   * timeline a moment after it loads, and a worker takes about that long to load its modules. One at most; it is
-   * unref'd (it holds nothing up) and ends when the server does.
-   */
-  prewarm(): void {
-    if (this.spare !== null) return;
-    const worker = new Worker(SCAN_WORKER);
-    worker.unref();
-    worker.once('error', () => { if (this.spare === worker) this.spare = null; });
-    this.spare = worker;
-  }
-
-  private takeSpare(): Worker | undefined {
-    const w = this.spare;
-    this.spare = null;
-    w?.ref();
-    return w ?? undefined;
-  }
 
   /** The complete columns. */
   async columns(path: string): Promise<TimelineColumns> {
@@ -208,18 +189,12 @@ export class TimelineCache {
         cols.fileMtime = st.mtimeMs;
       }
     }
-    if (e === undefined) {
-      const st = statSync(path);
-      e = new RecordingIndex(path, this.opts, st.size >= this.opts.small ? this.takeSpare() : undefined);
-    }
+    if (e === undefined) e = new RecordingIndex(path, this.opts);
     // Most recently used last.
     this.entries.delete(path);
     this.entries.set(path, e);
-    while (this.entries.size > KEEP) {
-      const [oldest, ix] = this.entries.entries().next().value!;
-      ix.stop();
-      this.entries.delete(oldest);
-    }
+    // (One still being built finishes its walk for those waiting on it, and is then let go.)
+    while (this.entries.size > KEEP) this.entries.delete(this.entries.keys().next().value!);
     return e;
   }
 }

@@ -159,11 +159,12 @@ export class TimelineColumns {
   }
 
   /**
-   * Walks the records from `stream`'s position on, adding every exit; `every(records)` is called after every
-   * `period` records (to hand out what is built so far while a big journal is walked).
+   * Walks the records from `stream`'s position on, adding every exit; `every()` is called after every `period`
+   * records (to hand out what is built so far while a big journal is walked). With `limit`, stops after that many
+   * records. Whether it got to the end of the file.
    */
-  scan(stream: JournalStream, period = 0, every?: () => void): void {
-    let n = 0;
+  scan(stream: JournalStream, period = 0, every?: () => void, limit = Infinity): boolean {
+    let n = 0, left = limit;
     for (const r of stream.records()) {
       if (every !== undefined && ++n === period) {
         n = 0;
@@ -171,14 +172,18 @@ export class TimelineColumns {
       }
       const b = r.bytes, at = r.start, end = at + r.length, tag = b[at];
       if (tag === TAG_EXIT_MMIO || tag === TAG_EXIT_SBI || tag === TAG_EXIT_INTR) this.fixedExit(b, at, end, tag, r.offset, r.index);
-      else if (tag === TAG_ANSWER_SBI || tag === TAG_ANSWER_MMIO) continue;
-      else {
+      else if (tag !== TAG_ANSWER_SBI && tag !== TAG_ANSWER_MMIO) {
         const rec = decodeAt(b, at, r.length);
         if (rec.t === 'exit') this.decodedExit(rec.exit, r.offset, r.index);
         else if (rec.t === 'end') this.end = { icount: rec.icount, reason: rec.reason };
       }
+      if (--left === 0) {
+        this.position = stream.position;
+        return false;
+      }
     }
     this.position = stream.position;
+    return true;
   }
 
   private fixedExit(b: Uint8Array, p: number, end: number, tag: number, offset: number, record: number): void {
@@ -325,23 +330,39 @@ export function exitsGuess(bytes: number): number {
   return Math.min(Math.ceil(bytes / 48), 1 << 24);
 }
 
-/**
- * Builds the columns of a journal file from its start. With `every`, it is called after every `period` records,
- * the columns so far in hand (the header read), to hand them out.
- */
-export function scanJournal(path: string, period = 0, every?: (cols: TimelineColumns) => void): TimelineColumns {
+/** The columns of a journal's header (image, RAM size), and the stream after it. */
+function openWalk(path: string): { cols: TimelineColumns; stream: JournalStream } {
   const cols = new TimelineColumns();
   const stream = JournalStream.open(path);
+  const kernel = stream.header!.images.find((i) => i.role === 'kernel');
+  cols.image = kernel === undefined ? null : { name: kernel.name, bytes: kernel.bytes };
+  cols.ramSize = stream.header!.machine.ramSize;
+  return { cols, stream };
+}
+
+/** Builds the columns of a journal file from its start. */
+export function scanJournal(path: string): TimelineColumns {
+  const { cols, stream } = openWalk(path);
   try {
-    const kernel = stream.header!.images.find((i) => i.role === 'kernel');
-    cols.image = kernel === undefined ? null : { name: kernel.name, bytes: kernel.bytes };
-    cols.ramSize = stream.header!.machine.ramSize;
-    if (every === undefined) cols.reserve(exitsGuess(statSync(path).size));
-    cols.scan(stream, period, every && (() => every(cols)));
+    cols.reserve(exitsGuess(statSync(path).size));
+    cols.scan(stream);
   } finally {
     stream.close();
   }
   return cols;
+}
+
+/**
+ * The columns of a journal's first `records` records (what a page can draw at once while the rest is walked from
+ * `position` on), and whether that was all of it.
+ */
+export function scanHead(path: string, records: number): { cols: TimelineColumns; whole: boolean } {
+  const { cols, stream } = openWalk(path);
+  try {
+    return { cols, whole: cols.scan(stream, 0, undefined, records) };
+  } finally {
+    stream.close();
+  }
 }
 
 /** The buffers of a batch, to transfer them to another thread rather than copy them. */
@@ -349,11 +370,14 @@ export function transferables(b: ColumnsBatch): ArrayBuffer[] {
   return [...EXIT_COLUMNS.map((n) => b[n]), b.console, b.consoleSeq, b.consoleEnd].map((a) => a.buffer as ArrayBuffer);
 }
 
-/** Adds what a journal file gained since `cols` was built from it. */
-export function extendColumns(cols: TimelineColumns, path: string): void {
+/**
+ * Adds what a journal file gained since `cols` was built from it (or walks on from where a walk of it stopped),
+ * calling `every` after every `period` records.
+ */
+export function extendColumns(cols: TimelineColumns, path: string, period = 0, every?: () => void): void {
   const stream = JournalStream.open(path, cols.position!);
   try {
-    cols.scan(stream);
+    cols.scan(stream, period, every);
   } finally {
     stream.close();
   }
