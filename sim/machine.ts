@@ -1,4 +1,4 @@
-import { Hart } from './cpu/hart.js';
+import { Hart, TierOptions } from './cpu/hart.js';
 import { buildDeviceTree } from './device-tree.js';
 import { loadElfIntoRam, parseElf } from './elf.js';
 import { SimError } from './errors.js';
@@ -15,6 +15,8 @@ export interface MachineConfig {
   mmuType?: 'riscv,sv39' | 'riscv,sv48';
   /** An initial ramdisk: loaded into RAM and named in /chosen (linux,initrd-start/-end). */
   initrd?: Uint8Array;
+  /** Which execution tiers run the guest (never recorded: no tier changes what the guest does). */
+  tier?: TierOptions;
 }
 
 /**
@@ -104,7 +106,7 @@ export class Machine {
       this.ram.write(initrdStart, config.initrd);
     }
     this.ram.write(this.dtbAddress, this.dtb);
-    this.hart = new Hart(this.ram);
+    this.hart = new Hart(this.ram, config.tier);
     this.vcpu = new Vcpu(this.hart);
     this.entry = loaded.entry;
     // OpenSBI enters the payload with mret, and mepc[0] is always 0 (IALIGN=16): an odd entry runs from the even

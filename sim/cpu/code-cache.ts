@@ -79,6 +79,12 @@ export class CodeCache {
     return base === 0 ? 0 : base + (ramOff & 0xfff) * (DECODE_ENTRY_SIZE / 2);
   }
 
+  /** Whether the instruction at a RAM offset has run (it has a decoded entry). */
+  hasRun(ramOff: number): boolean {
+    const ent = this.entryAddress(ramOff);
+    return ent !== 0 && this.u16[(ent + D.ROW) >>> 1] !== 0;
+  }
+
   /**
    * Decodes the instruction at a RAM offset into its entry and returns the entry's address. An instruction whose
    * second half lies on the next page is decoded into a scratch entry every time (that half comes through the

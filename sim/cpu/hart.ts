@@ -142,6 +142,15 @@ export class Hart {
     this.s[w(offset) + 1] = Math.floor(v / TWO32) | 0;
   }
 
+  /** Instructions retired in compiled code so far, and calls into it. */
+  get compiledStats(): { insns: number; calls: number } {
+    const s = this.s;
+    return {
+      insns: (s[w(S.COMPILED_INSNS)] >>> 0) + s[w(S.COMPILED_INSNS) + 1] * TWO32,
+      calls: (s[w(S.REGION_CALLS)] >>> 0) + s[w(S.REGION_CALLS) + 1] * TWO32,
+    };
+  }
+
   // ---- Running. ----
 
   /**

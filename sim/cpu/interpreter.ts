@@ -259,6 +259,9 @@ function buildInterpreter(): Uint8Array {
   save();
   c.get(j).i32(16).op(Op.i32_shr_u).get(j).i32(0xffff).op(Op.i32_and).callIndirect(regionType).tee(st);
   c.i32(RegionStatus.NotRun).op(Op.i32_ne).if();
+  // Statistics: calls, and instructions retired in compiled code.
+  c.i32(0).i32(0).mem(Op.i64_load, S.REGION_CALLS).i64(1).op(Op.i64_add).mem(Op.i64_store, S.REGION_CALLS);
+  c.i32(0).i32(0).mem(Op.i64_load, S.COMPILED_INSNS).i32(0).mem(Op.i64_load, S.ICOUNT).get(icount).op(Op.i64_sub).op(Op.i64_add).mem(Op.i64_store, S.COMPILED_INSNS);
   reload();
   c.i32(0).set(seq);
   c.get(st).brIf(trap);

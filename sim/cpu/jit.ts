@@ -5,7 +5,7 @@ import { ModuleBuilder } from '../wasm/module.js';
 import { Op, ValType } from '../wasm/opcodes.js';
 import type { CodeCache, CodeDropListener } from './code-cache.js';
 import { D, MAX_BLOCKS, RAM_OFFSET, S } from './layout.js';
-import { addRuntimeFns } from './runtime-fns.js';
+import { addRuntimeFns, importRuntimeFns, runtimeExports } from './runtime-fns.js';
 import { MemoryImports, SemBase } from './sem-base.js';
 
 const { I32, I64 } = ValType;
@@ -31,12 +31,12 @@ export interface TierOptions {
 
 export const TIERS: readonly Tier[] = ['interp', 'jit', 'auto'];
 
-const DEFAULTS = { hotThreshold: 40, batch: 16, codeCacheBytes: 64 << 20 };
+const DEFAULTS = { hotThreshold: 10_000, batch: 32, codeCacheBytes: 64 << 20 };
 /** Guest instructions a queued page waits at most before its batch is compiled anyway. */
-const MAX_QUEUE_WAIT = 2_000_000;
+const MAX_QUEUE_WAIT = 10_000_000;
 /** Limits of one compiled page: basic blocks, and instructions in all. */
-const MAX_REGION_BLOCKS = 256;
-const MAX_REGION_INSNS = 2048;
+const MAX_REGION_BLOCKS = 32;
+const MAX_REGION_INSNS = 384;
 /** Longest basic block, in instructions. */
 const MAX_BLOCK_INSNS = 128;
 /** A block word meaning "queued already": far below any count that would ask again. */
@@ -87,15 +87,13 @@ interface BasicBlock {
 
 /** Statistics of the compiled tier (--stats and the benchmarks print them). */
 export interface JitStats {
-  /** Pages with compiled code, and their entry points. */
+  /** Compiled regions, and their entry points. */
   regions: number;
   entries: number;
   modules: number;
   /** Bytes of WebAssembly of the compiled pages still live. */
   codeBytes: number;
   compiledInsns: number;
-  /** Times a page was compiled again to take in more of its code. */
-  recompiles: number;
   flushes: number;
 }
 
@@ -103,6 +101,8 @@ interface Region {
   page: number;
   /** The page offsets that are entry points (block starts the interpreter saw). */
   entries: number[];
+  /** Every basic block's start, in the function's order (an entry point is an index into it). */
+  starts: number[];
   tableIndex: number;
   bytes: number;
 }
@@ -129,13 +129,16 @@ export class BlockCompiler implements CodeDropListener {
   private readonly imports: Record<string, WebAssembly.ImportValue>;
   private readonly i32: Int32Array;
   /** Hot entry points waiting, by page (with the page's generation when queued). */
-  private queue = new Map<number, { generation: number; offsets: Set<number> }>();
+  private queue: { page: number; off: number; generation: number }[] = [];
   private queuedAt = 0;
   private lastIcount = 0;
-  private readonly regions = new Map<number, Region>();
+  /** The compiled regions of each RAM page. */
+  private readonly pageRegions = new Map<number, Region[]>();
+  /** Per page, where each basic block start of its regions is found: the region and the block's index. */
+  private readonly pageStarts = new Map<number, Map<number, [Region, number]>>();
   private freeIndexes: number[] = [];
   private nextIndex = 1;
-  readonly stats: JitStats = { regions: 0, entries: 0, modules: 0, codeBytes: 0, compiledInsns: 0, recompiles: 0, flushes: 0 };
+  readonly stats: JitStats = { regions: 0, entries: 0, modules: 0, codeBytes: 0, compiledInsns: 0, flushes: 0 };
 
   private constructor(opts: Required<Omit<TierOptions, 'tier'>>, ram: GuestRam, code: CodeCache, table: WebAssembly.Table, host: CompilerHost) {
     this.threshold = opts.hotThreshold;
@@ -150,6 +153,7 @@ export class BlockCompiler implements CodeDropListener {
       load: (lo: number, hi: number, f3: number, htinst: number) => host.hostLoad(lo, hi, f3, htinst),
       store: (lo: number, hi: number, log2: number, vlo: number, vhi: number, htinst: number) => host.hostStore(lo, hi, log2, vlo, vhi, htinst),
       atomic: (lo: number, hi: number, f3: number, f5: number, vlo: number, vhi: number) => host.hostAtomic(lo, hi, f3, f5, vlo, vhi),
+      ...runtimeExports(),
     };
     code.onDrop(this);
   }
@@ -166,33 +170,50 @@ export class BlockCompiler implements CodeDropListener {
     }, ram, code, table, host);
   }
 
-  /** The interpreter entered this block start often enough: queue its page, and compile the batch when full. */
+  /**
+   * The interpreter entered this block start often enough: a new entry point of a compiled region that already
+   * holds a basic block there, or else queued, to be the root of a new region when the batch is compiled.
+   */
   hot(ent: number, ramOff: number, _pcLo: number, _pcHi: number): void {
+    const page = ramOff >>> 12, off = ramOff & 0xfff;
+    if (this.link(ent, page, off)) return;
     this.i32[(ent + D.BLOCK) >>> 2] = QUEUED;
-    const page = ramOff >>> 12;
-    const generation = this.code.generation[page];
-    let q = this.queue.get(page);
-    if (q === undefined || q.generation !== generation) {
-      if (this.queue.size === 0) this.queuedAt = this.lastIcount;
-      this.queue.set(page, (q = { generation, offsets: new Set() }));
-    }
-    q.offsets.add(ramOff & 0xfff);
-    if (this.queue.size >= this.batch) this.compileQueue();
+    if (this.queue.length === 0) this.queuedAt = this.lastIcount;
+    this.queue.push({ page, off, generation: this.code.generation[page] });
+    if (this.queue.length >= this.batch) this.compileQueue();
+  }
+
+  /** Points an entry at a compiled region of its page that has a basic block starting there, if one has. */
+  private link(ent: number, page: number, off: number): boolean {
+    const found = this.pageStarts.get(page)?.get(off);
+    if (found === undefined) return false;
+    const [r, k] = found;
+    r.entries.push(off);
+    this.stats.entries++;
+    this.i32[(ent + D.BLOCK) >>> 2] = r.tableIndex | (k << 16);
+    return true;
   }
 
   /** Before a run: a batch that waited long enough is compiled even if it is not full. */
   beforeRun(icount: number): void {
     this.lastIcount = icount;
-    if (this.queue.size > 0 && icount - this.queuedAt >= MAX_QUEUE_WAIT) this.compileQueue();
+    if (this.queue.length > 0 && icount - this.queuedAt >= MAX_QUEUE_WAIT) this.compileQueue();
   }
 
   pageDropped(ramPage: number): void {
-    const r = this.regions.get(ramPage);
-    if (r !== undefined) this.freeRegion(r);
+    for (const r of this.pageRegions.get(ramPage) ?? []) this.freeRegion(r, false);
+    this.pageRegions.delete(ramPage);
+    this.pageStarts.delete(ramPage);
   }
 
-  private freeRegion(r: Region): void {
-    this.regions.delete(r.page);
+  private freeRegion(r: Region, resetEntries: boolean): void {
+    // Its entry points must stop naming its table index: the index is reused by the next region compiled.
+    if (resetEntries) {
+      for (const e of r.entries) {
+        const ent = this.code.entryAddress((r.page << 12) + e);
+        if (ent !== 0 && (this.i32[(ent + D.BLOCK) >>> 2] & 0xffff) === r.tableIndex) this.i32[(ent + D.BLOCK) >>> 2] = 0;
+      }
+    }
     this.table.set(r.tableIndex, null);
     this.freeIndexes.push(r.tableIndex);
     this.stats.regions--;
@@ -202,7 +223,9 @@ export class BlockCompiler implements CodeDropListener {
 
   /** Drops everything compiled (the code cache is full): hot code is compiled again as it runs. */
   flush(): void {
-    for (const r of [...this.regions.values()]) this.freeRegion(r);
+    for (const list of this.pageRegions.values()) for (const r of list) this.freeRegion(r, false);
+    this.pageRegions.clear();
+    this.pageStarts.clear();
     this.code.resetBlockWords();
     this.stats.flushes++;
   }
@@ -214,23 +237,24 @@ export class BlockCompiler implements CodeDropListener {
     return j;
   }
 
-  /** Compiles the queued pages (with the entry points they had before) into one module and installs them. */
+  /** Compiles a region for each queued entry point (one module for the batch) and installs them. */
   compileQueue(): void {
     const queue = this.queue;
-    this.queue = new Map();
+    this.queue = [];
     if (this.stats.codeBytes > this.codeCacheBytes) this.flush();
-    const pages: { page: number; entries: number[]; blocks: BasicBlock[] }[] = [];
-    for (const [page, q] of queue) {
+    const regions: { page: number; root: number; blocks: BasicBlock[] }[] = [];
+    for (const q of queue) {
       // Code dropped since it was queued (overwritten, or its slot recycled): nothing to install it in.
-      if (this.code.generation[page] !== q.generation || this.code.entryAddress(page << 12) === 0) continue;
-      const old = this.regions.get(page);
-      const entries = [...new Set([...(old?.entries ?? []), ...q.offsets])].sort((a, b) => a - b);
-      const blocks = formRegion(this.ram, page, entries);
-      const compiled = entries.filter((e) => blocks.some((b) => b.start === e));
-      if (compiled.length === 0) continue;
-      pages.push({ page, entries: compiled, blocks });
+      const ent = this.code.entryAddress((q.page << 12) + q.off);
+      if (this.code.generation[q.page] !== q.generation || ent === 0) continue;
+      if (this.link(ent, q.page, q.off)) continue;
+      // A root this batch already covers becomes an entry point of that region once it is installed.
+      if (regions.some((r) => r.page === q.page && r.blocks.some((b) => b.start === q.off))) continue;
+      const blocks = formRegion(this.ram, this.code, q.page, q.off);
+      // A root the compiler cannot take (a CSR access, say) stays queued-marked: the interpreter runs it.
+      if (blocks.length > 0) regions.push({ page: q.page, root: q.off, blocks });
     }
-    if (pages.length === 0) return;
+    if (regions.length === 0) return;
     const m = new ModuleBuilder();
     const imp: MemoryImports = {
       load: m.importFunc('env', 'load', [I32, I32, I32, I32], [I32]),
@@ -238,37 +262,37 @@ export class BlockCompiler implements CodeDropListener {
       atomic: m.importFunc('env', 'atomic', [I32, I32, I32, I32, I32, I32], [I32]),
     };
     m.importMemory('env', 'memory', 1);
-    const runtime = addRuntimeFns(m);
-    pages.forEach((p, i) => m.export(`p${i}`, m.func(compileRegion(p.blocks, imp, runtime))));
+    const runtime = importRuntimeFns(m);
+    regions.forEach((r, i) => m.export(`r${i}`, m.func(compileRegion(r.blocks, imp, runtime))));
     const bytes = m.encode();
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: this.imports });
     this.stats.modules++;
-    const share = bytes.length / pages.length;
-    pages.forEach((p, i) => {
-      const old = this.regions.get(p.page);
-      if (old !== undefined) {
-        this.freeRegion(old);
-        this.stats.recompiles++;
-      }
+    const share = bytes.length / regions.length;
+    for (const [i, r] of regions.entries()) {
       const j = this.allocIndex();
-      if (j < 0) return;
-      this.table.set(j, instance.exports[`p${i}`] as WebAssembly.ExportValue);
-      this.regions.set(p.page, { page: p.page, entries: p.entries, tableIndex: j, bytes: share });
+      if (j < 0) break;
+      this.table.set(j, instance.exports[`r${i}`] as WebAssembly.ExportValue);
+      const region: Region = { page: r.page, entries: [], starts: r.blocks.map((b) => b.start), tableIndex: j, bytes: share };
+      let list = this.pageRegions.get(r.page);
+      if (list === undefined) this.pageRegions.set(r.page, (list = []));
+      list.push(region);
+      let starts = this.pageStarts.get(r.page);
+      if (starts === undefined) this.pageStarts.set(r.page, (starts = new Map()));
+      region.starts.forEach((off, k) => { if (!starts!.has(off)) starts!.set(off, [region, k]); });
       this.stats.regions++;
-      this.stats.entries += p.entries.length;
       this.stats.codeBytes += share;
-      for (const b of p.blocks) {
+      for (const b of r.blocks) {
         this.stats.compiledInsns += b.insns.length;
         const last = b.insns[b.insns.length - 1];
-        this.code.markCode((p.page << 12) + b.start, last.off + last.d.len - b.start);
+        this.code.markCode((r.page << 12) + b.start, last.off + last.d.len - b.start);
       }
-      // Each entry point's block word: the table index, and which basic block to start at.
-      const starts = p.blocks.map((b) => b.start);
-      for (const e of p.entries) {
-        const ent = this.code.entryAddress((p.page << 12) + e);
-        if (ent !== 0) this.i32[(ent + D.BLOCK) >>> 2] = j | (starts.indexOf(e) << 16);
-      }
-    });
+      this.link(this.code.entryAddress((r.page << 12) + r.root), r.page, r.root);
+    }
+    // Queued roots covered by a region of this batch.
+    for (const q of queue) {
+      const ent = this.code.entryAddress((q.page << 12) + q.off);
+      if (ent !== 0 && this.code.generation[q.page] === q.generation && this.i32[(ent + D.BLOCK) >>> 2] === QUEUED) this.link(ent, q.page, q.off);
+    }
   }
 }
 
@@ -280,19 +304,21 @@ function endsBasicBlock(d: Decoded): boolean {
 /**
  * The basic blocks of a page reachable from its entry points: each runs to a branch or jump (or stops before an
  * instruction the compiler leaves to the interpreter, or at the page end); fall-through and branch targets within
- * the page are followed. Entry points come first, in order, so their indexes are known.
+ * the page are followed, as far as code that has run (code never run, error paths say, stays with the
+ * interpreter: compiling it would cost more than it saves).
  */
-function formRegion(ram: GuestRam, page: number, entries: readonly number[]): BasicBlock[] {
+function formRegion(ram: GuestRam, code: CodeCache, page: number, root: number): BasicBlock[] {
   const u16 = ram.u16;
   const base = page << 12;
   const blocks: BasicBlock[] = [];
   const seen = new Set<number>();
-  const work = [...entries];
+  const work = [root];
   let total = 0;
   while (work.length > 0 && blocks.length < MAX_REGION_BLOCKS && total < MAX_REGION_INSNS) {
     const start = work.shift()!;
     if (seen.has(start)) continue;
     seen.add(start);
+    if (!code.hasRun(base + start)) continue;
     const insns: BlockInsn[] = [];
     let off = start;
     while (insns.length < MAX_BLOCK_INSNS && off < 0x1000) {
@@ -301,7 +327,7 @@ function formRegion(ram: GuestRam, page: number, entries: readonly number[]): Ba
       // An instruction whose second half is on the next page stays with the interpreter.
       if (len === 4 && off === 0xffe) break;
       const d = decode(len === 4 ? lo16 | (u16[(base + off + 2) >>> 1] << 16) : lo16);
-      if (!compilable(d.row)) break;
+      if (!compilable(d.row) || !code.hasRun(base + off)) break;
       insns.push({ d, off });
       off += len;
       if (endsBasicBlock(d)) break;
@@ -342,6 +368,10 @@ class RegionSem extends SemBase {
   readonly current: number;
   exitLabel!: Label;
   dispatchLabel!: Label;
+  /** The basic block being emitted, the labels whose ends start each block's code, its own loop if it loops. */
+  block = 0;
+  blockLabels: Label[] = [];
+  selfLoop: Label | null = null;
   /** Page offset of each basic block's start, to its index. */
   blockIndex = new Map<number, number>();
 
@@ -416,7 +446,15 @@ class RegionSem extends SemBase {
       return;
     }
     this.c.get(this.icount).i64(retired).op(Op.i64_add).set(this.icount);
-    this.c.i32(k).set(this.current).br(this.dispatchLabel);
+    if (k === this.block && this.selfLoop !== null) {
+      // Back to this block's own start: a plain loop, which TurboFan keeps registers across.
+      this.c.br(this.selfLoop);
+    } else if (k > this.block) {
+      // Forward: the block's code follows the end of its label, which encloses this one's.
+      this.c.br(this.blockLabels[k]);
+    } else {
+      this.c.i32(k).set(this.current).br(this.dispatchLabel);
+    }
   }
 
   jump(target: () => void): void {
@@ -488,8 +526,13 @@ function compileRegion(blocks: BasicBlock[], imports: MemoryImports, runtime: Re
   for (let k = blocks.length - 1; k >= 0; k--) cases.push(c.block());
   cases.reverse();
   c.get(sem.current).brTable(cases, cases[0]);
+  sem.blockLabels = cases;
   blocks.forEach((b, k) => {
     c.end(); // block k's case follows
+    sem.block = k;
+    const last = b.insns[b.insns.length - 1];
+    const loops = last.d.row.kind === 'branch' && last.off + last.d.imm === b.start;
+    sem.selfLoop = loops ? c.loop() : null;
     // The budget must cover the whole basic block; otherwise leave at its start (NotRun when nothing ran yet).
     c.get(sem.target).get(sem.icount).op(Op.i64_sub).i64(b.insns.length).op(Op.i64_lt_s).if();
     sem.at(b.start).set(sem.exitPc);
@@ -502,9 +545,8 @@ function compileRegion(blocks: BasicBlock[], imports: MemoryImports, runtime: Re
       sem.row = insn.d.row;
       insn.d.row.sem(sem);
     });
-    const last = b.insns[b.insns.length - 1];
     if (!endsBasicBlock(last.d)) sem.goTo(b.next, b.insns.length);
-    void k;
+    if (loops) c.end();
   });
   c.end(); // dispatch loop
   c.end(); // exit

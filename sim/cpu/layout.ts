@@ -76,6 +76,9 @@ export const S = {
   /** Executions of a block start before the interpreter asks for it to be compiled (0: never compile). */
   HOT_THRESHOLD: 704,
   RES_VALID: 708,
+  /** Statistics: instructions retired in compiled code, and calls into it (for --stats and the benchmarks). */
+  COMPILED_INSNS: 712,
+  REGION_CALLS: 720,
   /**
    * A decoded entry for an instruction that is never cached: one whose two halves lie on different pages (its
    * second half depends on that page's mapping, read anew each time it runs).

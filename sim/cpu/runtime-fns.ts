@@ -28,6 +28,36 @@ export function addRuntimeFns(m: ModuleBuilder): Record<RuntimeFn, number> {
   return fns;
 }
 
+const SIGNATURES: Record<RuntimeFn, 'i64' | 'i32'> = {
+  mulhu: 'i64', mulh: 'i64', mulhsu: 'i64', div: 'i64', divu: 'i64', rem: 'i64', remu: 'i64',
+  divw: 'i32', divuw: 'i32', remw: 'i32', remuw: 'i32',
+};
+
+let shared: WebAssembly.Module | null = null;
+
+/**
+ * The helpers as a module of their own, compiled once per process: compiled regions import them instead of each
+ * batch's module carrying (and compiling) its own copies.
+ */
+export function runtimeExports(): Record<RuntimeFn, WebAssembly.ExportValue> {
+  if (shared === null) {
+    const m = new ModuleBuilder();
+    for (const [name, index] of Object.entries(addRuntimeFns(m))) m.export(name, index);
+    shared = new WebAssembly.Module(m.encode());
+  }
+  return new WebAssembly.Instance(shared).exports as Record<RuntimeFn, WebAssembly.ExportValue>;
+}
+
+/** Imports the helpers (from env, as runtimeExports gives them) into a module being built. */
+export function importRuntimeFns(m: ModuleBuilder): Record<RuntimeFn, number> {
+  const fns = {} as Record<RuntimeFn, number>;
+  for (const [name, type] of Object.entries(SIGNATURES) as [RuntimeFn, 'i64' | 'i32'][]) {
+    const t = type === 'i64' ? I64 : I32;
+    fns[name] = m.importFunc('env', name, [t, t], [t]);
+  }
+  return fns;
+}
+
 /** The unsigned high 64 bits of a * b, from four 32x32-bit partial products. */
 function mulhuCode(): Code {
   const c = new Code([I64, I64], [I64]);

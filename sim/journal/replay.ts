@@ -1,4 +1,4 @@
-import type { Hart } from '../cpu/hart.js';
+import type { Hart, TierOptions } from '../cpu/hart.js';
 import { SimError } from '../errors.js';
 import { needsAnswer, type ExitAnswer, type VcpuExit } from '../kvm/exits.js';
 import type { ObserverStop, Vcpu } from '../kvm/vcpu.js';
@@ -59,7 +59,7 @@ export interface ReplayResult {
 }
 
 /** Builds the machine a journal describes; refuses an image or configuration that is not the recorded one. */
-export function machineForJournal(header: JournalHeader, image?: Uint8Array): Machine {
+export function machineForJournal(header: JournalHeader, image?: Uint8Array, tier?: TierOptions): Machine {
   const recorded = header.images.find((i) => i.role === 'kernel');
   if (recorded === undefined) throw new SimError('JOURNAL_CORRUPT', 'the journal header names no kernel image');
   // The embedded initrd is checked as the kernel is: the bytes used must be the bytes recorded.
@@ -73,7 +73,7 @@ export function machineForJournal(header: JournalHeader, image?: Uint8Array): Ma
     throw new SimError('JOURNAL_IMAGE_MISMATCH', `the image (sha256 ${digest.slice(0, 16)}…) is not the one recorded (${recorded.name}, sha256 ${recorded.sha256.slice(0, 16)}…)`);
   }
   const m = header.machine;
-  const machine = new Machine(bytes, { ramSize: m.ramSize, bootargs: m.bootargs, mmuType: m.mmuType as 'riscv,sv39' | 'riscv,sv48', initrd: initrd?.bytes });
+  const machine = new Machine(bytes, { ramSize: m.ramSize, bootargs: m.bootargs, mmuType: m.mmuType as 'riscv,sv39' | 'riscv,sv48', initrd: initrd?.bytes, tier });
   const dtb = sha256(machine.dtb);
   if (dtb !== header.dtbSha256) {
     throw new SimError('JOURNAL_CONFIG_MISMATCH', `this hindsight builds a different machine (device tree sha256 ${dtb.slice(0, 16)}…, recorded ${header.dtbSha256.slice(0, 16)}…)`);
@@ -141,9 +141,9 @@ export class Replayer {
   pauseAtExits = false;
 
   /** Builds the machine the journal describes (JOURNAL_IMAGE_MISMATCH / JOURNAL_CONFIG_MISMATCH when it cannot). */
-  constructor(journal: ParsedJournal, options: { image?: Uint8Array } = {}) {
+  constructor(journal: ParsedJournal, options: { image?: Uint8Array; tier?: TierOptions } = {}) {
     this.journal = journal;
-    this.machine = machineForJournal(journal.header, options.image);
+    this.machine = machineForJournal(journal.header, options.image, options.tier);
     this.vcpu = this.machine.vcpu;
     this.hart = this.machine.hart;
     this.digester = new StateDigester(this.machine);
