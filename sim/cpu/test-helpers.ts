@@ -6,7 +6,7 @@
  * (4 bytes), anything else is a compressed one (2 bytes).
  */
 import { GuestRam } from '../memory.js';
-import { Hart } from './hart.js';
+import { Hart, TierOptions } from './hart.js';
 import { HypervisorTrap } from './trap.js';
 
 export const RAM_BASE = 0x8000_0000;
@@ -42,9 +42,9 @@ export interface Machine {
 }
 
 /** A fresh hart in S-mode, Bare translation, pc = 0x8000_0000, over zeroed RAM. */
-export function setup(ramSize = RAM_SIZE): Machine {
+export function setup(ramSize = RAM_SIZE, tier?: TierOptions): Machine {
   const ram = new GuestRam(RAM_BASE, ramSize);
-  const hart = new Hart(ram);
+  const hart = new Hart(ram, tier);
   hart.pc = BASE;
   return { hart, ram };
 }
@@ -67,8 +67,8 @@ export function place(ram: GuestRam, addr: number, words: readonly number[]): nu
 }
 
 /** A fresh machine with `words` at 0x8000_0000 and the given registers set. */
-export function load(words: readonly number[], regs: Readonly<Record<number, bigint>> = {}, ramSize = RAM_SIZE): Machine {
-  const m = setup(ramSize);
+export function load(words: readonly number[], regs: Readonly<Record<number, bigint>> = {}, ramSize = RAM_SIZE, tier?: TierOptions): Machine {
+  const m = setup(ramSize, tier);
   place(m.ram, RAM_BASE, words);
   setRegs(m.hart, regs);
   return m;
