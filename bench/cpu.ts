@@ -7,7 +7,8 @@ import { markdownTable, median } from './stats.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runElf } from '../client-sdk/index.js';
+import { LocalVmm } from '../client-sdk/index.js';
+import type { Tier } from '../sim/index.js';
 
 export const CPU_WORKLOADS = ['intloop', 'memcpy', 'sort', 'sha256', 'paging'];
 
@@ -18,6 +19,9 @@ export interface CpuBenchRow {
   mips: number;
   qemuSeconds: number | null;
   qemuMips: number | null;
+  /** Share of the instructions retired in compiled code, and the compiled WebAssembly kept (bytes). */
+  compiledShare: number;
+  codeBytes: number;
 }
 
 function qemuAvailable(): boolean {
@@ -35,38 +39,46 @@ function timeQemu(elf: string): number {
   return dt;
 }
 
-export function runCpuBench(opts: { guestsDir: string; repeats: number; qemu: boolean; only?: string[]; progress?: (what: string) => void }): CpuBenchRow[] {
+export function runCpuBench(opts: { guestsDir: string; repeats: number; qemu: boolean; only?: string[]; tier?: Tier; progress?: (what: string) => void }): CpuBenchRow[] {
   const rows: CpuBenchRow[] = [];
   const useQemu = opts.qemu && qemuAvailable();
   for (const w of opts.only ?? CPU_WORKLOADS) {
     const elf = join(opts.guestsDir, `bench-${w}.elf`);
     if (!existsSync(elf)) throw new Error(`missing ${elf}: run make -C guests`);
     const image = readFileSync(elf);
-    opts.progress?.(`bench-${w}: ${opts.repeats} runs under hindsight${useQemu ? ', then under QEMU' : ''}`);
-    const times: number[] = [];
-    let instructions = 0;
+    opts.progress?.(`bench-${w}: ${opts.repeats} runs under hindsight${useQemu ? ' and QEMU, alternating' : ''}`);
+    const times: number[] = [], qemuTimes: number[] = [];
+    let instructions = 0, compiledShare = 0, codeBytes = 0;
+    // hindsight and QEMU alternate, so that both see the same moments of a noisy machine.
     for (let i = 0; i < opts.repeats; i++) {
       const t0 = performance.now();
-      const r = runElf(image);
+      const vmm = new LocalVmm(image, { tier: opts.tier === undefined ? undefined : { tier: opts.tier } });
+      const r = vmm.run();
       times.push((performance.now() - t0) / 1000);
       if (r.exitCode !== 0) throw new Error(`bench-${w} failed under hindsight: ${r.stop} ${r.message ?? ''}`);
       instructions = r.icount;
+      const hart = vmm.machine.hart;
+      compiledShare = hart.compiledStats.insns / hart.icount;
+      codeBytes = hart.jit?.stats.codeBytes ?? 0;
+      if (useQemu) qemuTimes.push(timeQemu(elf));
     }
     const seconds = median(times);
-    let qemuSeconds: number | null = null;
-    if (useQemu) qemuSeconds = median(Array.from({ length: opts.repeats }, () => timeQemu(elf)));
+    const qemuSeconds = useQemu ? median(qemuTimes) : null;
     rows.push({
       workload: w, instructions, seconds, mips: instructions / seconds / 1e6,
-      qemuSeconds, qemuMips: qemuSeconds === null ? null : instructions / qemuSeconds / 1e6,
+      qemuSeconds, qemuMips: qemuSeconds === null ? null : instructions / qemuSeconds / 1e6, compiledShare, codeBytes,
     });
   }
   return rows;
 }
 
 export function formatCpuBench(rows: CpuBenchRow[]): string {
-  const header = ['workload', 'guest insns', 'hindsight s', 'hindsight MIPS', 'qemu -icount shift=0 s', 'qemu MIPS', 'hindsight/qemu'];
-  return markdownTable(header, 'lrrrrrr', rows.map((r) => {
+  const header = ['workload', 'guest insns', 'hindsight s', 'hindsight MIPS', 'qemu -icount shift=0 s', 'qemu MIPS', 'hindsight/qemu', 'compiled', 'code KiB'];
+  const table = markdownTable(header, 'lrrrrrrrr', rows.map((r) => {
     const q = r.qemuSeconds === null ? ['n/a', 'n/a', 'n/a'] : [r.qemuSeconds.toFixed(2), r.qemuMips!.toFixed(0), (r.mips / r.qemuMips!).toFixed(2)];
-    return [r.workload, r.instructions, r.seconds.toFixed(2), r.mips.toFixed(0), ...q];
+    return [r.workload, r.instructions, r.seconds.toFixed(2), r.mips.toFixed(0), ...q, `${(100 * r.compiledShare).toFixed(1)}%`, (r.codeBytes / 1024).toFixed(0)];
   }));
+  const ratios = rows.filter((r) => r.qemuMips !== null).map((r) => r.mips / r.qemuMips!);
+  const geomean = ratios.length === 0 ? null : Math.exp(ratios.reduce((a, r) => a + Math.log(r), 0) / ratios.length);
+  return geomean === null ? table : `${table}\n\nhindsight/qemu geometric mean: ${geomean.toFixed(2)}`;
 }

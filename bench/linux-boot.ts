@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalVmm } from '../client-sdk/index.js';
-import { FileJournalWriter, readJournal, replayJournal } from '../sim/index.js';
+import { FileJournalWriter, readJournal, replayJournal, type Tier } from '../sim/index.js';
 import { bootLinuxOnQemu, LINUX_BANNER, LINUX_BOOTARGS, LINUX_INPUT, loadLinuxGuest } from './linux-guest.js';
 import { markdownTable } from './stats.js';
 
@@ -26,15 +26,21 @@ export interface LinuxBootReport {
   totalInsns: number;
   exits: { event: string; count: number }[];
   journalBytes: number;
+  /** The run's share of instructions retired in compiled code, and its compiled WebAssembly (bytes). */
+  compiledShare: number;
+  codeBytes: number;
 }
 
-function hindsightBoot(root: string, recordFile?: string): { row: Omit<LinuxBootRow, 'how'>; icount: number; exits: { event: string; count: number }[] } {
+interface BootRun { row: Omit<LinuxBootRow, 'how'>; icount: number; exits: { event: string; count: number }[]; compiledShare: number; codeBytes: number }
+
+function hindsightBoot(root: string, tier: Tier | undefined, recordFile?: string): BootRun {
   const guest = loadLinuxGuest(root);
   let text = '';
   let banner: { t: number; icount: number } | undefined;
   const t0 = performance.now();
   const vmm: LocalVmm = new LocalVmm(guest.image, {
     initrd: guest.initrd, bootargs: LINUX_BOOTARGS, input: Buffer.from(LINUX_INPUT), imageName: 'Image',
+    tier: tier === undefined ? undefined : { tier },
     recordTo: recordFile === undefined ? undefined : (h) => new FileJournalWriter(recordFile, h),
     onConsole: (bytes) => {
       if (banner !== undefined) return;
@@ -49,12 +55,14 @@ function hindsightBoot(root: string, recordFile?: string): { row: Omit<LinuxBoot
     row: { bannerInsns: banner.icount, bannerSeconds: (banner.t - t0) / 1000, totalSeconds: (t1 - t0) / 1000 },
     icount: result.icount,
     exits: result.stats.filter((r) => r.kind === 'exit').map((r) => ({ event: r.event, count: r.count })),
+    compiledShare: vmm.machine.hart.compiledStats.insns / result.icount,
+    codeBytes: vmm.machine.hart.jit?.stats.codeBytes ?? 0,
   };
 }
 
-function hindsightReplay(file: string): Omit<LinuxBootRow, 'how'> {
+function hindsightReplay(file: string, tier: Tier | undefined): Omit<LinuxBootRow, 'how'> {
   const t0 = performance.now();
-  const result = replayJournal(readJournal(readFileSync(file)));
+  const result = replayJournal(readJournal(readFileSync(file)), { tier: tier === undefined ? undefined : { tier } });
   if (!result.ok) throw new Error(`the boot's replay diverged: ${JSON.stringify(result.divergence)}`);
   return { bannerSeconds: NaN, totalSeconds: (performance.now() - t0) / 1000, note: 'whole boot, --verify' };
 }
@@ -67,19 +75,19 @@ async function qemuBoot(root: string, extra: string[], timeoutMs: number): Promi
   return { bannerSeconds: boot.bannerSeconds, totalSeconds: boot.totalSeconds, note };
 }
 
-export async function runLinuxBootBench(opts: { root: string; qemu: boolean; qemuRepeats?: number; progress?: (what: string) => void }): Promise<LinuxBootReport> {
+export async function runLinuxBootBench(opts: { root: string; qemu: boolean; qemuRepeats?: number; tier?: Tier; progress?: (what: string) => void }): Promise<LinuxBootReport> {
   const dir = mkdtempSync(join(tmpdir(), 'hindsight-linux-bench-'));
   const file = join(dir, 'boot.hsj');
   const rows: LinuxBootRow[] = [];
   try {
     opts.progress?.('hindsight run');
-    const run = hindsightBoot(opts.root);
+    const run = hindsightBoot(opts.root, opts.tier);
     rows.push({ how: 'hindsight run', ...run.row });
     opts.progress?.('hindsight record');
-    rows.push({ how: 'hindsight record (to a file)', ...hindsightBoot(opts.root, file).row });
+    rows.push({ how: 'hindsight record (to a file)', ...hindsightBoot(opts.root, opts.tier, file).row });
     const journalBytes = statSync(file).size;
     opts.progress?.('hindsight replay');
-    rows.push({ how: 'hindsight replay', ...hindsightReplay(file) });
+    rows.push({ how: 'hindsight replay', ...hindsightReplay(file, opts.tier) });
     if (opts.qemu) {
       const rr = join(dir, 'qemu.rr');
       const configs: [string, string[], string?][] = [
@@ -101,7 +109,7 @@ export async function runLinuxBootBench(opts: { root: string; qemu: boolean; qem
         rows.push({ how, bannerSeconds: mid.bannerSeconds, totalSeconds: mid.totalSeconds, note: [note, spread, ...runs.map((r) => r.note)].filter((n) => n !== undefined).join('; ') });
       }
     }
-    return { rows, totalInsns: run.icount, exits: run.exits, journalBytes };
+    return { rows, totalInsns: run.icount, exits: run.exits, journalBytes, compiledShare: run.compiledShare, codeBytes: run.codeBytes };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -113,5 +121,6 @@ export function formatLinuxBootBench(r: LinuxBootReport): string {
     row.how, row.bannerInsns ?? '—', s(row.bannerSeconds), s(row.totalSeconds), row.note ?? '',
   ]));
   const exits = markdownTable(['exit', 'count'], 'lr', r.exits.map((e) => [e.event, e.count]));
-  return `${table}\n\nWhole boot under hindsight: ${r.totalInsns} guest instructions, journal ${(r.journalBytes / 1024).toFixed(0)} KiB. Exits to userspace:\n\n${exits}`;
+  return `${table}\n\nWhole boot under hindsight: ${r.totalInsns} guest instructions, ${(100 * r.compiledShare).toFixed(1)}% of them compiled ` +
+    `(${(r.codeBytes / 1024).toFixed(0)} KiB of WebAssembly), journal ${(r.journalBytes / 1024).toFixed(0)} KiB. Exits to userspace:\n\n${exits}`;
 }

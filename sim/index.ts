@@ -3,6 +3,7 @@ export { SimError, type SimErrorCode } from './errors.js';
 export * as layout from './layout.js';
 export { Machine, type MachineConfig, GUEST_ISA } from './machine.js';
 export { Hart, Stop } from './cpu/hart.js';
+export { TIERS, type Tier, type TierOptions, type JitStats } from './cpu/jit.js';
 export { Vcpu, type TraceSink, type KvmExitTrace, type ObserverStop } from './kvm/vcpu.js';
 export { ExitStats, type StatRow } from './kvm/stats.js';
 export type {

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { exportTrace, type TraceFormat } from '../export/export-trace.js';
+import type { TraceFormat } from '../export/export-trace.js';
 import { CliError, usageError } from './cli-error.js';
 import { defineCommand, flag, value } from './command.js';
 import { checkNewFile } from './files.js';
@@ -30,6 +30,7 @@ docs/trace-export.md says how to open the file.`,
     const toStdout = values.output === '-';
     if (!toStdout) checkNewFile(values.output, 'the trace', true);
     const stream = toStdout ? process.stdout : createWriteStream(values.output);
+    const { exportTrace } = await import('../export/export-trace.js');
     const s = await exportTrace(journal, format, stream, !toStdout);
     const where = toStdout ? 'stdout' : values.output;
     const state = s.closed ? '' : `; the recording was not closed${s.tornBytes > 0 ? ` (${s.tornBytes} torn bytes cut)` : ''}`;

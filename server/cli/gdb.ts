@@ -4,7 +4,10 @@
  * line around it (docs/gdb.md).
  */
 import { ProtocolError, type VmEnd } from '../../client-sdk/index.js';
-import { bridgeToGdb, replayUnderGdb, runUnderGdb, type GdbPort, type LiveMachine } from '../gdb/index.js';
+import type { GdbPort, LiveMachine } from '../gdb/index.js';
+
+/** The stub is loaded when a command uses it, not at every start of the CLI. */
+const stub = () => import('../gdb/index.js');
 import { CliError } from './cli-error.js';
 import { defineCommand, option, parsePort, value } from './command.js';
 
@@ -29,14 +32,14 @@ function gdbPort(port: number, what: string): GdbPort {
 /** `replay FILE --gdb PORT`: one gdb session on the recording; the exit status is 0 once gdb has gone. */
 export async function replayWithGdb(journalPath: string, port: number): Promise<number> {
   if (journalPath === '-') throw new CliError('CLI_CONFLICT', 'replay --gdb needs the journal as a file, not stdin', true);
-  await replayUnderGdb(journalPath, gdbPort(port, 'the replay stands at its first instruction'));
+  await (await stub()).replayUnderGdb(journalPath, gdbPort(port, 'the replay stands at its first instruction'));
   return 0;
 }
 
 /** `run|record FILE --gdb PORT`: the machine waits for gdb; the exit status is the guest's, as for run. */
 export async function runWithGdb(machine: Omit<LiveMachine, 'onConsole'>, port: number, quiet: boolean): Promise<number> {
   const what = `${machine.imageName} waits at its first instruction`;
-  const { gdb, end } = await runUnderGdb({ ...machine, onConsole: (bytes) => process.stdout.write(bytes) }, gdbPort(port, what));
+  const { gdb, end } = await (await stub()).runUnderGdb({ ...machine, onConsole: (bytes) => process.stdout.write(bytes) }, gdbPort(port, what));
   if (!quiet) summarize(gdb, end, machine.recordPath);
   return end?.exitCode ?? 1;
 }
@@ -72,7 +75,7 @@ creation returned ($HINDSIGHT_VM_TOKEN when --token is not given). See docs/gdb.
     if (missing !== null) throw new CliError('CLI_MISSING_ARGUMENT', `hindsight gdb needs ${missing}`, true);
     const url = `${values.url!.replace(/\/$/, '').replace(/^http/, 'ws')}/v1/vms/${encodeURIComponent(values.vm!)}/channel`;
     try {
-      const { gdb, end } = await bridgeToGdb(url, token!, gdbPort(values.port!, `VM ${values.vm}`), (bytes) => process.stdout.write(bytes));
+      const { gdb, end } = await (await stub()).bridgeToGdb(url, token!, gdbPort(values.port!, `VM ${values.vm}`), (bytes) => process.stdout.write(bytes));
       summarize(gdb, end, null);
       return end?.exitCode ?? 0;
     } catch (e) {

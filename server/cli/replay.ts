@@ -11,6 +11,8 @@ import { registerDump, type RegisterDump } from './register-dump.js';
 import { formatRegisters } from './register-table.js';
 import { Symbols } from './symbols.js';
 import { GDB_OPTION, refuseWithGdb, replayWithGdb } from './gdb.js';
+import type { Tier } from '../../sim/index.js';
+import { TIER_OPTION, tierOptions } from './tier-option.js';
 
 const REPLAY_DESCRIPTION = `Re-runs a recording, feeding the recorded answers and inputs, and compares every exit and state digest with the
 recorded ones. Prints the final digest. With --verify the exit status is 0 only when every exit and the final
@@ -44,6 +46,7 @@ export const replayCommand = defineCommand({
     'exit-log': value('FILE', 'write one JSON object per exit, as run --exit-log does; - is stdout'),
     'exit-log-regs': flag('with --exit-log: the registers at each exit, before its answer'),
     json: flag('print the summary as one JSON object'),
+    tier: TIER_OPTION,
     'goto-exit': option('N', 'stop at exit N, before its recorded answer', parseCount),
     'goto-icount': option('K', 'stop where K instructions have retired', parseCount),
     regs: flag('with --goto-*: print the registers there, by ABI name, with symbols'),
@@ -79,7 +82,7 @@ export const replayCommand = defineCommand({
   },
 });
 
-interface ReplayValues { console?: true; 'exit-log'?: string; 'exit-log-regs'?: true; json?: true; verify?: true }
+interface ReplayValues { console?: true; 'exit-log'?: string; 'exit-log-regs'?: true; json?: true; verify?: true; tier?: Tier }
 
 function replayAll(journal: ParsedJournal, image: Uint8Array | undefined, values: ReplayValues): number {
   const log = values['exit-log'] === undefined ? null : openTextOutput(values['exit-log'], 'the exit log');
@@ -99,6 +102,7 @@ function replayWith(journal: ParsedJournal, image: Uint8Array | undefined, value
   const progress = new ProgressLine('replay', !(values.console && out.isTTY));
   const result = replayJournal(journal, {
     image,
+    tier: tierOptions(values.tier),
     onProgress: progress.enabled ? (icount, exits) => progress.update(icount, exits) : undefined,
     beforeAnswer: values['exit-log-regs'] ? (_exit, machine) => { regs = registerDump(machine); } : undefined,
     onExit: (exit, answer, machine) => {

@@ -8,7 +8,8 @@ import { LiveConsole } from './live-console.js';
 import { ProgressLine } from './progress.js';
 import { newRecordingPath } from './recordings-dir.js';
 import { registerDump, type RegisterDump } from './register-dump.js';
-import { formatStats } from './stats-table.js';
+import { formatStats, formatTierStats } from './stats-table.js';
+import { TIER_OPTION, tierOptions } from './tier-option.js';
 import { formatAddress, Symbols } from './symbols.js';
 import { GDB_OPTION, refuseWithGdb, runWithGdb } from './gdb.js';
 
@@ -27,6 +28,7 @@ export const RUN_OPTIONS = {
   'exit-log': value('FILE', 'write one JSON object per exit (seq, icount, pc, reason, kvm_run fields); - is stdout\n(the console then goes to stderr)'),
   'exit-log-regs': flag('with --exit-log: each line also holds the registers at the exit, before its answer'),
   quiet: flag('no summary line on stderr', { short: 'q' }),
+  tier: TIER_OPTION,
   gdb: GDB_OPTION,
 } satisfies OptionTable;
 
@@ -131,6 +133,7 @@ async function runOrRecord(args: ParsedCommandLine<typeof RUN_OPTIONS>, record: 
       ramSize,
       bootargs: values.append,
       initrd,
+      tier: tierOptions(values.tier),
       input: scriptedInput(values.input),
       guestDebug: values.debug === true,
       imageName: basename(path),
@@ -147,7 +150,7 @@ async function runOrRecord(args: ParsedCommandLine<typeof RUN_OPTIONS>, record: 
     const result = await vmm.runLive(terminal);
     terminal.close();
     progress.done();
-    if (values.stats) process.stderr.write(`${formatStats(result.stats, result.icount)}\n`);
+    if (values.stats) process.stderr.write(`${formatStats(result.stats, result.icount)}\n${formatTierStats(vmm.machine.hart)}\n`);
     if (!values.quiet) {
       const what = result.message ? `${result.stop}: ${withSymbols(result.message)}` : result.stop;
       process.stderr.write(`[hindsight] ${what}, exit code ${result.exitCode}, ${result.icount} instructions, ${result.exits} exits\n`);

@@ -27,13 +27,15 @@ export interface TierOptions {
   batch?: number;
   /** Bytes of compiled WebAssembly kept before everything compiled is dropped and hot code compiled anew. */
   codeCacheBytes?: number;
+  /** Guest instructions a queued entry point waits at most before its batch is compiled anyway. */
+  maxQueueWait?: number;
 }
 
 export const TIERS: readonly Tier[] = ['interp', 'jit', 'auto'];
 
-const DEFAULTS = { hotThreshold: 10_000, batch: 32, codeCacheBytes: 64 << 20 };
-/** Guest instructions a queued page waits at most before its batch is compiled anyway. */
-const MAX_QUEUE_WAIT = 10_000_000;
+const DEFAULTS = { hotThreshold: 10_000, batch: 32, codeCacheBytes: 64 << 20, maxQueueWait: 10_000_000 };
+/** The jit tier: every block start is queued the first time, and batches are compiled at the next run. */
+const EAGER = { hotThreshold: 1, batch: 64, maxQueueWait: 0 };
 /** Limits of one compiled page: basic blocks, and instructions in all. */
 const MAX_REGION_BLOCKS = 32;
 const MAX_REGION_INSNS = 384;
@@ -122,6 +124,7 @@ interface Region {
 export class BlockCompiler implements CodeDropListener {
   readonly threshold: number;
   private readonly batch: number;
+  private readonly maxQueueWait: number;
   private readonly codeCacheBytes: number;
   private readonly ram: GuestRam;
   private readonly code: CodeCache;
@@ -143,6 +146,7 @@ export class BlockCompiler implements CodeDropListener {
   private constructor(opts: Required<Omit<TierOptions, 'tier'>>, ram: GuestRam, code: CodeCache, table: WebAssembly.Table, host: CompilerHost) {
     this.threshold = opts.hotThreshold;
     this.batch = opts.batch;
+    this.maxQueueWait = opts.maxQueueWait;
     this.codeCacheBytes = opts.codeCacheBytes;
     this.ram = ram;
     this.code = code;
@@ -162,11 +166,12 @@ export class BlockCompiler implements CodeDropListener {
   static create(opts: TierOptions, ram: GuestRam, code: CodeCache, table: WebAssembly.Table, host: CompilerHost): BlockCompiler | null {
     const tier = opts.tier ?? tierFromEnvironment() ?? 'auto';
     if (tier === 'interp') return null;
-    const eager = tier === 'jit';
+    const base = tier === 'jit' ? { ...DEFAULTS, ...EAGER } : DEFAULTS;
     return new BlockCompiler({
-      hotThreshold: eager ? 1 : opts.hotThreshold ?? DEFAULTS.hotThreshold,
-      batch: eager ? 1 : opts.batch ?? DEFAULTS.batch,
-      codeCacheBytes: opts.codeCacheBytes ?? DEFAULTS.codeCacheBytes,
+      hotThreshold: opts.hotThreshold ?? base.hotThreshold,
+      batch: opts.batch ?? base.batch,
+      codeCacheBytes: opts.codeCacheBytes ?? base.codeCacheBytes,
+      maxQueueWait: opts.maxQueueWait ?? base.maxQueueWait,
     }, ram, code, table, host);
   }
 
@@ -197,7 +202,7 @@ export class BlockCompiler implements CodeDropListener {
   /** Before a run: a batch that waited long enough is compiled even if it is not full. */
   beforeRun(icount: number): void {
     this.lastIcount = icount;
-    if (this.queue.length > 0 && icount - this.queuedAt >= MAX_QUEUE_WAIT) this.compileQueue();
+    if (this.queue.length > 0 && icount - this.queuedAt >= this.maxQueueWait) this.compileQueue();
   }
 
   pageDropped(ramPage: number): void {

@@ -40,6 +40,8 @@ export interface ReplayOptions {
   beforeAnswer?: (exit: VcpuExit, machine: Machine) => void;
   /** Told every PROGRESS_INSNS instructions and every 4096 exits, with the instructions and exits so far (a progress line). */
   onProgress?: (icount: number, exits: number) => void;
+  /** Which execution tiers run the replay (any tier replays any recording: the tier is not part of the run). */
+  tier?: TierOptions;
 }
 
 /** How far apart onProgress is told. */
@@ -411,7 +413,7 @@ type ExitRecord = Extract<JournalRecord, { t: 'exit' }>;
  * anyone, and compares every exit and digest with the recorded ones. The first difference stops the replay.
  */
 export function replayJournal(journal: ParsedJournal, options: ReplayOptions = {}): ReplayResult {
-  const replayer = new Replayer(journal, { image: options.image });
+  const replayer = new Replayer(journal, { image: options.image, tier: options.tier });
   const { onExit, stopAfterSeq, beforeAnswer, onProgress } = options;
   replayer.pauseAtExits = beforeAnswer !== undefined;
   let exits = 0;
