@@ -12,9 +12,9 @@ describe('recordings/', () => {
     expect(journals).toEqual(expect.arrayContaining(['uart-race.hsj', 'bad-fnptr.hsj', 'wrong-device-answer.hsj']));
   });
 
-  for (const f of journals) {
-    it(`${f}: hindsight replay --verify matches every exit and the final digest`, () => {
-      const r = spawnSync(process.execPath, [CLI, 'replay', join(DIR, f), '--verify', '--json'], { encoding: 'utf8' });
+  for (const f of journals) for (const tier of ['auto', 'interp', 'jit']) {
+    it(`${f}: hindsight replay --verify --tier ${tier} matches every exit and the final digest`, () => {
+      const r = spawnSync(process.execPath, [CLI, 'replay', join(DIR, f), '--verify', '--json', '--tier', tier], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       const summary = JSON.parse(r.stdout) as { verified: boolean; exits: number; recordedExits: number; finalDigest: string; recordedDigest: string };
       expect(summary.verified).toBe(true);

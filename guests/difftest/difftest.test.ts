@@ -8,6 +8,7 @@
  *   DIFFTEST_BATCH=B     seeds per ELF (default 50, at most 128)
  *   DIFFTEST_OPS=N       random operations per case (default generator.DEFAULT_OPS)
  *   DIFFTEST_KEEP=DIR    keep every batch's .S/.ld/.elf and both consoles in DIR
+ *   DIFFTEST_TIERS=a,b   the execution tiers hindsight runs each batch under (default: all of them)
  */
 
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,6 +21,7 @@ import { DEFAULT_OPS, generateCase, generateProgram } from './generator.js';
 import { guestConsole, runQemu, type QemuResult } from './qemu.js';
 import { LAYOUT } from './runtime.js';
 import { runElf } from '../../client-sdk/index.js';
+import { TIERS as ALL_TIERS, type Tier } from '../../sim/index.js';
 
 // ---------------------------------------------------------------------------------------------- config
 
@@ -37,6 +39,7 @@ const COUNT = envInt('DIFFTEST_SEEDS', 500);
 const BATCH = Math.min(Math.max(envInt('DIFFTEST_BATCH', 50), 1), LAYOUT.caseSlots);
 const OPS = envInt('DIFFTEST_OPS', DEFAULT_OPS);
 const KEEP = process.env['DIFFTEST_KEEP'];
+const TIERS_RUN: readonly Tier[] = process.env['DIFFTEST_TIERS'] ? (process.env['DIFFTEST_TIERS'].split(',') as Tier[]) : ALL_TIERS;
 const QEMU_TIMEOUT_MS = 90_000;
 /** a case runs ≈30–70 thousand instructions (most of them printing); this only stops a runaway */
 const MAX_INSNS = 400_000 * BATCH * Math.max(1, Math.ceil(OPS / DEFAULT_OPS));
@@ -235,13 +238,17 @@ describe('difftest: hindsight against QEMU', () => {
       const run = await (JOBS.get(seeds) as Promise<BatchRun>);
       const q = qemuProblems(run);
       expect(q, `QEMU side failed, nothing to compare: ${q.join('\n')}`).toEqual([]);
-      const t = Date.now();
-      const hs = runElf(run.build.elf, { maxInsns: MAX_INSNS, ramSize: RAM_SIZE });
-      stats.hindsightMs += Date.now() - t;
-      const hconsole = guestConsole(hs.console);
-      if (KEEP) await writeFile(join(KEEP, `batch-${BATCHES.indexOf(seeds)}-${seeds[0]}`, 'hindsight.txt'), hconsole);
-      const report = compareWithQemu(seeds, run.split, hs, hconsole, rerun);
-      expect(report, report.slice(0, 12).join('\n')).toEqual([]);
+      // Every tier must print what QEMU prints: the default (the interpreter, then hot code compiled), the
+      // interpreter alone, and the compiler taking every block.
+      for (const tier of TIERS_RUN) {
+        const t = Date.now();
+        const hs = runElf(run.build.elf, { maxInsns: MAX_INSNS, ramSize: RAM_SIZE, tier: { tier } });
+        stats.hindsightMs += Date.now() - t;
+        const hconsole = guestConsole(hs.console);
+        if (KEEP) await writeFile(join(KEEP, `batch-${BATCHES.indexOf(seeds)}-${seeds[0]}`, `hindsight-${tier}.txt`), hconsole);
+        const report = compareWithQemu(seeds, run.split, hs, hconsole, rerun);
+        expect(report, `tier ${tier}:\n${report.slice(0, 12).join('\n')}`).toEqual([]);
+      }
     });
   }
 });

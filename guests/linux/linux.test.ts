@@ -65,6 +65,17 @@ describe('Linux boots to its init and powers off', () => {
     expect(r.exits).toBe(journal.exits.length);
     expect(r.finalDigest).toBe(r.recordedDigest);
   });
+
+  // The boot was recorded under the default tiers (the interpreter, hot code compiled); the tier is not part of the
+  // run, so the interpreter alone, and the compiler taking every block, replay it exactly too.
+  for (const tier of ['interp', 'jit'] as const) {
+    it(`replays bit-exactly under the ${tier} tier`, () => {
+      const r = replayJournal(journal, { tier: { tier } });
+      expect(r.divergence).toBeUndefined();
+      expect(r.exits).toBe(journal.exits.length);
+      expect(r.finalDigest).toBe(r.recordedDigest);
+    }, 300_000);
+  }
 });
 
 describe('time travel in a Linux boot', () => {
