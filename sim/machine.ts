@@ -1,5 +1,6 @@
 import { Hart, TierOptions } from './cpu/hart.js';
-import { buildDeviceTree } from './device-tree.js';
+import { SSTATUS_FS } from './cpu/csr.js';
+import { buildDeviceTree, splitIsa } from './device-tree.js';
 import { loadElfIntoRam, parseElf } from './elf.js';
 import { SimError } from './errors.js';
 import { isLinuxImage, parseLinuxImage } from './kernel-image.js';
@@ -7,7 +8,25 @@ import { DEFAULT_RAM_SIZE, RAM_BASE, TIMEBASE_FREQUENCY } from './layout.js';
 import { GuestRam } from './memory.js';
 import { Vcpu } from './kvm/vcpu.js';
 
-export const GUEST_ISA = 'rv64imac_zicsr_zifencei_zicntr';
+export const GUEST_ISA = 'rv64imafdc_zicsr_zifencei_zicntr';
+
+/**
+ * The extensions of an ISA string the machine can be built with: any subset of GUEST_ISA that keeps the base
+ * (journals recorded before F and D name 'rv64imac_zicsr_zifencei_zicntr': replaying them builds that machine,
+ * whose FPU is absent, so a guest that tried an FP instruction then traps now as it did then).
+ */
+export function isaFeatures(isa: string): { hasFpu: boolean } {
+  const supported = new Set(splitIsa(GUEST_ISA).extensions);
+  const { extensions } = splitIsa(isa);
+  const unknown = extensions.filter((e) => !supported.has(e));
+  if (unknown.length > 0 || !extensions.includes('i')) {
+    throw new SimError('CONFIG_INVALID', `isa ${isa} names extensions this hindsight does not implement: ${unknown.join(', ') || 'no base i'}`);
+  }
+  if (extensions.includes('d') !== extensions.includes('f')) {
+    throw new SimError('CONFIG_INVALID', `isa ${isa}: F and D come together here`);
+  }
+  return { hasFpu: extensions.includes('d') };
+}
 
 export interface MachineConfig {
   ramSize?: number;
@@ -15,6 +34,8 @@ export interface MachineConfig {
   mmuType?: 'riscv,sv39' | 'riscv,sv48';
   /** An initial ramdisk: loaded into RAM and named in /chosen (linux,initrd-start/-end). */
   initrd?: Uint8Array;
+  /** The hart's ISA string (default GUEST_ISA); a subset of it, as an older journal records. */
+  isa?: string;
   /** Which execution tiers run the guest (never recorded: no tier changes what the guest does). */
   tier?: TierOptions;
 }
@@ -86,12 +107,14 @@ export class Machine {
 
   constructor(image: Uint8Array, config: MachineConfig = {}) {
     const ramSize = config.ramSize ?? DEFAULT_RAM_SIZE;
+    const isa = config.isa ?? GUEST_ISA;
+    const { hasFpu } = isaFeatures(isa);
     this.ram = new GuestRam(RAM_BASE, ramSize);
     const loaded = loadKernel(this.ram, image);
     const initrdStart = initrdAddress(ramSize);
     const initrd = config.initrd === undefined ? undefined : { start: initrdStart, end: initrdStart + config.initrd.length };
     this.dtb = buildDeviceTree({
-      ramBase: RAM_BASE, ramSize, harts: 1, isa: GUEST_ISA, mmuType: config.mmuType ?? 'riscv,sv48',
+      ramBase: RAM_BASE, ramSize, harts: 1, isa, mmuType: config.mmuType ?? 'riscv,sv48',
       timebaseFrequency: TIMEBASE_FREQUENCY, bootargs: config.bootargs, initrd,
     });
     this.dtbAddress = fdtAddress(ramSize, this.dtb.length);
@@ -106,7 +129,7 @@ export class Machine {
       this.ram.write(initrdStart, config.initrd);
     }
     this.ram.write(this.dtbAddress, this.dtb);
-    this.hart = new Hart(this.ram, config.tier);
+    this.hart = new Hart(this.ram, config.tier, hasFpu);
     this.vcpu = new Vcpu(this.hart);
     this.entry = loaded.entry;
     // OpenSBI enters the payload with mret, and mepc[0] is always 0 (IALIGN=16): an odd entry runs from the even
@@ -116,6 +139,8 @@ export class Machine {
     this.hart.setReg(11, BigInt(this.dtbAddress));
     // The state OpenSBI hands an S-mode payload on QEMU virt: counters readable from U-mode, stvec at the entry.
     this.hart.csr.scounteren = 7;
+    // OpenSBI turns the FPU on (mstatus.FS = Dirty) before entering the payload when the hart has F or D.
+    if (hasFpu) this.hart.csr.sstatus |= SSTATUS_FS;
     this.hart.csr.stvecLo = Number(BigInt.asIntN(32, BigInt(loaded.entry)));
     this.hart.csr.stvecHi = Math.floor(loaded.entry / 4294967296) | 0;
     // The pages loaded stay in the dirty log: a page never marked holds zeros (state digests and checkpoints rely on it).

@@ -69,11 +69,15 @@ export function cpuState(machine: Machine): Uint8Array {
     c.scauseLo, c.scauseHi, c.stvalLo, c.stvalHi, c.satpLo, c.satpHi, c.scounteren, c.senvcfg,
     m.resValid ? 1 : 0, m.resLo, m.resHi, m.resValLo, m.resValHi,
   ];
-  const out = new Uint8Array(hart.x.byteLength + words.length * 4 + 3 * 8);
+  // The FPU's registers and fcsr count only on a hart that has one (digests of journals from before F/D stay as
+  // they were recorded).
+  const fpu = hart.hasFpu ? hart.fpuState() : new Uint8Array(0);
+  const out = new Uint8Array(hart.x.byteLength + words.length * 4 + 3 * 8 + fpu.length);
   out.set(new Uint8Array(hart.x.buffer, hart.x.byteOffset, hart.x.byteLength), 0);
   const view = new DataView(out.buffer);
   let off = hart.x.byteLength;
   for (const w of words) { view.setInt32(off, w, true); off += 4; }
   for (const v of [hart.icount, hart.idleCycles, vcpu.timer]) { view.setFloat64(off, v, true); off += 8; }
+  out.set(fpu, off);
   return out;
 }

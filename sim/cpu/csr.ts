@@ -10,15 +10,20 @@ import { S } from './layout.js';
 export const CSR_SSTATUS = 0x100, CSR_SIE = 0x104, CSR_STVEC = 0x105, CSR_SCOUNTEREN = 0x106, CSR_SENVCFG = 0x10a;
 export const CSR_SSCRATCH = 0x140, CSR_SEPC = 0x141, CSR_SCAUSE = 0x142, CSR_STVAL = 0x143, CSR_SIP = 0x144;
 export const CSR_SATP = 0x180;
+/** The F/D CSRs: fflags, frm and fcsr (both together). */
+export const CSR_FFLAGS = 0x001, CSR_FRM = 0x002, CSR_FCSR = 0x003;
 export const CSR_CYCLE = 0xc00, CSR_TIME = 0xc01, CSR_INSTRET = 0xc02;
 /** Zkr entropy source: emulated by userspace (KVM_EXIT_RISCV_CSR). */
 export const CSR_SEED = 0x015;
 
 export const SSTATUS_SIE = 1 << 1, SSTATUS_SPIE = 1 << 5, SSTATUS_SPP = 1 << 8;
 export const SSTATUS_SUM = 1 << 18, SSTATUS_MXR = 1 << 19;
+/** The FPU's state: Off (0; F/D instructions and CSRs are illegal), Initial (1), Clean (2), Dirty (3). */
+export const SSTATUS_FS = 3 << 13, SSTATUS_FS_INITIAL = 1 << 13;
 const SSTATUS_WRITABLE = SSTATUS_SIE | SSTATUS_SPIE | SSTATUS_SPP | SSTATUS_SUM | SSTATUS_MXR;
-/** sstatus.UXL = 2 (64-bit U-mode), in the high word. */
+/** sstatus.UXL = 2 (64-bit U-mode), in the high word; SD (bit 63) summarises FS == Dirty. */
 const SSTATUS_HI = 2;
+const SSTATUS_SD_HI = 1 << 31;
 
 export const SIP_SSIP = 1 << 1, SIP_STIP = 1 << 5, SIP_SEIP = 1 << 9;
 const SIE_WRITABLE = SIP_SSIP | SIP_STIP | SIP_SEIP;
@@ -49,11 +54,22 @@ export class CsrFile {
   vlo = 0;
   vhi = 0;
 
-  /** `state` is an Int32Array over the machine's memory (word 0 = byte 0). */
-  constructor(state: Int32Array) {
+  private readonly sstatusWritable: number;
+
+  /**
+   * `state` is an Int32Array over the machine's memory (word 0 = byte 0). With an FPU, sstatus.FS starts Initial,
+   * as KVM starts a vCPU whose ISA has F or D (kvm_riscv_vcpu_fp_reset); without one it is Off and read-only.
+   */
+  constructor(state: Int32Array, readonly hasFpu = true) {
     this.s = state;
     state[w(S.SSTATUS) + 1] = SSTATUS_HI;
+    this.sstatusWritable = SSTATUS_WRITABLE | (hasFpu ? SSTATUS_FS : 0);
+    if (hasFpu) state[w(S.SSTATUS)] |= SSTATUS_FS_INITIAL;
   }
+
+  /** fcsr: fflags in bits 0..4, frm in bits 5..7. */
+  get fcsr(): number { return this.s[w(S.FCSR)]; }
+  set fcsr(v: number) { this.s[w(S.FCSR)] = v & 0xff; }
 
   get sstatus(): number { return this.s[w(S.SSTATUS)]; }
   set sstatus(v: number) { this.s[w(S.SSTATUS)] = v; }
@@ -99,6 +115,8 @@ export class CsrFile {
       case CSR_SSTATUS: case CSR_SIE: case CSR_STVEC: case CSR_SCOUNTEREN: case CSR_SENVCFG:
       case CSR_SSCRATCH: case CSR_SEPC: case CSR_SCAUSE: case CSR_STVAL: case CSR_SIP: case CSR_SATP:
         return true;
+      case CSR_FFLAGS: case CSR_FRM: case CSR_FCSR:
+        return (this.sstatus & SSTATUS_FS) !== 0;
       default:
         return false;
     }
@@ -107,7 +125,13 @@ export class CsrFile {
   read(num: number, counters: CounterSource): void {
     let lo = 0, hi = 0;
     switch (num) {
-      case CSR_SSTATUS: lo = this.sstatus; hi = SSTATUS_HI; break;
+      case CSR_SSTATUS:
+        lo = this.sstatus;
+        hi = SSTATUS_HI | ((lo & SSTATUS_FS) === SSTATUS_FS ? SSTATUS_SD_HI : 0);
+        break;
+      case CSR_FFLAGS: lo = this.fcsr & 0x1f; break;
+      case CSR_FRM: lo = (this.fcsr >>> 5) & 7; break;
+      case CSR_FCSR: lo = this.fcsr & 0xff; break;
       case CSR_SIE: lo = this.sie; break;
       case CSR_SIP: lo = this.sip; break;
       case CSR_STVEC: lo = this.stvecLo; hi = this.stvecHi; break;
@@ -134,10 +158,14 @@ export class CsrFile {
     switch (num) {
       case CSR_SSTATUS: {
         const old = this.sstatus;
-        this.sstatus = (old & ~SSTATUS_WRITABLE) | (lo & SSTATUS_WRITABLE);
+        this.sstatus = (old & ~this.sstatusWritable) | (lo & this.sstatusWritable);
         const mmuBits = SSTATUS_SUM | SSTATUS_MXR;
         return ((old ^ this.sstatus) & mmuBits ? CsrEffect.Mmu : CsrEffect.None) | CsrEffect.Irq;
       }
+      // Writing the FPU's CSRs changes its state: Dirty.
+      case CSR_FFLAGS: this.fcsr = (this.fcsr & ~0x1f) | (lo & 0x1f); this.sstatus |= SSTATUS_FS; return CsrEffect.None;
+      case CSR_FRM: this.fcsr = (this.fcsr & 0x1f) | ((lo & 7) << 5); this.sstatus |= SSTATUS_FS; return CsrEffect.None;
+      case CSR_FCSR: this.fcsr = lo & 0xff; this.sstatus |= SSTATUS_FS; return CsrEffect.None;
       case CSR_SIE: this.sie = lo & SIE_WRITABLE; return CsrEffect.Irq;
       case CSR_SIP: this.sip = (this.sip & ~SIP_WRITABLE) | (lo & SIP_WRITABLE); return CsrEffect.Irq;
       case CSR_STVEC:

@@ -125,11 +125,11 @@ describe('WARL behaviour of the supervisor CSRs', () => {
     expect(m.hart.getReg(a0)).toBe((8n << 60n) | 0x80100n);
   });
 
-  it('sstatus: only SIE, SPIE, SPP, SUM, MXR are writable; UXL reads as 2 (64-bit)', () => {
+  it('sstatus: only SIE, SPIE, SPP, FS, SUM, MXR are writable; UXL reads as 2 (64-bit); SD says FS is Dirty', () => {
     let { hart } = exec([0x10002573]); // csrrs a0, sstatus, x0
-    expect(hart.getReg(a0)).toBe(0x2_0000_0000n);
+    expect(hart.getReg(a0)).toBe(0x2_0000_2000n); // FS = Initial, as KVM resets a vCPU with F/D
     ({ hart } = exec([0x10059073, 0x10002573], { [a1]: -1n })); // csrrw x0, sstatus, a1  ~  csrrs a0, sstatus, x0
-    expect(hart.getReg(a0)).toBe(0x2_000c_0122n);
+    expect(hart.getReg(a0)).toBe(0x8000_0002_000c_6122n);
     ({ hart } = exec([
       0x10059073, // csrrw x0, sstatus, a1
       0x1005b073, // csrrc x0, sstatus, a1

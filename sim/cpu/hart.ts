@@ -6,6 +6,7 @@ import {
   CSR_SEED, CsrEffect, CsrFile, SIP_SEIP, SIP_SSIP, SIP_STIP, SSTATUS_MXR, SSTATUS_SIE, SSTATUS_SPIE, SSTATUS_SPP,
   SSTATUS_SUM,
 } from './csr.js';
+import { FpuHost } from './fpu-host.js';
 import { DebugStopKind, DebugTriggers, DebugTriggerState, TriggerOwner } from './debug.js';
 import { RunStatus } from './interpreter.js';
 import { BlockCompiler, Tier, TierOptions } from './jit.js';
@@ -65,6 +66,9 @@ export class Hart {
   readonly csr: CsrFile;
   readonly mmu: Mmu;
   readonly code: CodeCache;
+  /** Whether the hart has F and D (the ISA the machine was built with; journals from before F/D have not). */
+  readonly hasFpu: boolean;
+  private readonly fpu: FpuHost;
   /** The compiled tier (null when the hart only interprets). */
   readonly jit: BlockCompiler | null;
   /** The last trap that left the guest (valid after run() returned Stop.Trap). */
@@ -91,7 +95,7 @@ export class Hart {
     instret(): number { return this.hart.icount; },
   };
 
-  constructor(ram: GuestRam, tier: TierOptions = {}) {
+  constructor(ram: GuestRam, tier: TierOptions = {}, hasFpu = true) {
     this.ram = ram;
     const buffer = ram.memory.buffer;
     this.s = new Int32Array(buffer, 0, STATE_SIZE >>> 2);
@@ -99,7 +103,9 @@ export class Hart {
     this.tlbBytes = new Uint8Array(buffer, TLB_BASE, TLB_BYTES);
     this.stateBytes.fill(0);
     this.x = new Int32Array(buffer, S.X, 64);
-    this.csr = new CsrFile(this.s);
+    this.hasFpu = hasFpu;
+    this.csr = new CsrFile(this.s, hasFpu);
+    this.fpu = new FpuHost(ram.memory);
     this.mmu = new Mmu(ram, this.s);
     this.mmu.debug = this.debug;
     this.code = new CodeCache(ram, this.mmu);
@@ -203,6 +209,30 @@ export class Hart {
     const r = this.mmu.store(lo, hi, log2, vlo, vhi);
     if (r === 1) this.pendMmuFault(htinst);
     return r;
+  }
+
+  /** f0..f31 (raw 64-bit patterns) and fcsr, as bytes (a copy): for digests and dumps. */
+  fpuState(): Uint8Array {
+    const out = new Uint8Array(32 * 8 + 4);
+    out.set(this.stateBytes.subarray(S.F, S.F + 32 * 8), 0);
+    out.set(this.stateBytes.subarray(S.FCSR, S.FCSR + 4), 32 * 8);
+    return out;
+  }
+
+  /** f[i] as a 64-bit pattern. */
+  getFreg(i: number): bigint {
+    const v = new DataView(this.stateBytes.buffer, this.stateBytes.byteOffset);
+    return v.getBigUint64(S.F + i * 8, true);
+  }
+
+  setFreg(i: number, value: bigint): void {
+    const v = new DataView(this.stateBytes.buffer, this.stateBytes.byteOffset);
+    v.setBigUint64(S.F + i * 8, BigInt.asUintN(64, value), true);
+  }
+
+  /** The F/D slow path (fpu-host.ts). */
+  hostFp(row: number, rd: number, rs1: number, rs2: number, rs3: number, rm: number, xlo: number, xhi: number): number {
+    return this.fpu.exec(row, rd, rs1, rs2, rs3, rm, xlo, xhi);
   }
 
   /** LR (funct5 2), SC (3) or an AMO; f3 is 2 (word) or 3 (doubleword). The result for rd goes to the scratch. */

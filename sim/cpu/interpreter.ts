@@ -47,6 +47,8 @@ export const INTERPRETER_IMPORTS = [
   ['hot', 4],
   /** pageClear(pcLo, pcHi) → 1 when no breakpoint lies in the pc's page (its compiled code may run). */
   ['pageClear', 2],
+  /** fp(row, rd, rs1, rs2, rs3, rm, xLo, xHi): the F/D slow path (see MemoryImports). */
+  ['fp', 8],
 ] as const;
 
 export type InterpreterImportName = typeof INTERPRETER_IMPORTS[number][0];
@@ -57,7 +59,7 @@ class InterpSem extends SemBase {
     c: Code,
     imports: MemoryImports,
     runtime: ReturnType<typeof addRuntimeFns>,
-    private readonly v: { pc: number; rd: number; rs1: number; rs2: number; imm: number; len: number },
+    private readonly v: { pc: number; rd: number; rs1: number; rs2: number; imm: number; len: number; ent: number },
     private readonly labels: { jumped: Label; trap: Label },
     private readonly hostFn: number,
     private readonly save: () => void,
@@ -152,6 +154,11 @@ class InterpSem extends SemBase {
 
   protected length(): void {
     this.c.get(this.v.len);
+  }
+
+  protected operand(field: 'rd' | 'rs1' | 'rs2' | 'rs3' | 'rm'): void {
+    if (field === 'rs3' || field === 'rm') this.c.get(this.v.ent).mem(Op.i32_load8_u, field === 'rs3' ? D.RS3 : D.RM);
+    else this.c.get(this.v[field]);
   }
 }
 
@@ -289,7 +296,7 @@ function buildInterpreter(): Uint8Array {
   c.get(ent).mem(Op.i32_load, D.IMM).set(v.imm);
   c.i32(1).set(seq);
 
-  const sem = new InterpSem(c, { load: imp.load, store: imp.store, atomic: imp.atomic }, runtime, v, { jumped, trap }, imp.host, save, seq);
+  const sem = new InterpSem(c, { load: imp.load, store: imp.store, atomic: imp.atomic, fp: imp.fp }, runtime, { ...v, ent }, { jumped, trap }, imp.host, save, seq);
   const cases: Label[] = [];
   for (let i = ROWS.length - 1; i >= 0; i--) cases.push(c.block());
   cases.reverse();

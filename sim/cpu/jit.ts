@@ -67,6 +67,7 @@ export interface CompilerHost {
   hostLoad(lo: number, hi: number, f3: number, htinst: number): number;
   hostStore(lo: number, hi: number, log2: number, vlo: number, vhi: number, htinst: number): number;
   hostAtomic(lo: number, hi: number, f3: number, funct5: number, vlo: number, vhi: number): number;
+  hostFp(row: number, rd: number, rs1: number, rs2: number, rs3: number, rm: number, xlo: number, xhi: number): number;
 }
 
 /** One instruction of a basic block. */
@@ -157,6 +158,8 @@ export class BlockCompiler implements CodeDropListener {
       load: (lo: number, hi: number, f3: number, htinst: number) => host.hostLoad(lo, hi, f3, htinst),
       store: (lo: number, hi: number, log2: number, vlo: number, vhi: number, htinst: number) => host.hostStore(lo, hi, log2, vlo, vhi, htinst),
       atomic: (lo: number, hi: number, f3: number, f5: number, vlo: number, vhi: number) => host.hostAtomic(lo, hi, f3, f5, vlo, vhi),
+      fp: (row: number, rd: number, rs1: number, rs2: number, rs3: number, rm: number, xlo: number, xhi: number) =>
+        host.hostFp(row, rd, rs1, rs2, rs3, rm, xlo, xhi),
       ...runtimeExports(),
     };
     code.onDrop(this);
@@ -265,6 +268,7 @@ export class BlockCompiler implements CodeDropListener {
       load: m.importFunc('env', 'load', [I32, I32, I32, I32], [I32]),
       store: m.importFunc('env', 'store', [I32, I32, I32, I32, I32, I32], [I32]),
       atomic: m.importFunc('env', 'atomic', [I32, I32, I32, I32, I32, I32], [I32]),
+      fp: m.importFunc('env', 'fp', [I32, I32, I32, I32, I32, I32, I32, I32], [I32]),
     };
     m.importMemory('env', 'memory', 1);
     const runtime = importRuntimeFns(m);
@@ -505,6 +509,10 @@ class RegionSem extends SemBase {
 
   protected length(): void {
     this.c.i32(this.insn.d.len);
+  }
+
+  protected operand(field: 'rd' | 'rs1' | 'rs2' | 'rs3' | 'rm'): void {
+    this.c.i32(this.insn.d[field]);
   }
 }
 

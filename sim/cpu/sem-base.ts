@@ -14,7 +14,16 @@ export interface MemoryImports {
   store: number;
   /** atomic(addrLo, addrHi, f3, funct5, valueLo, valueHi) → as store; the result for rd in S.SCRATCH. */
   atomic: number;
+  /**
+   * fp(row, rd, rs1, rs2, rs3 (the offset for loads and stores), rm, xLo, xHi) → 0 done (an x result in
+   * S.SCRATCH), 1 trap pending (the FPU is off, or the rounding mode is invalid). The F/D slow path (fpu-host.ts).
+   */
+  fp: number;
 }
+
+/** sstatus.FS: the FPU's state (Off, Initial, Clean, Dirty). */
+export { SSTATUS_FS } from './csr.js';
+import { SSTATUS_FS } from './csr.js';
 
 const LOAD_OPS: Record<string, number> = {
   '1s': Op.i64_load8_s, '1u': Op.i64_load8_u, '2s': Op.i64_load16_s, '2u': Op.i64_load16_u,
@@ -70,6 +79,8 @@ export abstract class SemBase implements Sem {
   protected abstract regField(field: 'rd' | 'rs2'): void;
   /** Pushes the i32 length of the instruction. */
   protected abstract length(): void;
+  /** Pushes an operand field as an i32 (register numbers, the rounding-mode field). */
+  protected abstract operand(field: 'rd' | 'rs1' | 'rs2' | 'rs3' | 'rm'): void;
 
   setRdW(value: () => void): void {
     this.setRd(() => {
@@ -188,6 +199,84 @@ export abstract class SemBase implements Sem {
     c.get(this.st).if();
     this.afterCodeWrite();
     c.end();
+  }
+
+  /** Pushes the i32 address of f[field] (its 64-bit pattern lives at S.F + 8 * number). */
+  private fAddr(field: 'rd' | 'rs1' | 'rs2' | 'rs3'): void {
+    this.operand(field);
+    this.c.i32(3).op(Op.i32_shl);
+  }
+
+  /** Pushes f[field] as an i64 bit pattern (F registers are never cached in locals: the slow path writes them). */
+  f(field: 'rs1' | 'rs2' | 'rs3'): Code {
+    this.fAddr(field);
+    return this.c.mem(Op.i64_load, S.F);
+  }
+
+  /** f[rd] = the i64 `value` pushes; sstatus.FS becomes Dirty. */
+  setFd(value: () => void): void {
+    const c = this.c;
+    this.fAddr('rd');
+    value();
+    c.mem(Op.i64_store, S.F);
+    this.fsDirty();
+  }
+
+  private fsDirty(): void {
+    this.c.i32(0).i32(0).mem(Op.i32_load, S.SSTATUS).i32(SSTATUS_FS).op(Op.i32_or).mem(Op.i32_store, S.SSTATUS);
+  }
+
+  /** Calls the slow path; leaves with the trap it raised, if any. */
+  private fpSlow(): void {
+    const c = this.c;
+    const files = this.row.files ?? '';
+    c.i32(this.row.id);
+    this.operand('rd');
+    this.operand('rs1');
+    this.operand('rs2');
+    if (this.row.kind === 'load' || this.row.kind === 'store') this.imm32(); else this.operand('rs3');
+    this.operand('rm');
+    if (files[1] === 'x') {
+      this.x('rs1');
+      c.set(this.value);
+      this.valueHalves();
+    } else {
+      c.i32(0).i32(0);
+    }
+    c.call(this.imports.fp).if();
+    this.onTrap();
+    c.end();
+  }
+
+  /** With the FPU off, the instruction is illegal (the slow path raises it). */
+  private fsGuard(): void {
+    const c = this.c;
+    c.i32(0).mem(Op.i32_load, S.SSTATUS).i32(SSTATUS_FS).op(Op.i32_and).op(Op.i32_eqz).if();
+    this.fpSlow();
+    c.end();
+  }
+
+  fp(): void {
+    this.fsGuard();
+    this.fpSlow();
+    if ((this.row.files ?? '')[0] === 'x') this.setRd(() => this.c.i32(0).mem(Op.i64_load, S.SCRATCH));
+  }
+
+  fpLoad(width: 4 | 8): void {
+    const c = this.c;
+    this.fsGuard();
+    this.load(width, false, () => { this.x('rs1'); this.imm(); c.op(Op.i64_add); });
+    c.set(this.tmps64[0]);
+    this.setFd(() => {
+      c.get(this.tmps64[0]);
+      // A single is NaN-boxed: the upper half all ones.
+      if (width === 4) c.i64(0, -1).op(Op.i64_or);
+    });
+  }
+
+  fpStore(width: 4 | 8): void {
+    this.fsGuard();
+    this.store(width, () => { this.x('rs1'); this.imm(); this.c.op(Op.i64_add); }, () => this.f('rs2'));
   }
 
   illegal(): void {

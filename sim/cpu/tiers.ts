@@ -23,6 +23,7 @@ export function instantiateInterpreter(memory: WebAssembly.Memory, hart: Hart): 
     codePage: (page) => hart.code.codePage(page),
     hot: (ent, off, lo, hi) => hart.jit?.hot(ent, off, lo, hi),
     pageClear: (lo, hi) => hart.hostPageClear(lo, hi),
+    fp: (row, rd, rs1, rs2, rs3, rm, xlo, xhi) => hart.hostFp(row, rd, rs1, rs2, rs3, rm, xlo, xhi),
   };
   const instance = new WebAssembly.Instance(interpreterModule(), { env: { ...env, memory, blocks: table } });
   return { run: instance.exports.run as () => number, table };

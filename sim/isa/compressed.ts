@@ -7,7 +7,7 @@ import type { InsnRow } from './row.js';
  * its fields), so every operation has one implementation. `expand` returns null for reserved encodings (they are
  * illegal); HINT encodings expand to their base instruction, which then does nothing (an addi to x0, say).
  *
- * rd'/rs1'/rs2' (3-bit fields) name x8..x15.
+ * rd'/rs1'/rs2' (3-bit fields) name x8..x15 (f8..f15 for c.fld and c.fsd).
  */
 export interface CompressedRow {
   readonly name: string;
@@ -70,8 +70,10 @@ export const COMPRESSED: readonly CompressedRow[] = [
     const nzuimm = (((h >>> 7) & 0xf) << 6) | (((h >>> 11) & 3) << 4) | (bit(h, 5) << 3) | (bit(h, 6) << 2);
     return nzuimm === 0 ? null : f(rdp(h), 2, 0, nzuimm);
   }),
+  row('c.fld', '001 --- --- -- --- 00', 'fld', (h) => f(rdp(h), rs1p(h), 0, cldOff(h))),
   row('c.lw', '010 --- --- -- --- 00', 'lw', (h) => f(rdp(h), rs1p(h), 0, clwOff(h))),
   row('c.ld', '011 --- --- -- --- 00', 'ld', (h) => f(rdp(h), rs1p(h), 0, cldOff(h))),
+  row('c.fsd', '101 --- --- -- --- 00', 'fsd', (h) => f(0, rs1p(h), rdp(h), cldOff(h))),
   row('c.sw', '110 --- --- -- --- 00', 'sw', (h) => f(0, rs1p(h), rdp(h), clwOff(h))),
   row('c.sd', '111 --- --- -- --- 00', 'sd', (h) => f(0, rs1p(h), rdp(h), cldOff(h))),
   row('c.addi', '000 - ----- ----- 01', 'addi', (h) => f(rd(h), rd(h), 0, imm6(h))),
@@ -95,6 +97,8 @@ export const COMPRESSED: readonly CompressedRow[] = [
   row('c.beqz', '110 --- --- ----- 01', 'beq', (h) => f(0, rs1p(h), 0, cbOff(h))),
   row('c.bnez', '111 --- --- ----- 01', 'bne', (h) => f(0, rs1p(h), 0, cbOff(h))),
   row('c.slli', '000 - ----- ----- 10', 'slli', (h) => f(rd(h), rd(h), 0, shamt(h))),
+  row('c.fldsp', '001 - ----- ----- 10', 'fld', (h) =>
+    f(rd(h), 2, 0, (bit(h, 12) << 5) | (((h >>> 5) & 3) << 3) | (((h >>> 2) & 7) << 6))),
   row('c.lwsp', '010 - ----- ----- 10', 'lw', (h) =>
     (rd(h) === 0 ? null : f(rd(h), 2, 0, (bit(h, 12) << 5) | (((h >>> 4) & 7) << 2) | (((h >>> 2) & 3) << 6)))),
   row('c.ldsp', '011 - ----- ----- 10', 'ld', (h) =>
@@ -104,6 +108,7 @@ export const COMPRESSED: readonly CompressedRow[] = [
   row('c.ebreak', '100 1 00000 00000 10', 'ebreak', () => f(0, 0, 0, 0)),
   row('c.jalr', '100 1 ----- 00000 10', 'jalr', (h) => f(1, rd(h), 0, 0)),
   row('c.add', '100 1 ----- ----- 10', 'add', (h) => f(rd(h), rd(h), rs2(h), 0)),
+  row('c.fsdsp', '101 ------ ----- 10', 'fsd', (h) => f(0, 2, rs2(h), (((h >>> 10) & 7) << 3) | (((h >>> 7) & 7) << 6))),
   row('c.swsp', '110 ------ ----- 10', 'sw', (h) => f(0, 2, rs2(h), (((h >>> 9) & 0xf) << 2) | (((h >>> 7) & 3) << 6))),
   row('c.sdsp', '111 ------ ----- 10', 'sd', (h) => f(0, 2, rs2(h), (((h >>> 10) & 7) << 3) | (((h >>> 7) & 7) << 6))),
 ];

@@ -19,7 +19,34 @@ export const CSR_NAMES: Readonly<Record<number, string>> = {
   0xc00: 'cycle', 0xc01: 'time', 0xc02: 'instret',
 };
 
+export const FP_ABI_NAMES: readonly string[] = [
+  'ft0', 'ft1', 'ft2', 'ft3', 'ft4', 'ft5', 'ft6', 'ft7', 'fs0', 'fs1', 'fa0', 'fa1', 'fa2', 'fa3', 'fa4', 'fa5',
+  'fa6', 'fa7', 'fs2', 'fs3', 'fs4', 'fs5', 'fs6', 'fs7', 'fs8', 'fs9', 'fs10', 'fs11', 'ft8', 'ft9', 'ft10', 'ft11',
+];
+
 const x = (r: number): string => ABI_NAMES[r];
+const ROUNDING = ['rne', 'rtz', 'rdn', 'rup', 'rmm', 'rm5', 'rm6', 'dyn'];
+/** Conversions that cannot round: objdump never prints their rm field. */
+const EXACT_CONVERSIONS = new Set(['fcvt.d.w', 'fcvt.d.wu', 'fcvt.d.s']);
+
+/** An F/D instruction: operands from the row's register files, then the rounding mode unless dynamic. */
+function formatFp(d: Decoded): string {
+  const { row } = d;
+  const files = row.files ?? '';
+  const name = (i: number, r: number): string => (files[i] === 'f' ? FP_ABI_NAMES[r] : ABI_NAMES[r]);
+  if (row.format === 'L') return `${row.name} ${name(0, d.rd)},${d.imm}(${x(d.rs1)})`;
+  if (row.format === 'S') return `${row.name} ${name(2, d.rs2)},${d.imm}(${x(d.rs1)})`;
+  const regs = [name(0, d.rd), name(1, d.rs1)];
+  if (row.format === 'FR' || row.format === 'FR4' || row.format === 'FRN') regs.push(name(2, d.rs2));
+  if (row.format === 'FR4') regs.push(name(3, d.rs3));
+  const hasRm = row.format === 'FR' || row.format === 'FR4' || row.format === 'FR1';
+  if (hasRm && d.rm !== 7 && !EXACT_CONVERSIONS.has(row.name)) regs.push(ROUNDING[d.rm]);
+  return `${row.name} ${regs.join(',')}`;
+}
+
+const FP_CSR_ALIASES: Readonly<Record<number, [string, string]>> = {
+  0x001: ['frflags', 'fsflags'], 0x002: ['frrm', 'fsrm'], 0x003: ['frcsr', 'fscsr'],
+};
 const hex = (v: bigint): string => `0x${v.toString(16)}`;
 const csrName = (n: number): string => CSR_NAMES[n] ?? `0x${n.toString(16)}`;
 const MASK64 = (1n << 64n) - 1n;
@@ -46,6 +73,7 @@ export function formatDecoded(d: Decoded, pc: bigint = 0n): string {
   if (row === ILLEGAL) return d.bits === 0 ? 'unimp' : op(d.len === 2 ? '.short' : '.word', `0x${(d.bits >>> 0).toString(16).padStart(d.len * 2, '0')}`);
   const alias = aliasOf(d, pc);
   if (alias !== null) return alias;
+  if (row.files !== undefined) return formatFp(d);
   switch (row.format) {
     case 'R': return op(name, `${x(rd)},${x(rs1)},${x(rs2)}`);
     case 'R1': return op(name, `${x(rd)},${x(rs1)}`);
@@ -63,6 +91,7 @@ export function formatDecoded(d: Decoded, pc: bigint = 0n): string {
     case 'FENCE': return op(name, `${FENCE_BITS(d.rs2)},${FENCE_BITS(d.rs1)}`);
     case 'SFENCE': return op(name, rs2 !== 0 ? `${x(rs1)},${x(rs2)}` : rs1 !== 0 ? x(rs1) : '');
     case 'N': return name;
+    default: return formatFp(d);
   }
 }
 
@@ -108,13 +137,24 @@ function aliasOf(d: Decoded, pc: bigint): string | null {
       if (rd === 0 && imm === 0) return `jr ${x(rs1)}`;
       if (rd === 1 && imm === 0) return `jalr ${x(rs1)}`;
       return null;
+    case 'fsgnj.s': case 'fsgnj.d': case 'fsgnjn.s': case 'fsgnjn.d': case 'fsgnjx.s': case 'fsgnjx.d': {
+      if (rs1 !== rs2) return null;
+      const [base, fmt] = [d.row.name.slice(0, -2), d.row.name.slice(-1)];
+      const mnemonic = base === 'fsgnj' ? 'fmv' : base === 'fsgnjn' ? 'fneg' : 'fabs';
+      return `${mnemonic}.${fmt} ${FP_ABI_NAMES[rd]},${FP_ABI_NAMES[rs1]}`;
+    }
     case 'csrrs':
+      if (rs1 === 0 && FP_CSR_ALIASES[d.imm] !== undefined) return `${FP_CSR_ALIASES[d.imm][0]} ${x(rd)}`;
       if (rs1 === 0 && COUNTER_ALIASES[d.imm] !== undefined) return `${COUNTER_ALIASES[d.imm]} ${x(rd)}`;
       if (rs1 === 0) return `csrr ${x(rd)},${csrName(imm)}`;
       return rd === 0 ? `csrs ${csrName(imm)},${x(rs1)}` : null;
-    case 'csrrw': return rd === 0 ? `csrw ${csrName(imm)},${x(rs1)}` : null;
+    case 'csrrw':
+      if (FP_CSR_ALIASES[d.imm] !== undefined) return `${FP_CSR_ALIASES[d.imm][1]} ${rd === 0 ? '' : `${x(rd)},`}${x(rs1)}`;
+      return rd === 0 ? `csrw ${csrName(imm)},${x(rs1)}` : null;
     case 'csrrc': return rd === 0 ? `csrc ${csrName(imm)},${x(rs1)}` : null;
-    case 'csrrwi': return rd === 0 ? `csrw ${csrName(imm)},${rs1}` : null;
+    case 'csrrwi':
+      if (FP_CSR_ALIASES[d.imm] !== undefined && d.imm !== 0x003) return `${FP_CSR_ALIASES[d.imm][1]}i ${rd === 0 ? '' : `${x(rd)},`}${rs1}`;
+      return rd === 0 ? `csrw ${csrName(imm)},${rs1}` : null;
     case 'csrrsi': return rd === 0 ? `csrs ${csrName(imm)},${rs1}` : null;
     case 'csrrci': return rd === 0 ? `csrc ${csrName(imm)},${rs1}` : null;
     case 'add.uw': return rs2 === 0 ? `zext.w ${x(rd)},${x(rs1)}` : null;

@@ -20,7 +20,13 @@ export type Format =
   | 'LR' // rd, (rs1); aq/rl in rm
   | 'N' // no operands
   | 'FENCE' // pred (rs2 field holds it) and succ (rs1 field), fm in rm
-  | 'SFENCE'; // rs1, rs2
+  | 'SFENCE' // rs1, rs2
+  // Floating point (F, D). The whole word is kept in imm (an illegal rounding mode's stval).
+  | 'FR' // rd, rs1, rs2, rm
+  | 'FR4' // rd, rs1, rs2, rs3, rm
+  | 'FR1' // rd, rs1, rm
+  | 'FRN' // rd, rs1, rs2 (funct3 fixed)
+  | 'FR1N'; // rd, rs1 (funct3 fixed)
 
 export interface Fields {
   rd: number;
@@ -58,6 +64,11 @@ export function extract(format: Format, b: number): Fields {
     case 'AMO': f.rd = rd; f.rs1 = rs1; f.rs2 = rs2; f.rm = (b >>> 25) & 3; break;
     case 'LR': f.rd = rd; f.rs1 = rs1; f.rm = (b >>> 25) & 3; break;
     case 'FENCE': f.rs2 = (b >>> 24) & 15; f.rs1 = (b >>> 20) & 15; f.rm = (b >>> 28) & 15; break;
+    case 'FR': f.rd = rd; f.rs1 = rs1; f.rs2 = rs2; f.rm = (b >>> 12) & 7; f.imm = b; break;
+    case 'FR4': f.rd = rd; f.rs1 = rs1; f.rs2 = rs2; f.rs3 = (b >>> 27) & 31; f.rm = (b >>> 12) & 7; f.imm = b; break;
+    case 'FR1': f.rd = rd; f.rs1 = rs1; f.rm = (b >>> 12) & 7; f.imm = b; break;
+    case 'FRN': f.rd = rd; f.rs1 = rs1; f.rs2 = rs2; f.imm = b; break;
+    case 'FR1N': f.rd = rd; f.rs1 = rs1; f.imm = b; break;
     case 'N': break;
   }
   return f;
@@ -88,6 +99,11 @@ export function insert(format: Format, match: number, f: Fields): number {
     case 'AMO': b |= rd | rs1 | rs2 | ((f.rm & 3) << 25); break;
     case 'LR': b |= rd | rs1 | ((f.rm & 3) << 25); break;
     case 'FENCE': b |= ((f.rm & 15) << 28) | ((f.rs2 & 15) << 24) | ((f.rs1 & 15) << 20); break;
+    case 'FR': b |= rd | rs1 | rs2 | ((f.rm & 7) << 12); break;
+    case 'FR4': b |= rd | rs1 | rs2 | ((f.rs3 & 31) << 27) | ((f.rm & 7) << 12); break;
+    case 'FR1': b |= rd | rs1 | ((f.rm & 7) << 12); break;
+    case 'FRN': b |= rd | rs1 | rs2; break;
+    case 'FR1N': b |= rd | rs1; break;
     case 'N': break;
   }
   return b | 0;

@@ -15,7 +15,7 @@ import type { Sem } from './sem.js';
  */
 export type Kind = 'alu' | 'branch' | 'jump' | 'load' | 'store' | 'atomic' | 'fence' | 'fence.i' | 'host' | 'illegal';
 
-export type Extension = 'I' | 'M' | 'A' | 'Zicsr' | 'Zifencei' | 'Zba' | 'Zbb' | 'Zbs' | 'Priv';
+export type Extension = 'I' | 'M' | 'A' | 'F' | 'D' | 'Zicsr' | 'Zifencei' | 'Zba' | 'Zbb' | 'Zbs' | 'Priv';
 
 export interface RowSpec {
   /** The mnemonic, as objdump prints it when no alias applies. */
@@ -33,6 +33,8 @@ export interface RowSpec {
   privileged?: boolean;
   /** Needs the FPU to be on (sstatus.FS != Off). */
   fs?: boolean;
+  /** The register file of rd, rs1, rs2, rs3 in that order ('f' or 'x'; F and D rows), e.g. 'xff' for feq. */
+  files?: string;
   sem: (s: Sem) => void;
 }
 

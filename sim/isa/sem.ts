@@ -43,6 +43,15 @@ export interface Sem {
    * move the pc, or trap. Instructions like these always end a block.
    */
   host(): void;
+  /**
+   * An F/D operation (arithmetic, conversion, compare, move, classify): on the FPU's operands and fcsr, the result
+   * to rd in the row's file. Raises illegal instruction when the FPU is off or the rounding mode is invalid.
+   */
+  fp(): void;
+  /** flw / fld: f[rd] = the value at x[rs1] + imm (a single NaN-boxed). */
+  fpLoad(width: 4 | 8): void;
+  /** fsw / fsd: the low `width` bytes of f[rs2] to x[rs1] + imm. */
+  fpStore(width: 4 | 8): void;
   /** Raises an illegal-instruction exception (stval = the instruction bits). */
   illegal(): void;
   /** Scratch locals shared by all rows (a row must not rely on them keeping values across other Sem calls). */

@@ -1,5 +1,6 @@
 import { InsnRow, parsePattern, RowSpec } from './row.js';
 import { RV64A } from './rv64a.js';
+import { RV64FD } from './rv64fd.js';
 import { RV64I } from './rv64i.js';
 import { RV64M } from './rv64m.js';
 import { SYSTEM } from './system.js';
@@ -27,7 +28,7 @@ function build(specs: readonly RowSpec[]): InsnRow[] {
   return rows;
 }
 
-export const ROWS: readonly InsnRow[] = build([ILLEGAL_SPEC, ...RV64I, ...RV64M, ...RV64A, ...SYSTEM, ...ZBA, ...ZBB, ...ZBS]);
+export const ROWS: readonly InsnRow[] = build([ILLEGAL_SPEC, ...RV64I, ...RV64M, ...RV64A, ...RV64FD, ...SYSTEM, ...ZBA, ...ZBB, ...ZBS]);
 
 export const ILLEGAL = ROWS[0];
 

@@ -2,7 +2,7 @@ import type { Hart, TierOptions } from '../cpu/hart.js';
 import { SimError } from '../errors.js';
 import { needsAnswer, type ExitAnswer, type VcpuExit } from '../kvm/exits.js';
 import type { ObserverStop, Vcpu } from '../kvm/vcpu.js';
-import { Machine } from '../machine.js';
+import { isaFeatures, Machine } from '../machine.js';
 import { StateDigester } from '../state-digest.js';
 import {
   decodeAnswerAt, decodeAt, encodeVcpuExit, exitIcountAt, INTR_HALT, INTR_IMMEDIATE_EXIT, MAX_FIXED_RECORD, RecordError, TAG_ANSWER_MMIO,
@@ -75,7 +75,12 @@ export function machineForJournal(header: JournalHeader, image?: Uint8Array, tie
     throw new SimError('JOURNAL_IMAGE_MISMATCH', `the image (sha256 ${digest.slice(0, 16)}…) is not the one recorded (${recorded.name}, sha256 ${recorded.sha256.slice(0, 16)}…)`);
   }
   const m = header.machine;
-  const machine = new Machine(bytes, { ramSize: m.ramSize, bootargs: m.bootargs, mmuType: m.mmuType as 'riscv,sv39' | 'riscv,sv48', initrd: initrd?.bytes, tier });
+  try {
+    isaFeatures(m.isa);
+  } catch (e) {
+    throw new SimError('JOURNAL_CONFIG_MISMATCH', `the journal's machine cannot be built here: ${(e as Error).message}`);
+  }
+  const machine = new Machine(bytes, { ramSize: m.ramSize, isa: m.isa, bootargs: m.bootargs, mmuType: m.mmuType as 'riscv,sv39' | 'riscv,sv48', initrd: initrd?.bytes, tier });
   const dtb = sha256(machine.dtb);
   if (dtb !== header.dtbSha256) {
     throw new SimError('JOURNAL_CONFIG_MISMATCH', `this hindsight builds a different machine (device tree sha256 ${dtb.slice(0, 16)}…, recorded ${header.dtbSha256.slice(0, 16)}…)`);

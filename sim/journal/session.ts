@@ -22,7 +22,7 @@ export function journalHeader(machine: Machine, image: Uint8Array, imageName: st
   return {
     tool: TOOL,
     machine: {
-      ramSize: config.ramSize ?? DEFAULT_RAM_SIZE, isa: GUEST_ISA, mmuType: config.mmuType ?? 'riscv,sv48',
+      ramSize: config.ramSize ?? DEFAULT_RAM_SIZE, isa: config.isa ?? GUEST_ISA, mmuType: config.mmuType ?? 'riscv,sv48',
       ...(config.bootargs !== undefined ? { bootargs: config.bootargs } : {}),
     },
     images: [
