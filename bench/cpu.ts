@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { LocalVmm } from '../client-sdk/index.js';
 import type { Tier } from '../sim/index.js';
 
-export const CPU_WORKLOADS = ['intloop', 'memcpy', 'sort', 'sha256', 'paging'];
+export const CPU_WORKLOADS = ['intloop', 'memcpy', 'sort', 'sha256', 'paging', 'nbody'];
 
 export interface CpuBenchRow {
   workload: string;

@@ -24,13 +24,15 @@ export function addRuntimeFns(m: ModuleBuilder): Record<RuntimeFn, number> {
     divuw: m.func(divide(I32, 'divu')),
     remw: m.func(divide(I32, 'rem')),
     remuw: m.func(divide(I32, 'remu')),
+    fmad: m.func(fmaDouble()),
+    fmas: m.func(fmaSingle()),
   };
   return fns;
 }
 
-const SIGNATURES: Record<RuntimeFn, 'i64' | 'i32'> = {
+const SIGNATURES: Record<RuntimeFn, 'i64' | 'i32' | 'i64x3'> = {
   mulhu: 'i64', mulh: 'i64', mulhsu: 'i64', div: 'i64', divu: 'i64', rem: 'i64', remu: 'i64',
-  divw: 'i32', divuw: 'i32', remw: 'i32', remuw: 'i32',
+  divw: 'i32', divuw: 'i32', remw: 'i32', remuw: 'i32', fmad: 'i64x3', fmas: 'i64x3',
 };
 
 let shared: WebAssembly.Module | null = null;
@@ -51,9 +53,9 @@ export function runtimeExports(): Record<RuntimeFn, WebAssembly.ExportValue> {
 /** Imports the helpers (from env, as runtimeExports gives them) into a module being built. */
 export function importRuntimeFns(m: ModuleBuilder): Record<RuntimeFn, number> {
   const fns = {} as Record<RuntimeFn, number>;
-  for (const [name, type] of Object.entries(SIGNATURES) as [RuntimeFn, 'i64' | 'i32'][]) {
-    const t = type === 'i64' ? I64 : I32;
-    fns[name] = m.importFunc('env', name, [t, t], [t]);
+  for (const [name, type] of Object.entries(SIGNATURES) as [RuntimeFn, 'i64' | 'i32' | 'i64x3'][]) {
+    const t = type === 'i32' ? I32 : I64;
+    fns[name] = m.importFunc('env', name, type === 'i64x3' ? [t, t, t] : [t, t], [t]);
   }
   return fns;
 }
@@ -112,5 +114,104 @@ function divide(type: typeof ValType.I32 | typeof ValType.I64, kind: 'div' | 'di
     ? { div: Op.i64_div_s, divu: Op.i64_div_u, rem: Op.i64_rem_s, remu: Op.i64_rem_u }
     : { div: Op.i32_div_s, divu: Op.i32_div_u, rem: Op.i32_rem_s, remu: Op.i32_rem_u };
   c.get(0).get(1).op(ops[kind]);
+  return c;
+}
+
+/** What the fused multiply-adds return when they cannot give the exact answer: the slow path must. */
+export const FMA_SLOW = 0x7ff8_0000_0000_0000n;
+
+/**
+ * Pushes (sum, error) of TwoSum(x, y) into locals s and e: s = RN(x + y), s + e = x + y exactly (Knuth; exact
+ * for any finite x, y whose sum does not overflow).
+ */
+function twoSum(c: Code, x: number, y: number, s: number, e: number, bb: number): void {
+  c.get(x).get(y).op(Op.f64_add).set(s);
+  c.get(s).get(x).op(Op.f64_sub).set(bb);
+  // e = (x - (s - bb)) + (y - bb)
+  c.get(x).get(s).get(bb).op(Op.f64_sub).op(Op.f64_sub);
+  c.get(y).get(bb).op(Op.f64_sub).op(Op.f64_add).set(e);
+}
+
+/** Rounds s (with error e beside it) to odd: when inexact and s's last bit is even, one ulp towards e. */
+function roundToOdd(c: Code, s: number, e: number): void {
+  c.get(e).f64(0).op(Op.f64_ne).get(s).op(Op.i64_reinterpret_f64).op(Op.i32_wrap_i64).i32(1).op(Op.i32_and).op(Op.i32_eqz).op(Op.i32_and).if();
+  c.get(s).op(Op.i64_reinterpret_f64);
+  // Same signs: the magnitude grows (bits + 1); else it shrinks (bits - 1).
+  c.i64(1).i64(-1);
+  c.get(s).op(Op.i64_reinterpret_f64).get(e).op(Op.i64_reinterpret_f64).op(Op.i64_xor).i64(0).op(Op.i64_ge_s);
+  c.op(Op.select).op(Op.i64_add).op(Op.f64_reinterpret_i64).set(s);
+  c.end();
+}
+
+/**
+ * fma for doubles, (a, b, c bits) → the bits of RN(a × b + c), or FMA_SLOW. Boldo and Melquiond's emulation
+ * ("Emulation of FMA and correctly rounded sums: proved algorithms using rounding to odd", IEEE TC 2008): the
+ * exact product as uh + ul (Veltkamp/Dekker), th + tl = c + uh (TwoSum), v = RO(tl + ul), result RN(th + v).
+ * Valid without underflow or overflow, which the operand window guarantees; the caller has checked the
+ * operands are finite and the mode is round-to-nearest-even with inexact already set, and checks the result is a
+ * normal number.
+ */
+function fmaDouble(): Code {
+  const c = new Code([I64, I64, I64], [I64]);
+  const [ab, bb_, cb] = [0, 1, 2];
+  const F64 = ValType.F64;
+  const a = c.local(F64), b = c.local(F64), z = c.local(F64);
+  const ah = c.local(F64), al = c.local(F64), bh = c.local(F64), bl = c.local(F64), t = c.local(F64);
+  const uh = c.local(F64), ul = c.local(F64), th = c.local(F64), tl = c.local(F64), v = c.local(F64), e = c.local(F64), tmp = c.local(F64);
+  const exp = (x: number) => c.get(x).i64(52).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(0x7ff).op(Op.i32_and);
+  c.get(ab).op(Op.f64_reinterpret_i64).set(a);
+  c.get(bb_).op(Op.f64_reinterpret_i64).set(b);
+  c.get(cb).op(Op.f64_reinterpret_i64).set(z);
+  // A zero factor: the product is an exact signed zero and one rounding of its sum is the answer.
+  c.get(ab).i64(1).op(Op.i64_shl).op(Op.i64_eqz).get(bb_).i64(1).op(Op.i64_shl).op(Op.i64_eqz).op(Op.i32_or).if();
+  c.get(a).get(b).op(Op.f64_mul).get(z).op(Op.f64_add).op(Op.i64_reinterpret_f64).ret();
+  c.end();
+  // Factors within 2^±450 and an addend below 2^1000: no intermediate overflows, and the product's error term
+  // (about 2^-106 of it) is a normal number.
+  for (const x of [ab, bb_]) {
+    exp(x);
+    c.i32(1023 - 450).op(Op.i32_sub).i32(900).op(Op.i32_gt_u).then().i64(0, 0x7ff8_0000).ret().end();
+  }
+  exp(cb);
+  c.i32(1023 + 1000).op(Op.i32_gt_u).then().i64(0, 0x7ff8_0000).ret().end();
+  // Veltkamp splitting with 2^27 + 1.
+  const split = (x: number, hi: number, lo: number) => {
+    c.get(x).f64(134217729).op(Op.f64_mul).set(t);
+    c.get(t).get(t).get(x).op(Op.f64_sub).op(Op.f64_sub).set(hi);
+    c.get(x).get(hi).op(Op.f64_sub).set(lo);
+  };
+  split(a, ah, al);
+  split(b, bh, bl);
+  c.get(a).get(b).op(Op.f64_mul).set(uh);
+  // ul = ((ah*bh - uh) + ah*bl + al*bh) + al*bl
+  c.get(ah).get(bh).op(Op.f64_mul).get(uh).op(Op.f64_sub);
+  c.get(ah).get(bl).op(Op.f64_mul).op(Op.f64_add);
+  c.get(al).get(bh).op(Op.f64_mul).op(Op.f64_add);
+  c.get(al).get(bl).op(Op.f64_mul).op(Op.f64_add).set(ul);
+  twoSum(c, z, uh, th, tl, tmp);
+  twoSum(c, tl, ul, v, e, tmp);
+  roundToOdd(c, v, e);
+  c.get(th).get(v).op(Op.f64_add).op(Op.i64_reinterpret_f64);
+  return c;
+}
+
+/**
+ * fma for singles (boxed bits in, boxed bits out), or FMA_SLOW: the product of two singles is exact in a double;
+ * its sum with c rounded to odd in double precision (53 >= 24 + 2 bits) then rounded to single is correctly
+ * rounded. Singles never overflow or underflow a double's range.
+ */
+function fmaSingle(): Code {
+  const c = new Code([I64, I64, I64], [I64]);
+  const F64 = ValType.F64;
+  const p = c.local(F64), z = c.local(F64), s = c.local(F64), e = c.local(F64), tmp = c.local(F64);
+  const single = (x: number) => c.get(x).op(Op.i32_wrap_i64).op(Op.f32_reinterpret_i32).op(Op.f64_promote_f32);
+  single(0);
+  single(1);
+  c.op(Op.f64_mul).set(p);
+  single(2);
+  c.set(z);
+  twoSum(c, p, z, s, e, tmp);
+  roundToOdd(c, s, e);
+  c.get(s).op(Op.f32_demote_f64).op(Op.i32_reinterpret_f32).op(Op.i64_extend_i32_u).i64(0, -1).op(Op.i64_or);
   return c;
 }

@@ -3,6 +3,7 @@ import { Code } from '../wasm/code.js';
 import { Op, ValType } from '../wasm/opcodes.js';
 import { RAM_OFFSET, S, TLB_KIND_SIZE, TLB_OFF, TLB_TAG } from './layout.js';
 import { Access } from './mmu.js';
+import { emitFastPath } from './fp-fast.js';
 
 const { I32, I64 } = ValType;
 
@@ -256,10 +257,20 @@ export abstract class SemBase implements Sem {
     c.end();
   }
 
+  rmField(): void {
+    this.operand('rm');
+  }
+
   fp(): void {
+    const c = this.c;
     this.fsGuard();
+    const done = c.block();
+    const slow = c.block();
+    if (emitFastPath(this, this.row, slow)) c.br(done);
+    c.end();
     this.fpSlow();
-    if ((this.row.files ?? '')[0] === 'x') this.setRd(() => this.c.i32(0).mem(Op.i64_load, S.SCRATCH));
+    if ((this.row.files ?? '')[0] === 'x') this.setRd(() => c.i32(0).mem(Op.i64_load, S.SCRATCH));
+    c.end();
   }
 
   fpLoad(width: 4 | 8): void {

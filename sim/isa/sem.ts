@@ -62,4 +62,4 @@ export interface Sem {
 }
 
 /** Helper functions every module built from the table carries (see sim/cpu/runtime-fns.ts). */
-export type RuntimeFn = 'mulh' | 'mulhsu' | 'mulhu' | 'div' | 'divu' | 'rem' | 'remu' | 'divw' | 'divuw' | 'remw' | 'remuw';
+export type RuntimeFn = 'mulh' | 'mulhsu' | 'mulhu' | 'div' | 'divu' | 'rem' | 'remu' | 'divw' | 'divuw' | 'remw' | 'remuw' | 'fmad' | 'fmas';
