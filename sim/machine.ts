@@ -8,7 +8,7 @@ import { DEFAULT_RAM_SIZE, RAM_BASE, TIMEBASE_FREQUENCY } from './layout.js';
 import { GuestRam } from './memory.js';
 import { Vcpu } from './kvm/vcpu.js';
 
-export const GUEST_ISA = 'rv64imafdc_zicsr_zifencei_zicntr';
+export const GUEST_ISA = 'rv64imafdc_zicsr_zifencei_zicntr_zihintpause_zba_zbb_zbs';
 
 /**
  * The extensions of an ISA string the machine can be built with: any subset of GUEST_ISA that keeps the base
