@@ -22,22 +22,15 @@ export interface FastSem {
   tmp32(i: 0 | 1 | 2 | 3): number;
   /** Pushes the instruction's rounding-mode field (i32). */
   rmField(): void;
+  fastMode(mode: number): void;
   fn(name: RuntimeFn): number;
 }
 
-const NX = 1;
 const D_EXP = 0x7ff, S_EXP = 0xff;
 
-/** Pushes 1 when the effective rounding mode is `mode` (static, or dynamic with frm = mode) and NX is set. */
+/** Pushes 1 when the effective rounding mode is `mode` and NX is set (the tier knows best how to tell). */
 function modeWithInexact(s: FastSem, mode: number): void {
-  const c = s.c;
-  const rm = s.tmp32(0), fcsr = s.tmp32(1);
-  s.rmField();
-  c.set(rm);
-  c.i32(0).mem(Op.i32_load, S.FCSR).set(fcsr);
-  c.get(rm).i32(mode).op(Op.i32_eq).get(fcsr).i32(NX).op(Op.i32_and).op(Op.i32_and);
-  c.get(rm).i32(7).op(Op.i32_eq).get(fcsr).i32(0xe1).op(Op.i32_and).i32((mode << 5) | NX).op(Op.i32_eq).op(Op.i32_and);
-  c.op(Op.i32_or);
+  s.fastMode(mode);
 }
 
 /** Pushes 1 when the rounding-mode field is valid (a static mode, or dynamic with a valid frm). */
@@ -103,26 +96,15 @@ function arith(s: FastSem, slow: Label, op: Arith, single: boolean): void {
     if (!unary) { boxed(c, b); c.op(Op.i32_and); }
     c.op(Op.i32_eqz).brIf(slow);
   }
-  // Finite operands (no NaN, no infinity).
-  expOf(c, a, single);
-  c.i32(emax).op(Op.i32_eq).brIf(slow);
-  if (!unary) {
-    expOf(c, b, single);
-    c.i32(emax).op(Op.i32_eq).brIf(slow);
-  }
-  if (unary) {
-    // sqrt of a negative number is invalid; of -0 it is -0 (exact).
-    if (single) c.get(a).i64(31).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(1).op(Op.i32_and);
-    else c.get(a).i64(63).op(Op.i64_shr_u).op(Op.i32_wrap_i64);
-    isZero(c, a, single);
-    c.op(Op.i32_eqz).op(Op.i32_and).brIf(slow);
-  }
+  // No operand check: a NaN or infinity in makes a NaN or infinity out (caught below), except x / ±∞ = ±0, whose
+  // operand is then non-zero (caught below too); sqrt of a negative number is a NaN.
   asFloat(c, a, single);
   if (!unary) asFloat(c, b, single);
   c.op(ARITH_OPS[op][single ? 0 : 1]);
   fromFloat(c, r, single);
-  // The result: an overflow (infinity) is never fast; a sum or difference that is tiny is exact (no flag); a
-  // product or quotient that is tiny or zero is fast only when exactly zero because an operand was.
+  // The result: an overflow (infinity) or a NaN is never fast; a sum or difference that is tiny is exact (no
+  // flag); a product or quotient that is tiny or zero is fast only when exactly zero because an operand was; a
+  // square root is never tiny.
   expOf(c, r, single);
   c.i32(emax).op(Op.i32_eq).brIf(slow);
   if (op === 'mul' || op === 'div') {
@@ -161,21 +143,15 @@ function fused(s: FastSem, slow: Label, kind: string, single: boolean): void {
     boxed(c, z);
     c.op(Op.i32_and).op(Op.i32_eqz).brIf(slow);
   }
-  for (const v of [a, b, z]) {
-    expOf(c, v, single);
-    c.i32(emax).op(Op.i32_eq).brIf(slow);
-  }
+  // A NaN or infinity in gives a NaN or infinity out, or the emulation's FMA_SLOW: no operand check.
   const negateProduct = kind === 'fnmsub' || kind === 'fnmadd';
   const negateAddend = kind === 'fmsub' || kind === 'fnmadd';
-  c.get(a);
-  if (negateProduct) c.i64(slo, shi).op(Op.i64_xor);
-  c.get(b).get(z);
-  if (negateAddend) c.i64(slo, shi).op(Op.i64_xor);
-  c.call(s.fn(single ? 'fmas' : 'fmad')).set(r);
+  if (negateProduct) c.get(a).i64(slo, shi).op(Op.i64_xor).set(a);
+  if (negateAddend) c.get(z).i64(slo, shi).op(Op.i64_xor).set(z);
+  c.get(a).get(b).get(z).call(s.fn(single ? 'fmas' : 'fmad')).set(r);
+  // A normal result: exponent field in 1 .. emax - 1.
   expOf(c, r, single);
-  c.i32(emax).op(Op.i32_eq).brIf(slow);
-  expOf(c, r, single);
-  c.op(Op.i32_eqz).brIf(slow);
+  c.i32(1).op(Op.i32_sub).i32(emax - 1).op(Op.i32_ge_u).brIf(slow);
   s.setFd(() => c.get(r));
 }
 

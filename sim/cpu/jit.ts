@@ -4,6 +4,7 @@ import { Code, Label } from '../wasm/code.js';
 import { ModuleBuilder } from '../wasm/module.js';
 import { Op, ValType } from '../wasm/opcodes.js';
 import type { CodeCache, CodeDropListener } from './code-cache.js';
+import { SSTATUS_FS } from './csr.js';
 import { D, MAX_BLOCKS, RAM_OFFSET, S } from './layout.js';
 import { addRuntimeFns, importRuntimeFns, runtimeExports } from './runtime-fns.js';
 import { MemoryImports, SemBase } from './sem-base.js';
@@ -375,6 +376,15 @@ class RegionSem extends SemBase {
   readonly status: number;
   readonly tlb: number;
   readonly current: number;
+  /**
+   * The FPU's mode, read once when the region is entered (only when it holds F/D instructions): FS on, inexact
+   * raised, frm = rne, frm = rtz. Nothing compiled can turn FS off, clear a flag or change frm (CSR accesses stay
+   * with the interpreter); the slow path only raises flags, so a stale 0 costs a slow path, never a wrong answer.
+   */
+  readonly fpOn: number;
+  readonly fpNx: number;
+  readonly fpDynRne: number;
+  readonly fpDynRtz: number;
   exitLabel!: Label;
   dispatchLabel!: Label;
   /** The basic block being emitted, the labels whose ends start each block's code, its own loop if it loops. */
@@ -396,6 +406,31 @@ class RegionSem extends SemBase {
     this.status = c.local(I32);
     this.tlb = c.local(I32);
     this.current = 0; // the function's parameter: the basic block to start at
+    this.fpOn = c.local(I32);
+    this.fpNx = c.local(I32);
+    this.fpDynRne = c.local(I32);
+    this.fpDynRtz = c.local(I32);
+  }
+
+  /** Reads the FPU's mode into the locals (the region's prologue). */
+  loadFpMode(): void {
+    const c = this.c;
+    c.i32(0).mem(Op.i32_load, S.SSTATUS).i32(SSTATUS_FS).op(Op.i32_and).set(this.fpOn);
+    c.i32(0).mem(Op.i32_load, S.FCSR).i32(1).op(Op.i32_and).set(this.fpNx);
+    c.i32(0).mem(Op.i32_load, S.FCSR).i32(0xe1).op(Op.i32_and).i32(0x01).op(Op.i32_eq).set(this.fpDynRne);
+    c.i32(0).mem(Op.i32_load, S.FCSR).i32(0xe1).op(Op.i32_and).i32(0x21).op(Op.i32_eq).set(this.fpDynRtz);
+  }
+
+  protected override fsOn(): void {
+    this.c.get(this.fpOn);
+  }
+
+  override fastMode(mode: number): void {
+    const rm = this.insn.d.rm;
+    if (rm === mode) this.c.get(this.fpNx);
+    else if (rm === 7 && mode === 0) this.c.get(this.fpDynRne);
+    else if (rm === 7 && mode === 1) this.c.get(this.fpDynRtz);
+    else this.c.i32(0);
   }
 
   x(reg: 'rs1' | 'rs2'): Code {
@@ -532,6 +567,7 @@ function compileRegion(blocks: BasicBlock[], imports: MemoryImports, runtime: Re
   c.i32(0).mem(Op.i64_load, S.TARGET).set(sem.target);
   c.i32(0).mem(Op.i32_load, S.TLB_SET).set(sem.tlb);
   for (const r of used) c.i32(0).mem(Op.i64_load, S.X + 8 * r).set(sem.regs[r]);
+  if (blocks.some((b) => b.insns.some((i) => i.d.row.fs === true))) sem.loadFpMode();
 
   sem.exitLabel = c.block();
   sem.dispatchLabel = c.loop();

@@ -143,37 +143,54 @@ function roundToOdd(c: Code, s: number, e: number): void {
   c.end();
 }
 
+/** The f64 locals the double FMA emulation works in (allocated once per function). */
+interface FmaLocals {
+  a: number; b: number; z: number; ah: number; al: number; bh: number; bl: number; t: number;
+  uh: number; ul: number; th: number; tl: number; v: number; e: number; tmp: number;
+}
+
+const fmaLocals = new WeakMap<Code, FmaLocals>();
+
+/** The emulation's locals in `c`, made on first use. */
+function fmaLocalsOf(c: Code): FmaLocals {
+  let l = fmaLocals.get(c);
+  if (l === undefined) {
+    const f = (): number => c.local(ValType.F64);
+    l = { a: f(), b: f(), z: f(), ah: f(), al: f(), bh: f(), bl: f(), t: f(), uh: f(), ul: f(), th: f(), tl: f(), v: f(), e: f(), tmp: f() };
+    fmaLocals.set(c, l);
+  }
+  return l;
+}
+
 /**
- * fma for doubles, (a, b, c bits) → the bits of RN(a × b + c), or FMA_SLOW. Boldo and Melquiond's emulation
- * ("Emulation of FMA and correctly rounded sums: proved algorithms using rounding to odd", IEEE TC 2008): the
- * exact product as uh + ul (Veltkamp/Dekker), th + tl = c + uh (TwoSum), v = RO(tl + ul), result RN(th + v).
- * Valid without underflow or overflow, which the operand window guarantees; the caller has checked the
- * operands are finite and the mode is round-to-nearest-even with inexact already set, and checks the result is a
- * normal number.
+ * fma for doubles: sets the i64 local `r` to the bits of RN(a × b + c) (a, b, c: i64 locals holding bits), or to
+ * FMA_SLOW. Boldo and Melquiond's emulation ("Emulation of FMA and correctly rounded sums: proved algorithms using
+ * rounding to odd", IEEE TC 2008): the exact product as uh + ul (Veltkamp/Dekker), th + tl = c + uh (TwoSum),
+ * v = RO(tl + ul), result RN(th + v). Valid without underflow or overflow, which the operand window guarantees.
+ * A NaN or infinity among the operands gives a NaN, an infinity or FMA_SLOW. The caller has checked the mode is
+ * round-to-nearest-even with inexact already set, and checks the result is a normal number. (Emitting it inline
+ * at each fmadd instead of calling the runtime function measured no faster on bench-nbody.)
  */
-function fmaDouble(): Code {
-  const c = new Code([I64, I64, I64], [I64]);
-  const [ab, bb_, cb] = [0, 1, 2];
-  const F64 = ValType.F64;
-  const a = c.local(F64), b = c.local(F64), z = c.local(F64);
-  const ah = c.local(F64), al = c.local(F64), bh = c.local(F64), bl = c.local(F64), t = c.local(F64);
-  const uh = c.local(F64), ul = c.local(F64), th = c.local(F64), tl = c.local(F64), v = c.local(F64), e = c.local(F64), tmp = c.local(F64);
+function emitFmaDouble(c: Code, ab: number, bb_: number, cb: number, r: number): void {
+  const { a, b, z, ah, al, bh, bl, t, uh, ul, th, tl, v, e, tmp } = fmaLocalsOf(c);
   const exp = (x: number) => c.get(x).i64(52).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(0x7ff).op(Op.i32_and);
+  const done = c.block();
   c.get(ab).op(Op.f64_reinterpret_i64).set(a);
   c.get(bb_).op(Op.f64_reinterpret_i64).set(b);
   c.get(cb).op(Op.f64_reinterpret_i64).set(z);
   // A zero factor: the product is an exact signed zero and one rounding of its sum is the answer.
   c.get(ab).i64(1).op(Op.i64_shl).op(Op.i64_eqz).get(bb_).i64(1).op(Op.i64_shl).op(Op.i64_eqz).op(Op.i32_or).if();
-  c.get(a).get(b).op(Op.f64_mul).get(z).op(Op.f64_add).op(Op.i64_reinterpret_f64).ret();
+  c.get(a).get(b).op(Op.f64_mul).get(z).op(Op.f64_add).op(Op.i64_reinterpret_f64).set(r).br(done);
   c.end();
   // Factors within 2^±450 and an addend below 2^1000: no intermediate overflows, and the product's error term
   // (about 2^-106 of it) is a normal number.
-  for (const x of [ab, bb_]) {
-    exp(x);
-    c.i32(1023 - 450).op(Op.i32_sub).i32(900).op(Op.i32_gt_u).then().i64(0, 0x7ff8_0000).ret().end();
-  }
+  c.i64(0, 0x7ff8_0000).set(r);
+  exp(ab);
+  c.i32(1023 - 450).op(Op.i32_sub).i32(900).op(Op.i32_gt_u);
+  exp(bb_);
+  c.i32(1023 - 450).op(Op.i32_sub).i32(900).op(Op.i32_gt_u).op(Op.i32_or);
   exp(cb);
-  c.i32(1023 + 1000).op(Op.i32_gt_u).then().i64(0, 0x7ff8_0000).ret().end();
+  c.i32(1023 + 1000).op(Op.i32_gt_u).op(Op.i32_or).brIf(done);
   // Veltkamp splitting with 2^27 + 1.
   const split = (x: number, hi: number, lo: number) => {
     c.get(x).f64(134217729).op(Op.f64_mul).set(t);
@@ -191,7 +208,15 @@ function fmaDouble(): Code {
   twoSum(c, z, uh, th, tl, tmp);
   twoSum(c, tl, ul, v, e, tmp);
   roundToOdd(c, v, e);
-  c.get(th).get(v).op(Op.f64_add).op(Op.i64_reinterpret_f64);
+  c.get(th).get(v).op(Op.f64_add).op(Op.i64_reinterpret_f64).set(r);
+  c.end();
+}
+
+function fmaDouble(): Code {
+  const c = new Code([I64, I64, I64], [I64]);
+  const r = c.local(I64);
+  emitFmaDouble(c, 0, 1, 2, r);
+  c.get(r);
   return c;
 }
 

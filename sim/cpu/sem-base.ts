@@ -249,10 +249,31 @@ export abstract class SemBase implements Sem {
     c.end();
   }
 
+  /** Pushes 1 when the FPU is on (sstatus.FS != Off). */
+  protected fsOn(): void {
+    this.c.i32(0).mem(Op.i32_load, S.SSTATUS).i32(SSTATUS_FS).op(Op.i32_and);
+  }
+
+  /**
+   * Pushes 1 when the instruction's effective rounding mode is `mode` (static, or dynamic with frm = mode) and
+   * inexact is already raised: the condition of the FP fast paths (fp-fast.ts).
+   */
+  fastMode(mode: number): void {
+    const c = this.c;
+    const rm = this.tmps32[0], fcsr = this.tmps32[1];
+    this.operand('rm');
+    c.set(rm);
+    c.i32(0).mem(Op.i32_load, S.FCSR).set(fcsr);
+    c.get(rm).i32(mode).op(Op.i32_eq).get(fcsr).i32(1).op(Op.i32_and).op(Op.i32_and);
+    c.get(rm).i32(7).op(Op.i32_eq).get(fcsr).i32(0xe1).op(Op.i32_and).i32((mode << 5) | 1).op(Op.i32_eq).op(Op.i32_and);
+    c.op(Op.i32_or);
+  }
+
   /** With the FPU off, the instruction is illegal (the slow path raises it). */
   private fsGuard(): void {
     const c = this.c;
-    c.i32(0).mem(Op.i32_load, S.SSTATUS).i32(SSTATUS_FS).op(Op.i32_and).op(Op.i32_eqz).if();
+    this.fsOn();
+    c.op(Op.i32_eqz).if();
     this.fpSlow();
     c.end();
   }
