@@ -283,6 +283,11 @@ function buildInterpreter(): Uint8Array {
   c.get(ent).get(off);
   pcHalves();
   c.call(imp.hot);
+  // Compiled at once (as --tier jit does): start again at this instruction, which now enters the compiled code.
+  c.get(ent).mem(Op.i32_load, D.BLOCK).i32(0).op(Op.i32_gt_s).if();
+  c.i32(1).set(bs).i32(0).set(seq);
+  c.br(main);
+  c.end();
   c.end();
   c.end();
   c.end();
