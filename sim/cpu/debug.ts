@@ -103,7 +103,7 @@ export class DebugTriggers {
   }
 
   /** Every breakpoint address as (lo, hi) pairs, rebuilt after a change. */
-  private breakpointList(): Int32Array {
+  breakpointList(): Int32Array {
     if (this.listCache === null) {
       const pairs = [...this.breakpoints.keys()].flatMap((k) => {
         const [hi, lo] = k.split(':').map(Number);

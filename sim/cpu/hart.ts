@@ -10,7 +10,7 @@ import { FpuHost } from './fpu-host.js';
 import { DebugStopKind, DebugTriggers, DebugTriggerState, TriggerOwner } from './debug.js';
 import { RunStatus } from './interpreter.js';
 import { BlockCompiler, Tier, TierOptions } from './jit.js';
-import { S, STATE_SIZE, TLB_BASE } from './layout.js';
+import { BP_FILTER, BP_FILTER_BITS, S, STATE_SIZE, TLB_BASE } from './layout.js';
 import { Mmu, TLB_BYTES } from './mmu.js';
 import { Cause, DEBUG_TRIGGER_CAUSE, HEDELEG_DEFAULT, HypervisorTrap } from './trap.js';
 import { instantiateInterpreter } from './tiers.js';
@@ -554,8 +554,16 @@ export class Hart {
     return removed;
   }
 
+  /** The BREAKPOINTS flag and the breakpoint filter the interpreter tests (layout.ts, BP_FILTER). */
   private syncBreakpointFlag(): void {
     this.s[w(S.BREAKPOINTS)] = this.debug.hasBreakpoints ? 1 : 0;
+    const filter = new Uint8Array(this.ram.memory.buffer, BP_FILTER, BP_FILTER_BITS >>> 3);
+    filter.fill(0);
+    const list = this.debug.breakpointList();
+    for (let i = 0; i < list.length; i += 2) {
+      const bit = (list[i] >>> 1) & (BP_FILTER_BITS - 1);
+      filter[bit >>> 3] |= 1 << (bit & 7);
+    }
   }
 
   addWatchpoint(addr: bigint, len: number, kind: { read: boolean; write: boolean }, owner = TriggerOwner.Recorded): void {

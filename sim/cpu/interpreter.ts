@@ -3,7 +3,7 @@ import { Code, Label } from '../wasm/code.js';
 import { ModuleBuilder } from '../wasm/module.js';
 import { Op, ValType } from '../wasm/opcodes.js';
 import { RegionStatus } from './jit.js';
-import { CODE_MAP_BASE, D, S, TLB_KIND_SIZE, TLB_OFF, TLB_TAG } from './layout.js';
+import { BP_FILTER, BP_FILTER_BITS, CODE_MAP_BASE, D, S, TLB_KIND_SIZE, TLB_OFF, TLB_TAG } from './layout.js';
 import { Access } from './mmu.js';
 import { addRuntimeFns } from './runtime-fns.js';
 import { MemoryImports, SemBase } from './sem-base.js';
@@ -223,9 +223,13 @@ function buildInterpreter(): Uint8Array {
   c.i32(1).set(bs).i32(0).set(seq);
   c.end();
   c.i32(0).mem(Op.i32_load, S.BREAKPOINTS).if();
+  // Only an instruction whose filter bit is set can be at a breakpoint: ask the host about those alone.
+  c.get(v.pc).op(Op.i32_wrap_i64).i32(1).op(Op.i32_shr_u).i32(BP_FILTER_BITS - 1).op(Op.i32_and).tee(j);
+  c.i32(3).op(Op.i32_shr_u).mem(Op.i32_load8_u, BP_FILTER).get(j).i32(7).op(Op.i32_and).op(Op.i32_shr_u).i32(1).op(Op.i32_and).if();
   save();
   pcHalves();
   c.call(imp.breakpoint).then().i32(RunStatus.Trap).ret().end();
+  c.end();
   c.end();
   c.end();
 

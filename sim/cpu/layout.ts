@@ -86,6 +86,14 @@ export const S = {
   DECODE_SCRATCH: 768,
 } as const;
 
+/**
+ * A filter of the address breakpoints, after the state: bit ((pc >> 1) & 2047) is set when a breakpoint's address
+ * maps there. The interpreter asks the host about an instruction only when its bit is set, so a replay with
+ * breakpoints set runs at nearly full speed (gdb's reverse-continue replays long stretches with them armed).
+ */
+export const BP_FILTER = 0x400;
+export const BP_FILTER_BITS = 2048;
+
 export const TLB_BASE = 0x1000;
 export const TLB_ENTRIES = 1024;
 export const TLB_ENTRY_SIZE = 16;
