@@ -24,7 +24,8 @@ interface Run {
   fcsr?: number;
 }
 
-for (const tier of [{ tier: 'interp' }, { tier: 'jit' }] as TierOptions[]) {
+// batch 1: every block is compiled when first reached and runs compiled at once.
+for (const tier of [{ tier: 'interp' }, { tier: 'jit', batch: 1 }] as TierOptions[]) {
   /** Runs the instructions (one word each, halfwords for compressed ones) and returns the hart. */
   const exec = (words: number[], r: Run = {}) => {
     const m = load(words, r.x ?? {}, 64 << 10, tier);

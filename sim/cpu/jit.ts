@@ -35,8 +35,11 @@ export interface TierOptions {
 export const TIERS: readonly Tier[] = ['interp', 'jit', 'auto'];
 
 const DEFAULTS = { hotThreshold: 10_000, batch: 32, codeCacheBytes: 64 << 20, maxQueueWait: 10_000_000 };
-/** The jit tier: every block start is compiled the first time it is reached, and runs compiled from then on. */
-const EAGER = { hotThreshold: 1, batch: 1, maxQueueWait: 0 };
+/**
+ * The jit tier: every block start is queued the first time it is reached and compiled at the next run (or at once,
+ * and run compiled that very time, with batch 1: one module per block, which V8 cannot afford for a whole program).
+ */
+const EAGER = { hotThreshold: 1, batch: 64, maxQueueWait: 0 };
 /** Limits of one compiled page: basic blocks, and instructions in all. */
 const MAX_REGION_BLOCKS = 32;
 const MAX_REGION_INSNS = 384;

@@ -22,7 +22,8 @@ const TOP = 1n << 63n;
 function hartWith(word: number, tier: Tier): Hart {
   const ram = new GuestRam(RAM_BASE, 64 << 10);
   place(ram, RAM_BASE, [word]);
-  const hart = new Hart(ram, { tier });
+  // batch 1: the block is compiled when first reached and runs compiled at once.
+  const hart = new Hart(ram, { tier, batch: 1 });
   hart.pc = BASE;
   return hart;
 }
