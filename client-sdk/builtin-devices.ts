@@ -3,7 +3,8 @@
  * finisher, and the pattern test device. The in-process VMM (`hindsight run`) and a remote controller share them;
  * only where console bytes go and how the PLIC's output reaches the hart differ.
  */
-import { layout, type ExitAnswer, type MmioExit } from '../sim/index.js';
+import * as layout from '../sim/layout.js';
+import type { ExitAnswer, MmioExit } from '../sim/index.js';
 import { MmioBus, type MmioDevice } from './devices/bus.js';
 import { Plic } from './devices/plic.js';
 import { PATTERN_TEST_DEVICE_BASE, PATTERN_TEST_DEVICE_SIZE, PatternTestDevice } from './devices/test-device.js';

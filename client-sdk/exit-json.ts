@@ -1,5 +1,5 @@
 import type { ExitAnswer, VcpuExit } from '../sim/index.js';
-import { EXIT_NUMBERS } from '../sim/index.js';
+import { EXIT_NUMBERS } from '../sim/kvm/exits.js';
 
 /** The exit log's form of a 64-bit value: lowercase hex without leading zeros (JSON numbers lose bits past 2^53). */
 export const hex = (v: bigint | number): string => `0x${(typeof v === 'bigint' ? BigInt.asUintN(64, v) : v).toString(16)}`;

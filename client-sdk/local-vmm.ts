@@ -1,4 +1,8 @@
-import { DEFAULT_DIGEST_EVERY_EXITS, layout, Machine, MachineConfig, journalHeader, needsAnswer, VcpuSession } from '../sim/index.js';
+// Modules, not the sim barrel: the CLI's start-up loads only what a local run needs.
+import { needsAnswer } from '../sim/kvm/exits.js';
+import * as layout from '../sim/layout.js';
+import { Machine, type MachineConfig } from '../sim/machine.js';
+import { DEFAULT_DIGEST_EVERY_EXITS, journalHeader, VcpuSession } from '../sim/journal/session.js';
 import type { ExitAnswer, JournalHeader, RecordSink, StatRow, VcpuExit } from '../sim/index.js';
 import { BuiltinDevices, Entropy } from './builtin-devices.js';
 import type { MmioBus } from './devices/bus.js';

@@ -26,7 +26,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 /** QEMU -icount counts ~124 million instructions for the whole run: this bound ends a guest stuck in a panic. */
 const MAX_INSNS = 600_000_000;
 
-describe.runIf(process.env.HINDSIGHT_BUSYBOX === '1')('the busybox guest on hindsight', () => {
+describe('the busybox guest on hindsight', () => {
   const guest = loadBusyboxGuest(ROOT);
   let boot: RunResult;
   let journal: ParsedJournal;

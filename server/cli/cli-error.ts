@@ -2,7 +2,7 @@
  * Every mistake a user can make on the command line ends in a CliError: a stable code, a message that says what
  * was wrong, exit status 2 and no stack trace. Status 70 (EX_SOFTWARE) is kept for hindsight's own bugs.
  */
-import { SimError } from '../../sim/index.js';
+import { SimError } from '../../sim/errors.js';
 
 export type CliErrorCode =
   /** No such command (`hindsight frob`, `hindsight bench frob`). */

@@ -3,7 +3,7 @@
  * `hindsight gdb` bridges gdb to a VM of `hindsight serve`. The stub itself is server/gdb/; this is the command
  * line around it (docs/gdb.md).
  */
-import { ProtocolError, type VmEnd } from '../../client-sdk/index.js';
+import type { VmEnd } from '../../client-sdk/index.js';
 import type { GdbPort, LiveMachine } from '../gdb/index.js';
 
 /** The stub is loaded when a command uses it, not at every start of the CLI. */
@@ -79,6 +79,8 @@ creation returned ($HINDSIGHT_VM_TOKEN when --token is not given). See docs/gdb.
       summarize(gdb, end, null);
       return end?.exitCode ?? 0;
     } catch (e) {
+      // The SDK's connection (and ws with it) is loaded only for this command.
+      const { ProtocolError } = await import('../../client-sdk/remote/connection.js');
       if (e instanceof ProtocolError) throw new CliError('CLI_CONNECT_FAILED', `VM ${values.vm} at ${values.url}: ${e.message}`);
       throw e;
     }

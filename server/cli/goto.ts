@@ -1,4 +1,6 @@
-import { SimError, TimeTravel, type ParsedJournal } from '../../sim/index.js';
+import { SimError } from '../../sim/errors.js';
+import type { ParsedJournal } from '../../sim/journal/index.js';
+import { TimeTravel } from '../../sim/timetravel/index.js';
 import { hex } from '../../client-sdk/exit-json.js';
 import { registerDump, type RegisterDump } from './register-dump.js';
 import { formatAddress, type Symbols } from './symbols.js';

@@ -1,4 +1,4 @@
-import { readJournal, type ParsedJournal } from '../../sim/index.js';
+import { readJournal, type ParsedJournal } from '../../sim/journal/reader.js';
 import { defineCommand, flag } from './command.js';
 import { readUserFile } from './files.js';
 import { resolveRecording } from './recordings-dir.js';

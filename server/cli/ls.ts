@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readJournal } from '../../sim/index.js';
+import { readJournal } from '../../sim/journal/reader.js';
 import { classifyError } from './cli-error.js';
 import { defineCommand, flag } from './command.js';
 import { listRecordings, recordingsDir, type RecordingEntry } from './recordings-dir.js';

@@ -1,5 +1,6 @@
-import { exitToJson } from '../../client-sdk/index.js';
-import { readJournal, replayJournal, type ParsedJournal } from '../../sim/index.js';
+import { exitToJson } from '../../client-sdk/exit-json.js';
+import { readJournal, type ParsedJournal } from '../../sim/journal/reader.js';
+import { replayJournal } from '../../sim/journal/replay.js';
 import { usageError } from './cli-error.js';
 import { defineCommand, flag, option, parseCount, value } from './command.js';
 import { openTextOutput, readUserFile, type TextOutput } from './files.js';

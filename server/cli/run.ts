@@ -1,6 +1,8 @@
 import { basename } from 'node:path';
-import { exitToJson, LocalVmm } from '../../client-sdk/index.js';
-import { FileJournalWriter, layout } from '../../sim/index.js';
+import { exitToJson } from '../../client-sdk/exit-json.js';
+import { LocalVmm } from '../../client-sdk/local-vmm.js';
+import { FileJournalWriter } from '../../sim/journal/writer.js';
+import * as layout from '../../sim/layout.js';
 import { usageError } from './cli-error.js';
 import { defineCommand, flag, option, parseCount, parseSize, value, type OptionTable, type ParsedCommandLine } from './command.js';
 import { checkNewFile, openTextOutput, readUserFile } from './files.js';

@@ -3,7 +3,8 @@
  * address is printed for people: `pc 0x8020012c <putchar+0x10>`. A pc outside the ELF's executable segments, or
  * an image without symbols (a stripped ELF, a Linux Image), gets no name rather than a wrong one.
  */
-import { parseElf, SimError } from '../../sim/index.js';
+import { parseElf } from '../../sim/elf.js';
+import { SimError } from '../../sim/errors.js';
 
 const PF_X = 1;
 

@@ -1,4 +1,4 @@
-import { TIERS, type Tier, type TierOptions } from '../../sim/index.js';
+import { TIERS, type Tier, type TierOptions } from '../../sim/cpu/jit.js';
 import { usageError } from './cli-error.js';
 import { option } from './command.js';
 
