@@ -297,8 +297,8 @@ const FACTS: Fact[] = [
     seed: 1007,
     name: 'CSR write semantics: sepc bit 0 (QEMU 7.2 keeps it; the ISA clears it), scause and stval keep all 64 bits, sie has 3 writable bits',
     // With C, the ISA makes sepc[0] always zero; QEMU 7.2 keeps the bit. hindsight follows the ISA.
-    // sstatus: QEMU's hart has F/D (FS = Dirty, SD set); hindsight's has no FPU yet (FS = Off).
-    divergent: { a0: 0x1234n, a4: 0x2_0000_0000n, sepc: 0x1234n },
+    // sstatus agrees: both harts have F/D, turned on (FS = Dirty, SD set) as OpenSBI hands the payload over.
+    divergent: { a0: 0x1234n, sepc: 0x1234n },
     mode: 'bare',
     body: `
       li t0, 0x1235

@@ -92,7 +92,8 @@ describe('gdb on a replay', () => {
 
   it('shows the CSRs the guest sees and its privilege', () => {
     const s = section(run.output, '@@csrs');
-    expect(s).toMatch(/^sstatus\s+0x200000000\s/m);
+    // FS = Dirty and SD: the FPU is on when the guest starts, as OpenSBI hands it over.
+    expect(s).toMatch(/^sstatus\s+0x8000000200006000\s/m);
     expect(s).toMatch(/^stvec\s+0x80200000\s/m);
     expect(s).toMatch(/^satp\s+0x0\s/m);
     expect(s).toMatch(/^priv\s+0x1\s+prv:1 \[Supervisor\]/m);
