@@ -23,6 +23,7 @@ const SAME_AS_QEMU: Record<string, { input?: string }> = {
   'bench-sort': {},
   'bench-sha256': {},
   'bench-paging': {},
+  'bench-nbody': {},
 };
 
 /** Runs an ELF on QEMU virt + OpenSBI (the reference) and returns the guest's console output and status. */
