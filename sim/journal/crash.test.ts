@@ -12,13 +12,24 @@ const CLI = join(ROOT, 'dist', 'server', 'cli', 'main.js');
 const FLOOD = join(ROOT, 'guests', 'build', 'console-flood.elf');
 const KILLS = 16;
 
-/** Starts `hindsight record` on an exit-heavy guest and SIGKILLs it after `ms` milliseconds. */
+/**
+ * Starts `hindsight record` on an exit-heavy guest and SIGKILLs it `ms` milliseconds after its journal appears
+ * (counting from the journal, not from the spawn, keeps the kills inside the recording on a loaded machine, where
+ * node's start-up alone can take seconds).
+ */
 function recordAndKill(out: string, ms: number): Promise<NodeJS.Signals | null> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'record', FLOOD, '-o', out, '--quiet'], { stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    let timer: NodeJS.Timeout | undefined;
+    const poll = setInterval(() => {
+      if (existsSync(out) && statSync(out).size > 0) {
+        clearInterval(poll);
+        timer = setTimeout(() => child.kill('SIGKILL'), ms);
+      }
+    }, 10);
     child.on('error', reject);
     child.on('exit', (_code, signal) => {
+      clearInterval(poll);
       clearTimeout(timer);
       resolve(signal);
     });
@@ -34,8 +45,8 @@ describe('journal: a recorder killed at any moment', () => {
       let withRecords = 0;
       for (let i = 0; i < KILLS; i++) {
         x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-        // Late enough that node has started and written a batch or more in most runs (records are batched by size).
-        const ms = 300 + (x % 1500);
+        // From right after the header to 1.5 s into the recording (records reach the file at least every ~100 ms).
+        const ms = x % 1500;
         const file = join(dir, `kill-${i}.hsj`);
         const signal = await recordAndKill(file, ms);
         expect(signal, `run ${i} ended before it was killed`).toBe('SIGKILL');
@@ -52,7 +63,7 @@ describe('journal: a recorder killed at any moment', () => {
         expect(journal.closed).toBe(false);
         if (journal.exits.length > 0) withRecords++;
         const replay = replayJournal(journal);
-        expect(replay.divergence, `kill ${i} after ${ms} ms: ${JSON.stringify(replay.divergence)}`).toBeUndefined();
+        expect(replay.divergence, `kill ${i}, ${ms} ms into the recording: ${JSON.stringify(replay.divergence)}`).toBeUndefined();
         expect(replay.exits).toBe(journal.exits.length);
       }
       expect(withRecords).toBeGreaterThan(KILLS / 2);
