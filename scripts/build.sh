@@ -7,4 +7,5 @@ start=$(date +%s)
 tsc -p tsconfig.json
 echo "[build] tsc -p ui/tsconfig.json: the web UI's browser code into dist/ui/ ..." >&2
 tsc -p ui/tsconfig.json
+sh scripts/build-native.sh
 echo "[build] done in $(( $(date +%s) - start )) s" >&2

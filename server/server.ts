@@ -13,6 +13,7 @@ import { declaredLength } from './http/body.js';
 import { silentLogger, type Logger } from './log.js';
 import { ServerMetrics } from './metrics.js';
 import { VmRegistry } from './vm/registry.js';
+import { canReleaseMemory } from './vm/release-memory.js';
 
 export interface RunningServer {
   url: string;
@@ -27,6 +28,9 @@ export async function startServer(options: ServerOptions, log: Logger = silentLo
   const registry = new VmRegistry(options, metrics, log);
   metrics.watch(() => registry.list().map((vm) => vm.summary()));
   mkdirSync(registry.recordingsDir, { recursive: true });
+  if (!canReleaseMemory && process.platform === 'linux') {
+    log.warn({ addon: 'dist/server/native/malloc-trim.node' }, 'native addon not built: the memory of deleted VMs stays with the C allocator (scripts/build-native.sh)');
+  }
   const app = createApp(options, registry, metrics, log);
   const http: Server = createServer(app);
   // Longer than any client's idle keep-alive (undici keeps 4 s), so a client never reuses a socket the server is

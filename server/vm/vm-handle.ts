@@ -12,6 +12,7 @@ import { releaseSocket } from '../channel/socket-handoff.js';
 import type { Logger } from '../log.js';
 import type { VmMetrics } from '../metrics.js';
 import { PendingCalls } from './pending-calls.js';
+import { releaseFreedMemorySoon } from './release-memory.js';
 import { VmRequestError } from './vm-request-error.js';
 import type { InternalRequest, MainToWorker, VmFigures, WorkerInit, WorkerToMain } from './worker-messages.js';
 
@@ -59,7 +60,11 @@ export class VmHandle {
       };
       worker.on('message', early);
       worker.once('error', (e) => { vm?.workerGone(e); reject(e); });
-      worker.once('exit', () => { vm?.workerGone(new Error('the VM worker exited')); });
+      worker.once('exit', () => {
+        vm?.workerGone(new Error('the VM worker exited'));
+        // The thread is gone; what its isolate freed sits in the C allocator until handed back.
+        releaseFreedMemorySoon();
+      });
     });
   }
 

@@ -1,0 +1,53 @@
+/**
+ * Handing the memory of ended VM workers back to the OS.
+ *
+ * Each VM runs in a worker thread, and glibc's malloc gives each thread an arena of its own. When a worker ends, its
+ * isolate frees what it allocated into that arena, but glibc keeps the free pages for later threads: an arena's
+ * heap shrinks only from its top and only after a free larger than a threshold that grows with use. Measured with
+ * bench:load (docs/architecture.md, "Under load"): after 16 VMs were deleted the arenas held 63 MB of which 5 MB were
+ * in use, and the server's RSS stayed 40-90 MiB above idle. `malloc_trim(0)` releases the free pages inside every
+ * arena (it brought that server from 123 to 79 MiB, its idle figure); Node cannot call it, so a small addon does
+ * (server/native/malloc-trim.c, built by scripts/build-native.sh). Without the addon (not Linux, no C compiler when
+ * built) this does nothing and the memory stays with the allocator, reused by the next VMs' workers.
+ */
+import { createRequire } from 'node:module';
+
+/** Where the addon is, from this module in dist/server/vm/ (the server) or in server/vm/ (tests run from source). */
+const ADDON_PATHS = ['../native/malloc-trim.node', '../../dist/server/native/malloc-trim.node'];
+
+function loadTrim(): (() => boolean | undefined) | null {
+  const require = createRequire(import.meta.url);
+  for (const path of ADDON_PATHS) {
+    try {
+      return (require(path) as { trim(): boolean | undefined }).trim;
+    } catch {
+      // Not built there; try the next place.
+    }
+  }
+  return null;
+}
+
+const trim = loadTrim();
+
+/** Whether the addon is there (built for this system; its trim does nothing where the C library is not glibc). */
+export const canReleaseMemory = trim !== null;
+
+/** Hands the C allocator's free memory back to the OS now; returns whether any was (false where it cannot be). */
+export function releaseFreedMemory(): boolean {
+  return trim?.() === true;
+}
+
+let scheduled = false;
+
+/**
+ * Releases freed memory once the current burst of worker exits is over (deleting many VMs at once ends their
+ * workers within a few milliseconds: one trim covers them all). A trim walks every arena, so it is not done per exit.
+ */
+export function releaseFreedMemorySoon(): void {
+  if (!canReleaseMemory || scheduled) return;
+  scheduled = true;
+  setTimeout(() => {
+    scheduled = false;
+    releaseFreedMemory();
+  }, 50).unref();
+}
