@@ -104,6 +104,9 @@ describe('scratch points where every interval writes fresh pages', () => {
     const r = tt.reverseContinue();
     expect(r.stop.kind).toBe('watchpoint');
     expect(tt.scratchStats().points).toBeGreaterThan(5);
+    // The scan's points share the copies of the pages written before them: fewer bytes than pages named.
+    const { bytes, pageRefs } = tt.scratchStats();
+    expect(bytes).toBeLessThan(pageRefs * 4096 / 2);
     const { digest, pc } = standing(tt, r);
     const there = standing(plain, plain.seekIcount(r.place.icount));
     expect({ digest, pc }).toEqual({ digest: there.digest, pc: there.pc });

@@ -8,7 +8,8 @@ import type { Checkpoint } from './checkpoints.js';
  * reverse-steps goes back over, the interval a reverse-continue scans), kept so that going there again replays
  * a few thousand instructions instead of a whole checkpoint interval. It holds the vCPU state, the replay's
  * position, and the RAM pages that differ from its base checkpoint's: restoring it rewrites only the pages that
- * differ between where the machine stands and there. Scratch points are not part of the checkpoint list: they are
+ * differ between where the machine stands and there. Points on one base share the copies of pages that did not change
+ * between them (a copy is never written). Scratch points are not part of the checkpoint list: they are
  * kept in a small, bounded set and forgotten freely (their base checkpoint dropped, or the set full).
  */
 export interface ScratchPoint {
@@ -27,20 +28,24 @@ export const SCRATCH_BUDGET_BYTES = 96 * 1024 * 1024;
 
 export class ScratchPoints {
   private points: ScratchPoint[] = [];
-  private bytes = 0;
+  /** Each page copy the points hold, and how many hold it: points taken a stretch apart share what did not change. */
+  private readonly holders = new Map<Uint8Array, number>();
+  private pageRefs = 0;
 
   get list(): readonly ScratchPoint[] {
     return this.points;
   }
 
-  stats(): { points: number; bytes: number } {
-    return { points: this.points.length, bytes: this.bytes };
+  /** The points kept, the bytes of the page copies they hold (each counted once), and the pages they name. */
+  stats(): { points: number; bytes: number; pageRefs: number } {
+    return { points: this.points.length, bytes: this.holders.size * PAGE_SIZE, pageRefs: this.pageRefs };
   }
 
   add(p: ScratchPoint): void {
     this.points.push(p);
-    this.bytes += p.pages.size * PAGE_SIZE;
-    while (this.points.length > SCRATCH_LIMIT || (this.bytes > SCRATCH_BUDGET_BYTES && this.points.length > 1)) this.remove(this.points[0]);
+    for (const bytes of p.pages.values()) this.holders.set(bytes, (this.holders.get(bytes) ?? 0) + 1);
+    this.pageRefs += p.pages.size;
+    while (this.points.length > SCRATCH_LIMIT || (this.holders.size * PAGE_SIZE > SCRATCH_BUDGET_BYTES && this.points.length > 1)) this.remove(this.points[0]);
   }
 
   /** Marks `p` as just used: it is the last to be forgotten. */
@@ -61,6 +66,11 @@ export class ScratchPoints {
     const i = this.points.indexOf(p);
     if (i < 0) return;
     this.points.splice(i, 1);
-    this.bytes -= p.pages.size * PAGE_SIZE;
+    this.pageRefs -= p.pages.size;
+    for (const bytes of p.pages.values()) {
+      const n = this.holders.get(bytes)! - 1;
+      if (n === 0) this.holders.delete(bytes);
+      else this.holders.set(bytes, n);
+    }
   }
 }

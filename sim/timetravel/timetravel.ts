@@ -176,8 +176,11 @@ export class TimeTravel {
     return this.checkpoints.stats();
   }
 
-  /** The scratch points kept now (near where reverse steps and reverse-continues went) and the bytes of their pages. */
-  scratchStats(): { points: number; bytes: number } {
+  /**
+   * The scratch points kept now (near where reverse steps and reverse-continues went), the bytes of their page copies
+   * (a copy points share counted once) and the pages they hold in all.
+   */
+  scratchStats(): { points: number; bytes: number; pageRefs: number } {
     return this.scratch.stats();
   }
 
@@ -505,8 +508,17 @@ export class TimeTravel {
     if (r.standingAt !== null || r.done) return;
     m.hart.collectDirtyPages();
     const pages = new Map<number, Uint8Array>();
-    const d = this.sinceBase, ram = m.ram.u8;
-    for (let p = 0; p < d.length; p++) if (d[p] !== 0) pages.set(p, ram.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
+    const d = this.sinceBase, since = this.sinceAnchor, ram = m.ram.u8;
+    // Standing on a scratch point of the same base earlier (a scan leaves one every scanScratchInsns): its copy of a
+    // page that has not changed since is this point's too (copies are never written), so only the pages written
+    // since it are copied: a scratch point costs the pages a stretch writes, not every page since the checkpoint.
+    const previous = 'base' in this.anchor && this.anchor.base === this.base ? this.anchor.pages : null;
+    for (let p = 0; p < d.length; p++) {
+      if (d[p] === 0) continue;
+      const shared = previous?.get(p);
+      if (shared !== undefined && (since[p] === 0 || samePage(ram, p, shared))) pages.set(p, shared);
+      else pages.set(p, ram.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
+    }
     const point: ScratchPoint = {
       base: this.base, icount: m.hart.icount, nextSeq: m.vcpu.nextSeq, position: r.savePosition(), vcpu: m.vcpu.saveState(), pages,
     };
@@ -525,9 +537,7 @@ export class TimeTravel {
     if (this.base !== point.base) this.restore(point.base);
     m.hart.collectDirtyPages();
     // Back to the point it last stood on (a run of reverse steps): only what was written since differs.
-    const pages: Iterable<number> = this.anchor === point ? this.writtenSinceAnchor() : new Set([
-      ...point.pages.keys(), ...('base' in this.anchor ? this.anchor.pages.keys() : []), ...this.writtenSinceAnchor(),
-    ]);
+    const pages: Iterable<number> = this.anchor === point ? this.writtenSinceAnchor() : this.differingFrom(point);
     // The candidates are many more than the pages written (every page a write-TLB entry maps counts, see
     // GuestRam): only the pages that really differ are rewritten.
     for (const p of pages) {
@@ -544,6 +554,19 @@ export class TimeTravel {
     this.anchor = point;
     this.sinceAnchor.fill(0);
     this.scratch.touch(point);
+  }
+
+  /**
+   * The pages that may differ between the machine and scratch point `point` (on the current base): those written
+   * since the anchor, and those the anchor and the point hold different copies of. Points that share a copy (see
+   * takeScratch) hold the same bytes there: a scan's points a stretch apart differ in the pages that stretch wrote.
+   */
+  private differingFrom(point: ScratchPoint): Set<number> {
+    const out = new Set(this.writtenSinceAnchor());
+    const anchored = 'base' in this.anchor ? this.anchor.pages : new Map<number, Uint8Array>();
+    for (const [p, bytes] of point.pages) if (anchored.get(p) !== bytes) out.add(p);
+    for (const [p, bytes] of anchored) if (point.pages.get(p) !== bytes) out.add(p);
+    return out;
   }
 
   /** The pages written since the machine last stood on its anchor (a superset: see GuestRam). */
