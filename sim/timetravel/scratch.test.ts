@@ -66,6 +66,10 @@ describe('scratch points', () => {
     }
     expect(back).toEqual([...hits].reverse());
     expect(tt.scratchStats().points).toBeGreaterThan(3);
+    // Points a scan leaves a stretch apart share the copies of the pages that did not change between them.
+    const { bytes, pageRefs } = tt.scratchStats();
+    expect(pageRefs).toBeGreaterThan(0);
+    expect(bytes).toBeLessThan(pageRefs * 4096);
   });
 
   it('scratch points built on checkpoints that thinning drops are forgotten, and seeks stay exact', () => {
@@ -104,9 +108,9 @@ describe('scratch points where every interval writes fresh pages', () => {
     const r = tt.reverseContinue();
     expect(r.stop.kind).toBe('watchpoint');
     expect(tt.scratchStats().points).toBeGreaterThan(5);
-    // The scan's points share the copies of the pages written before them: fewer bytes than pages named.
-    const { bytes, pageRefs } = tt.scratchStats();
-    expect(bytes).toBeLessThan(pageRefs * 4096 / 2);
+    // In this stretch the runtime clears the buffers, which hold zeros already: the dirty log names hundreds of
+    // pages, none differs from the checkpoints, and the points copy none.
+    expect(tt.scratchStats().pageRefs).toBe(0);
     const { digest, pc } = standing(tt, r);
     const there = standing(plain, plain.seekIcount(r.place.icount));
     expect({ digest, pc }).toEqual({ digest: there.digest, pc: there.pc });

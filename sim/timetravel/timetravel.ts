@@ -509,15 +509,21 @@ export class TimeTravel {
     m.hart.collectDirtyPages();
     const pages = new Map<number, Uint8Array>();
     const d = this.sinceBase, since = this.sinceAnchor, ram = m.ram.u8;
-    // Standing on a scratch point of the same base earlier (a scan leaves one every scanScratchInsns): its copy of a
-    // page that has not changed since is this point's too (copies are never written), so only the pages written
-    // since it are copied: a scratch point costs the pages a stretch writes, not every page since the checkpoint.
+    // The dirty log names many more pages than were written (every page a write-TLB entry maps): a page that holds
+    // its bytes at the base is left out (restoring takes it from the base). Standing on a scratch point of the same
+    // base earlier (a scan leaves one every scanScratchInsns), its copy of a page that has not changed since is this
+    // point's too (copies are never written): a point costs the pages a stretch writes, not every page since the
+    // checkpoint.
     const previous = 'base' in this.anchor && this.anchor.base === this.base ? this.anchor.pages : null;
     for (let p = 0; p < d.length; p++) {
       if (d[p] === 0) continue;
-      const shared = previous?.get(p);
-      if (shared !== undefined && (since[p] === 0 || samePage(ram, p, shared))) pages.set(p, shared);
-      else pages.set(p, ram.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
+      const before = previous?.get(p);
+      if (previous !== null && since[p] === 0) {
+        if (before !== undefined) pages.set(p, before);
+        continue;
+      }
+      if (before !== undefined && samePage(ram, p, before)) pages.set(p, before);
+      else if (!samePage(ram, p, this.checkpoints.pageAt(p, this.base) ?? ZERO_PAGE)) pages.set(p, ram.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
     }
     const point: ScratchPoint = {
       base: this.base, icount: m.hart.icount, nextSeq: m.vcpu.nextSeq, position: r.savePosition(), vcpu: m.vcpu.saveState(), pages,
