@@ -8,6 +8,7 @@ import { runElf } from '../../client-sdk/index.js';
 import { readJournal } from '../journal/reader.js';
 import { MemoryJournalWriter } from '../journal/writer.js';
 import { image, lcg, record, standing, symbol } from './test-helpers.js';
+import { ScratchPoints, type ScratchPoint } from './scratch.js';
 import { TimeTravel } from './timetravel.js';
 
 describe('scratch points', () => {
@@ -121,5 +122,22 @@ describe('scratch points where every interval writes fresh pages', () => {
       const back = tt.seekIcount(at) && tt.reverseStep();
       expect(standing(tt, back)).toEqual(standing(plain, plain.seekIcount(at - 1)));
     }
+  });
+});
+
+describe('the scratch points\' budget', () => {
+  const point = (icount: number, pages: Map<number, Uint8Array>): ScratchPoint =>
+    ({ base: {} as ScratchPoint['base'], icount, nextSeq: 0, position: {} as ScratchPoint['position'], vcpu: {} as ScratchPoint['vcpu'], pages });
+
+  it('counts a copy that points share once, and frees it with the last point holding it', () => {
+    const a = new Uint8Array(4096), b = new Uint8Array(4096), c = new Uint8Array(4096);
+    const set = new ScratchPoints();
+    set.add(point(1, new Map([[1, a], [2, b]])));
+    set.add(point(2, new Map([[1, a], [2, c]])));
+    expect(set.stats()).toEqual({ points: 2, bytes: 3 * 4096, pageRefs: 4 });
+    for (let i = 3; set.stats().points === 2 || set.list[0].icount === 1; i++) set.add(point(i, new Map()));
+    // The first point is gone: its own copy (b) with it, the shared one (a) still held by the second.
+    expect(set.list.some((p) => p.icount === 2)).toBe(true);
+    expect(set.stats()).toMatchObject({ bytes: 2 * 4096, pageRefs: 2 });
   });
 });
