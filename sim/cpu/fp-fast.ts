@@ -155,8 +155,11 @@ function fused(s: FastSem, slow: Label, kind: string, single: boolean): void {
   s.setFd(() => c.get(r));
 }
 
-/** fsgnj, fsgnjn, fsgnjx: bit operations (singles only when both are boxed). */
-function signInject(s: FastSem, slow: Label, kind: 'j' | 'jn' | 'jx', single: boolean): void {
+/**
+ * Reads f[rs1] and f[rs2] into the first two i64 scratch locals (returned); for singles, leaves for the slow path
+ * unless both are properly boxed.
+ */
+function twoOperands(s: FastSem, slow: Label, single: boolean): [number, number] {
   const c = s.c;
   const a = s.tmp64(0), b = s.tmp64(1);
   s.f('rs1');
@@ -168,6 +171,13 @@ function signInject(s: FastSem, slow: Label, kind: 'j' | 'jn' | 'jx', single: bo
     boxed(c, b);
     c.op(Op.i32_and).op(Op.i32_eqz).brIf(slow);
   }
+  return [a, b];
+}
+
+/** fsgnj, fsgnjn, fsgnjx: bit operations (singles only when both are boxed). */
+function signInject(s: FastSem, slow: Label, kind: 'j' | 'jn' | 'jx', single: boolean): void {
+  const c = s.c;
+  const [a, b] = twoOperands(s, slow, single);
   const [lo, hi] = single ? [0x8000_0000 | 0, 0] : [0, 0x8000_0000 | 0];
   s.setFd(() => {
     if (kind === 'jx') {
@@ -184,16 +194,7 @@ function signInject(s: FastSem, slow: Label, kind: 'j' | 'jn' | 'jx', single: bo
 /** feq, flt, fle on two non-NaN values: no flag can be raised. */
 function compare(s: FastSem, slow: Label, kind: 'eq' | 'lt' | 'le', single: boolean): void {
   const c = s.c;
-  const a = s.tmp64(0), b = s.tmp64(1);
-  s.f('rs1');
-  c.set(a);
-  s.f('rs2');
-  c.set(b);
-  if (single) {
-    boxed(c, a);
-    boxed(c, b);
-    c.op(Op.i32_and).op(Op.i32_eqz).brIf(slow);
-  }
+  const [a, b] = twoOperands(s, slow, single);
   // Not a NaN: the magnitude bits are at most infinity's.
   for (const v of [a, b]) {
     if (single) c.get(v).op(Op.i32_wrap_i64).i32(0x7fff_ffff).op(Op.i32_and).i32(0x7f80_0000).op(Op.i32_gt_u).brIf(slow);
