@@ -14,7 +14,8 @@ export const PAGE_SIZE = 1 << PAGE_SHIFT;
  * It also keeps `dirty`, a per-page log of the pages written since it was last collected. Several parts need to
  * know what changed, each since its own last look (the state digest, the checkpoints of time travel): each asks
  * for a tracker of its own, and collectDirty() moves the log into every tracker. Stores through the MMU's write
- * TLB entries do not mark the log (see Mmu.markWritablePagesDirty), so callers collect through the hart.
+ * TLB entries mark it only on their first store of a period (see Mmu.rearmDirtyLog), so callers collect through the
+ * hart, which starts the next period.
  */
 export class GuestRam {
   readonly base: number;

@@ -609,10 +609,11 @@ export class Hart {
   restoreState(state: HartState): void {
     // Decoded code first: dropping it touches the TLB's code marks, which the restored entries then replace.
     this.code.clear();
-    this.mmu.beforeRestore();
     const tiering = this.s[w(S.HOT_THRESHOLD)];
     this.stateBytes.set(state.state);
     this.tlbBytes.set(state.tlb);
+    // Stores from here on must log their pages whatever the checkpoint's entries say.
+    this.mmu.rearmDirtyLog();
     this.s[w(S.HOT_THRESHOLD)] = tiering;
     // No page holds decoded code now: stores may take the inline path everywhere again.
     this.mmu.clearCodeMarks();
@@ -624,8 +625,8 @@ export class Hart {
 
   /** Moves the pages written since the last collection into every dirty tracker (see GuestRam.collectDirty). */
   collectDirtyPages(): void {
-    this.mmu.markWritablePagesDirty();
     this.ram.collectDirty();
+    this.mmu.rearmDirtyLog();
   }
 
   /** Someone outside the guest wrote RAM (a debugger, a DMA, a journal input): drop code it overwrote. */

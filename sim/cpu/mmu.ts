@@ -16,6 +16,13 @@ const TLB_MASK = TLB_SIZE - 1;
 const NO_TAG = 0x400;
 /** Set in a write-TLB tag for pages holding translated code: the inline fast path misses, the slow path hits. */
 const CODE_TAG_BIT = 0x800;
+/**
+ * Set in a write-TLB tag until a store through the entry has logged its page in the current dirty-log period (as
+ * KVM's dirty logging write-protects pages): the inline fast path misses, the slow path logs the page and clears
+ * the bit, later stores stay inline. Collecting the log sets it again on every write entry.
+ */
+const UNLOGGED_TAG_BIT = 0x200;
+const SLOW_TAG_BITS = CODE_TAG_BIT | UNLOGGED_TAG_BIT;
 
 const TWO32 = 4294967296;
 /** Guest-physical addresses at or above this are not representable exactly and cannot be RAM or MMIO here. */
@@ -125,29 +132,19 @@ export class Mmu {
   }
 
   flush(): void {
-    // Stores through the write entries marked nothing: log their pages before the entries go.
-    this.markWritablePagesDirty();
+    // Every store through a write entry has logged its page already (UNLOGGED_TAG_BIT): nothing to log here.
     for (const set of this.tlbs) for (const t of set) for (let i = 0; i < TLB_SIZE; i++) t[i << 2] = NO_TAG;
   }
 
   /**
-   * Before the TLB bytes are replaced by a checkpoint's (the hart copies them with the rest of its state): the
-   * entries about to go may have taken stores, so their pages are logged, as a flush does.
+   * A new dirty-log period (the log was just collected, or the TLB bytes were just restored from a checkpoint):
+   * every write entry must log its page again on its next store. (Flushing the entries instead would change when
+   * page walks, and so A/D updates, happen: a guest-visible difference that a replay or a seek could not reproduce.)
    */
-  beforeRestore(): void {
-    this.markWritablePagesDirty();
-  }
-
-  /**
-   * Marks dirty every RAM page a write-TLB entry maps: stores through those entries mark nothing, so whoever
-   * collects dirty pages calls this first. (Flushing the entries instead would change when page walks, and so A/D
-   * updates, happen: a guest-visible difference that a replay or a seek could not reproduce.)
-   */
-  markWritablePagesDirty(): void {
-    const dirty = this.ram.dirty;
+  rearmDirtyLog(): void {
     for (const set of this.tlbs) {
       const t = set[Access.Write];
-      for (let i = 0; i < TLB_SIZE; i++) if (t[(i << 2) + E_TAG] !== NO_TAG) dirty[t[(i << 2) + E_OFF] >>> 12] = 1;
+      for (let i = 0; i < TLB_SIZE; i++) if (t[(i << 2) + E_TAG] !== NO_TAG) t[(i << 2) + E_TAG] |= UNLOGGED_TAG_BIT;
     }
   }
 
@@ -208,11 +205,10 @@ export class Mmu {
     const tlb = this.cur[access];
     let t = lo & ~0xfff;
     if (access === Access.Write) {
-      // Writes to a page with translated code must go through codeWritten(); dirty tracking starts here.
+      // Writes to a page with translated code must go through codeWritten(). The store that filled the entry logs
+      // its page (the slow path writes through writeRam), so the entry starts logged.
       if (this.codeListener !== null && this.isCodePage(pageOff >>> 12)) t |= CODE_TAG_BIT;
       this.ram.dirty[pageOff >>> 12] = 1;
-      // The entry this one evicts may have taken stores since the log was last collected: log its page too.
-      if (tlb[e + E_TAG] !== NO_TAG) this.ram.dirty[tlb[e + E_OFF] >>> 12] = 1;
     }
     tlb[e + E_TAG] = t;
     tlb[e + E_TAG_HI] = hi;
@@ -298,8 +294,11 @@ export class Mmu {
     // The TLB first: slow paths also serve misaligned accesses and stores to code pages, whose pages are cached.
     const e = ((lo >>> 12) & TLB_MASK) << 2;
     const tlb = this.cur[access];
-    const t = tlb[e + E_TAG] & ~CODE_TAG_BIT;
-    if (t === (lo & ~0xfff) && tlb[e + E_TAG_HI] === hi && (lo & 0xfff) + len <= 0x1000) {
+    const tag = tlb[e + E_TAG];
+    if ((tag & ~SLOW_TAG_BITS) === (lo & ~0xfff) && tlb[e + E_TAG_HI] === hi && (lo & 0xfff) + len <= 0x1000) {
+      // A write through an entry not yet logged in this period: the caller's write logs the page; later stores
+      // through the entry may take the inline path.
+      if (access === Access.Write && (tag & UNLOGGED_TAG_BIT) !== 0) tlb[e + E_TAG] = tag & ~UNLOGGED_TAG_BIT;
       return tlb[e + E_OFF] + (lo & 0xfff);
     }
     const phys = this.translate(lo, hi, access);

@@ -509,8 +509,8 @@ export class TimeTravel {
     m.hart.collectDirtyPages();
     const pages = new Map<number, Uint8Array>();
     const d = this.sinceBase, since = this.sinceAnchor, ram = m.ram.u8;
-    // The dirty log names many more pages than were written (every page a write-TLB entry maps): a page that holds
-    // its bytes at the base is left out (restoring takes it from the base). Standing on a scratch point of the same
+    // A page the dirty log names may hold its bytes at the base again (written back, or written with equal bytes):
+    // such a page is left out (restoring takes it from the base). Standing on a scratch point of the same
     // base earlier (a scan leaves one every scanScratchInsns), its copy of a page that has not changed since is this
     // point's too (copies are never written): a point costs the pages a stretch writes, not every page since the
     // checkpoint.
