@@ -1,8 +1,13 @@
 /**
  * The progress line of long work, on stderr when it is a terminal: instructions so far, the rate (MIPS) and the
- * exits, rewritten in place a few times a second once the work has run for a second, and erased when it ends.
- * Nothing at all when stderr is not a terminal (a log, a pipe, CI).
+ * exits, rewritten in place a few times a second once the work has run for a second (HINDSIGHT_PROGRESS_DELAY_MS
+ * milliseconds), and erased when it ends. Nothing at all when stderr is not a terminal (a log, a pipe, CI).
  */
+const DELAY_MS = (() => {
+  const v = Number(process.env['HINDSIGHT_PROGRESS_DELAY_MS']);
+  return Number.isFinite(v) && v >= 0 ? v : 1000;
+})();
+
 export class ProgressLine {
   private readonly stream: NodeJS.WriteStream;
   private readonly label: string;
@@ -20,7 +25,7 @@ export class ProgressLine {
   update(icount: number, exits: number): void {
     if (!this.enabled) return;
     const now = performance.now();
-    if (now - this.started < 1000 || now - this.last < 250) return;
+    if (now - this.started < DELAY_MS || now - this.last < 250) return;
     this.last = now;
     const mips = icount / ((now - this.started) * 1000);
     this.stream.write(`\r[${this.label}] ${icount.toLocaleString('en-US')} instructions, ${mips.toFixed(0)} MIPS, ${exits.toLocaleString('en-US')} exits\x1b[K`);
