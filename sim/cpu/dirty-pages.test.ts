@@ -9,11 +9,15 @@ const PAGE_A = 0x8010_0000;
 /** A page whose write-TLB slot is PAGE_A's: filling it evicts PAGE_A's entry. */
 const PAGE_B = PAGE_A + TLB_SIZE * 4096;
 
+/** A machine running `words`, with a dirty tracker of its own, and the RAM page index of an address. */
+function tracked(words: number[], regs: Record<number, bigint>) {
+  const m = load(words, regs);
+  return { m, tracker: m.ram.addDirtyTracker(), page: (addr: number) => (addr - m.ram.base) >>> 12 };
+}
+
 describe('dirty page tracking', () => {
   it('a page written through a TLB entry that is evicted before the next collection is still reported', () => {
-    const m = load([sd(t0, a0, 0), sd(t0, a0, 8), sd(t0, a1, 0)], { [a0]: BigInt(PAGE_A), [a1]: BigInt(PAGE_B), [t0]: 0x1234n });
-    const tracker = m.ram.addDirtyTracker();
-    const page = (addr: number) => (addr - m.ram.base) >>> 12;
+    const { m, tracker, page } = tracked([sd(t0, a0, 0), sd(t0, a0, 8), sd(t0, a1, 0)], { [a0]: BigInt(PAGE_A), [a1]: BigInt(PAGE_B), [t0]: 0x1234n });
     m.hart.run(1);
     m.hart.collectDirtyPages();
     expect(tracker[page(PAGE_A)]).toBe(1);
@@ -26,9 +30,7 @@ describe('dirty page tracking', () => {
   });
 
   it('logs a page only when a store really writes it: a write-TLB entry that is not used again logs nothing', () => {
-    const m = load([sd(t0, a0, 0), 0x00000013, 0x00000013], { [a0]: BigInt(PAGE_A), [t0]: 7n });
-    const tracker = m.ram.addDirtyTracker();
-    const page = (addr: number) => (addr - m.ram.base) >>> 12;
+    const { m, tracker, page } = tracked([sd(t0, a0, 0), 0x00000013, 0x00000013], { [a0]: BigInt(PAGE_A), [t0]: 7n });
     m.hart.run(1);
     m.hart.collectDirtyPages();
     expect(tracker[page(PAGE_A)]).toBe(1);

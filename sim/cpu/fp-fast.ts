@@ -22,16 +22,12 @@ export interface FastSem {
   tmp32(i: 0 | 1 | 2 | 3): number;
   /** Pushes the instruction's rounding-mode field (i32). */
   rmField(): void;
+  /** Pushes 1 when the effective rounding mode is `mode` and inexact is already raised (the tier knows how). */
   fastMode(mode: number): void;
   fn(name: RuntimeFn): number;
 }
 
 const D_EXP = 0x7ff, S_EXP = 0xff;
-
-/** Pushes 1 when the effective rounding mode is `mode` and NX is set (the tier knows best how to tell). */
-function modeWithInexact(s: FastSem, mode: number): void {
-  s.fastMode(mode);
-}
 
 /** Pushes 1 when the rounding-mode field is valid (a static mode, or dynamic with a valid frm). */
 function rmValid(s: FastSem): void {
@@ -83,7 +79,7 @@ function arith(s: FastSem, slow: Label, op: Arith, single: boolean): void {
   const a = s.tmp64(0), b = s.tmp64(1), r = s.tmp64(2);
   const emax = single ? S_EXP : D_EXP;
   const unary = op === 'sqrt';
-  modeWithInexact(s, 0);
+  s.fastMode(0);
   c.op(Op.i32_eqz).brIf(slow);
   s.f('rs1');
   c.set(a);
@@ -128,7 +124,7 @@ function fused(s: FastSem, slow: Label, kind: string, single: boolean): void {
   const a = s.tmp64(0), b = s.tmp64(1), z = s.tmp64(2), r = s.tmp64(3);
   const emax = single ? S_EXP : D_EXP;
   const [slo, shi] = single ? [0x8000_0000 | 0, 0] : [0, 0x8000_0000 | 0];
-  modeWithInexact(s, 0);
+  s.fastMode(0);
   c.op(Op.i32_eqz).brIf(slow);
   s.f('rs1');
   c.set(a);
@@ -246,14 +242,14 @@ export function emitFastPath(s: FastSem, row: InsnRow, slow: Label): boolean {
       s.setFd(() => { s.x32('rs1'); c.op(row.name === 'fcvt.d.w' ? Op.f64_convert_i32_s : Op.f64_convert_i32_u).op(Op.i64_reinterpret_f64); });
       return true;
     case 'fcvt.d.l': case 'fcvt.d.lu':
-      modeWithInexact(s, 0);
+      s.fastMode(0);
       c.op(Op.i32_eqz).brIf(slow);
       s.setFd(() => { s.x('rs1'); c.op(row.name === 'fcvt.d.l' ? Op.f64_convert_i64_s : Op.f64_convert_i64_u).op(Op.i64_reinterpret_f64); });
       return true;
     case 'fcvt.w.d': case 'fcvt.l.d': {
       // C's casts round towards zero: in range, the only possible flag is inexact.
       const a = s.tmp64(0);
-      modeWithInexact(s, 1);
+      s.fastMode(1);
       c.op(Op.i32_eqz).brIf(slow);
       s.f('rs1');
       c.set(a);

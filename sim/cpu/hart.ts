@@ -82,6 +82,7 @@ export class Hart {
   /** The state's 32-bit words (word 0 = byte 0 of the machine's memory). */
   private readonly s: Int32Array;
   private readonly stateBytes: Uint8Array;
+  private readonly stateView: DataView;
   private readonly tlbBytes: Uint8Array;
   private readonly runTier: () => number;
   /** run()'s single-step mode: a trap taken into the guest ends the run at its handler. */
@@ -100,6 +101,7 @@ export class Hart {
     const buffer = ram.memory.buffer;
     this.s = new Int32Array(buffer, 0, STATE_SIZE >>> 2);
     this.stateBytes = new Uint8Array(buffer, 0, STATE_SIZE);
+    this.stateView = new DataView(buffer, 0, STATE_SIZE);
     this.tlbBytes = new Uint8Array(buffer, TLB_BASE, TLB_BYTES);
     this.stateBytes.fill(0);
     this.x = new Int32Array(buffer, S.X, 64);
@@ -221,13 +223,11 @@ export class Hart {
 
   /** f[i] as a 64-bit pattern. */
   getFreg(i: number): bigint {
-    const v = new DataView(this.stateBytes.buffer, this.stateBytes.byteOffset);
-    return v.getBigUint64(S.F + i * 8, true);
+    return this.stateView.getBigUint64(S.F + i * 8, true);
   }
 
   setFreg(i: number, value: bigint): void {
-    const v = new DataView(this.stateBytes.buffer, this.stateBytes.byteOffset);
-    v.setBigUint64(S.F + i * 8, BigInt.asUintN(64, value), true);
+    this.stateView.setBigUint64(S.F + i * 8, BigInt.asUintN(64, value), true);
   }
 
   /** The F/D slow path (fpu-host.ts). */

@@ -419,9 +419,10 @@ class RegionSem extends SemBase {
   loadFpMode(): void {
     const c = this.c;
     c.i32(0).mem(Op.i32_load, S.SSTATUS).i32(SSTATUS_FS).op(Op.i32_and).set(this.fpOn);
-    c.i32(0).mem(Op.i32_load, S.FCSR).i32(1).op(Op.i32_and).set(this.fpNx);
-    c.i32(0).mem(Op.i32_load, S.FCSR).i32(0xe1).op(Op.i32_and).i32(0x01).op(Op.i32_eq).set(this.fpDynRne);
-    c.i32(0).mem(Op.i32_load, S.FCSR).i32(0xe1).op(Op.i32_and).i32(0x21).op(Op.i32_eq).set(this.fpDynRtz);
+    // fcsr's frm and NX, read once (fpDynRtz holds it until it is derived last).
+    c.i32(0).mem(Op.i32_load, S.FCSR).i32(0xe1).op(Op.i32_and).tee(this.fpDynRtz).i32(1).op(Op.i32_and).set(this.fpNx);
+    c.get(this.fpDynRtz).i32(0x01).op(Op.i32_eq).set(this.fpDynRne);
+    c.get(this.fpDynRtz).i32(0x21).op(Op.i32_eq).set(this.fpDynRtz);
   }
 
   protected override fsOn(): void {

@@ -23,7 +23,6 @@ export interface MemoryImports {
 }
 
 /** sstatus.FS: the FPU's state (Off, Initial, Clean, Dirty). */
-export { SSTATUS_FS } from './csr.js';
 import { SSTATUS_FS } from './csr.js';
 
 const LOAD_OPS: Record<string, number> = {

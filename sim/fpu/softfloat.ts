@@ -52,10 +52,6 @@ function exactSum(an: boolean, as: bigint, ae: number, bn: boolean, bs: bigint, 
   return { negative: s < 0n, sig: s < 0n ? -s : s, exp: e };
 }
 
-function round(negative: boolean, sig: bigint, exp: number, f: FloatFormat, rm: Rm, sticky = false): FpResult {
-  return roundPack(negative, sig, exp, f, rm, sticky);
-}
-
 export function add(a: bigint, b: bigint, f: FloatFormat, rm: Rm, subtract = false): FpResult {
   const x = unpack(a, f);
   const y = unpack(b, f);
@@ -69,11 +65,11 @@ export function add(a: bigint, b: bigint, f: FloatFormat, rm: Rm, subtract = fal
     const negative = x.negative === y.negative ? x.negative : rm === Rm.RDN;
     return { bits: zero(negative, f), flags: 0 };
   }
-  if (x.cls === 'zero') return round(y.negative, y.sig, y.exp, f, rm);
-  if (y.cls === 'zero') return round(x.negative, x.sig, x.exp, f, rm);
+  if (x.cls === 'zero') return roundPack(y.negative, y.sig, y.exp, f, rm);
+  if (y.cls === 'zero') return roundPack(x.negative, x.sig, x.exp, f, rm);
   const s = exactSum(x.negative, x.sig, x.exp, y.negative, y.sig, y.exp);
   if (s === null) return { bits: zero(rm === Rm.RDN, f), flags: 0 };
-  return round(s.negative, s.sig, s.exp, f, rm);
+  return roundPack(s.negative, s.sig, s.exp, f, rm);
 }
 
 export function mul(a: bigint, b: bigint, f: FloatFormat, rm: Rm): FpResult {
@@ -86,7 +82,7 @@ export function mul(a: bigint, b: bigint, f: FloatFormat, rm: Rm): FpResult {
     return { bits: inf(negative, f), flags: 0 };
   }
   if (x.cls === 'zero' || y.cls === 'zero') return { bits: zero(negative, f), flags: 0 };
-  return round(negative, x.sig * y.sig, x.exp + y.exp, f, rm);
+  return roundPack(negative, x.sig * y.sig, x.exp + y.exp, f, rm);
 }
 
 export function div(a: bigint, b: bigint, f: FloatFormat, rm: Rm): FpResult {
@@ -102,7 +98,7 @@ export function div(a: bigint, b: bigint, f: FloatFormat, rm: Rm): FpResult {
   const k = f.p + 3 + y.sig.toString(2).length;
   const num = x.sig << BigInt(k);
   const q = num / y.sig;
-  return round(negative, q, x.exp - y.exp - k, f, rm, q * y.sig !== num);
+  return roundPack(negative, q, x.exp - y.exp - k, f, rm, q * y.sig !== num);
 }
 
 /** The integer square root (floor) of n >= 0. */
@@ -131,7 +127,7 @@ export function sqrt(a: bigint, f: FloatFormat, rm: Rm): FpResult {
   const shift = 4 * f.p + 8;
   const n = sig << BigInt(shift);
   const r = isqrt(n);
-  return round(false, r, (exp - shift) / 2, f, rm, r * r !== n);
+  return roundPack(false, r, (exp - shift) / 2, f, rm, r * r !== n);
 }
 
 /**
@@ -157,11 +153,11 @@ export function fma(a: bigint, b: bigint, c: bigint, f: FloatFormat, rm: Rm, neg
   if (productZero && z.cls === 'zero') {
     return { bits: zero(pn === zn ? pn : rm === Rm.RDN, f), flags: 0 };
   }
-  if (productZero) return round(zn, z.sig, z.exp, f, rm);
-  if (z.cls === 'zero') return round(pn, x.sig * y.sig, x.exp + y.exp, f, rm);
+  if (productZero) return roundPack(zn, z.sig, z.exp, f, rm);
+  if (z.cls === 'zero') return roundPack(pn, x.sig * y.sig, x.exp + y.exp, f, rm);
   const s = exactSum(pn, x.sig * y.sig, x.exp + y.exp, zn, z.sig, z.exp);
   if (s === null) return { bits: zero(rm === Rm.RDN, f), flags: 0 };
-  return round(s.negative, s.sig, s.exp, f, rm);
+  return roundPack(s.negative, s.sig, s.exp, f, rm);
 }
 
 /** Converts between S and D (widening is exact; narrowing rounds). */
@@ -170,7 +166,7 @@ export function convert(a: bigint, from: FloatFormat, to: FloatFormat, rm: Rm): 
   if (isNaN(x)) return nan(to, snanFlag(x));
   if (x.cls === 'inf') return { bits: inf(x.negative, to), flags: 0 };
   if (x.cls === 'zero') return { bits: zero(x.negative, to), flags: 0 };
-  return round(x.negative, x.sig, x.exp, to, rm);
+  return roundPack(x.negative, x.sig, x.exp, to, rm);
 }
 
 /** An integer type of fcvt: its width and signedness. */
@@ -204,7 +200,7 @@ export function toInt(a: bigint, f: FloatFormat, t: IntType, rm: Rm): FpResult {
 export function fromInt(reg: bigint, t: IntType, f: FloatFormat, rm: Rm): FpResult {
   const v = t.signed ? BigInt.asIntN(t.bits, reg) : BigInt.asUintN(t.bits, reg);
   if (v === 0n) return { bits: 0n, flags: 0 };
-  return round(v < 0n, v < 0n ? -v : v, 0, f, rm);
+  return roundPack(v < 0n, v < 0n ? -v : v, 0, f, rm);
 }
 
 /** -1, 0, 1 for finite or infinite values (with -0 = +0); null when either is a NaN. */

@@ -42,7 +42,7 @@ function rowsOf({ sfx, bits: fm, ext }: Fmt): RowSpec[] {
     fixed('fsgnj', '00100', '000', 'fff'), fixed('fsgnjn', '00100', '001', 'fff'), fixed('fsgnjx', '00100', '010', 'fff'),
     fixed('fmin', '00101', '000', 'fff'), fixed('fmax', '00101', '001', 'fff'),
     fixed('feq', '10100', '010', 'xff'), fixed('flt', '10100', '001', 'xff'), fixed('fle', '10100', '000', 'xff'),
-    { ...r('fclass', `11100 ${fm} 00000 ----- 001 ----- 1010011`, 'FR1N', 'xf') },
+    r('fclass', `11100 ${fm} 00000 ----- 001 ----- 1010011`, 'FR1N', 'xf'),
     ...ints.map((t, i) => ({ ...cvt('fcvt', '11000', i.toString(2).padStart(5, '0'), 'xf'), name: `fcvt.${t}.${sfx}` })),
     ...ints.map((t, i) => ({ ...cvt('fcvt', '11010', i.toString(2).padStart(5, '0'), 'fx'), name: `fcvt.${sfx}.${t}` })),
     {
