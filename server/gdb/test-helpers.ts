@@ -67,7 +67,12 @@ export function runGdb(
   writeFileSync(script, [
     'set pagination off', 'set confirm off', 'set width 0', `directory ${GUESTS}`, `target remote :${port}`, ...commands, '',
   ].join('\n'));
-  const gdb = spawn('gdb-multiarch', ['-batch', '-nx', '-x', script, program], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // One pipe for both streams: gdb writes monitor output (and errors) to stderr and the rest to stdout, flushing
+  // stdout before each stderr write, so only a shared pipe keeps the order in which gdb printed them; two pipes are
+  // read in whatever order their data arrives.
+  const gdb = spawn('sh', ['-c', 'exec "$0" "$@" 2>&1', 'gdb-multiarch', '-batch', '-nx', '-x', script, program], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   let interrupted = false;
   const onData = (b: Buffer) => {
@@ -83,7 +88,11 @@ export function runGdb(
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { gdb.kill('SIGKILL'); reject(new Error(`gdb did not finish:\n${output}`)); }, 90_000);
     gdb.once('error', (e) => { clearTimeout(timer); reject(new Error(`cannot run gdb-multiarch (install it): ${e.message}`)); });
-    gdb.once('exit', (status) => { clearTimeout(timer); resolve({ output, status }); });
+    gdb.once('exit', (status) => {
+      clearTimeout(timer);
+      if (status === 127) reject(new Error(`cannot run gdb-multiarch (install it): ${output}`));
+      else resolve({ output, status });
+    });
   });
 }
 
