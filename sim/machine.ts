@@ -1,4 +1,5 @@
-import { Hart, TierOptions } from './cpu/hart.js';
+import { Hart, HartFeatures, TierOptions } from './cpu/hart.js';
+import type { Extension } from './isa/index.js';
 import { SSTATUS_FS } from './cpu/csr.js';
 import { buildDeviceTree, splitIsa } from './device-tree.js';
 import { loadElfIntoRam, parseElf } from './elf.js';
@@ -8,14 +9,17 @@ import { DEFAULT_RAM_SIZE, RAM_BASE, TIMEBASE_FREQUENCY } from './layout.js';
 import { GuestRam } from './memory.js';
 import { Vcpu } from './kvm/vcpu.js';
 
-export const GUEST_ISA = 'rv64imafdc_zicsr_zifencei_zicntr_zihintpause_zba_zbb_zbs';
+export const GUEST_ISA = 'rv64imafdc_zicsr_zifencei_zicntr_zihintpause_zba_zbb_zbs_sstc';
+
+/** The ISA string's names for the ISA table's optional extensions. */
+const TABLE_EXTENSIONS: ReadonlyArray<[string, Extension]> = [['f', 'F'], ['d', 'D'], ['zba', 'Zba'], ['zbb', 'Zbb'], ['zbs', 'Zbs']];
 
 /**
  * The extensions of an ISA string the machine can be built with: any subset of GUEST_ISA that keeps the base
  * (journals recorded before F and D name 'rv64imac_zicsr_zifencei_zicntr': replaying them builds that machine,
- * whose FPU is absent, so a guest that tried an FP instruction then traps now as it did then).
+ * without an FPU, the bit-manipulation rows or stimecmp, so a guest that tried one then traps now as it did then).
  */
-export function isaFeatures(isa: string): { hasFpu: boolean } {
+export function isaFeatures(isa: string): HartFeatures {
   const supported = new Set(splitIsa(GUEST_ISA).extensions);
   const { extensions } = splitIsa(isa);
   const unknown = extensions.filter((e) => !supported.has(e));
@@ -25,7 +29,8 @@ export function isaFeatures(isa: string): { hasFpu: boolean } {
   if (extensions.includes('d') !== extensions.includes('f')) {
     throw new SimError('CONFIG_INVALID', `isa ${isa}: F and D come together here`);
   }
-  return { hasFpu: extensions.includes('d') };
+  const without = new Set(TABLE_EXTENSIONS.filter(([name]) => !extensions.includes(name)).map(([, ext]) => ext));
+  return { fpu: extensions.includes('d'), sstc: extensions.includes('sstc'), without };
 }
 
 export interface MachineConfig {
@@ -108,7 +113,7 @@ export class Machine {
   constructor(image: Uint8Array, config: MachineConfig = {}) {
     const ramSize = config.ramSize ?? DEFAULT_RAM_SIZE;
     const isa = config.isa ?? GUEST_ISA;
-    const { hasFpu } = isaFeatures(isa);
+    const features = isaFeatures(isa);
     this.ram = new GuestRam(RAM_BASE, ramSize);
     const loaded = loadKernel(this.ram, image);
     const initrdStart = initrdAddress(ramSize);
@@ -129,7 +134,7 @@ export class Machine {
       this.ram.write(initrdStart, config.initrd);
     }
     this.ram.write(this.dtbAddress, this.dtb);
-    this.hart = new Hart(this.ram, config.tier, hasFpu);
+    this.hart = new Hart(this.ram, config.tier, features);
     this.vcpu = new Vcpu(this.hart);
     this.entry = loaded.entry;
     // OpenSBI enters the payload with mret, and mepc[0] is always 0 (IALIGN=16): an odd entry runs from the even
@@ -140,7 +145,7 @@ export class Machine {
     // The state OpenSBI hands an S-mode payload on QEMU virt: counters readable from U-mode, stvec at the entry.
     this.hart.csr.scounteren = 7;
     // OpenSBI turns the FPU on (mstatus.FS = Dirty) before entering the payload when the hart has F or D.
-    if (hasFpu) this.hart.csr.sstatus |= SSTATUS_FS;
+    if (features.fpu) this.hart.csr.sstatus |= SSTATUS_FS;
     this.hart.csr.stvecLo = Number(BigInt.asIntN(32, BigInt(loaded.entry)));
     this.hart.csr.stvecHi = Math.floor(loaded.entry / 4294967296) | 0;
     // The pages loaded stay in the dirty log: a page never marked holds zeros (state digests and checkpoints rely on it).

@@ -1,4 +1,4 @@
-import { decode, Decoded, insnLength } from '../isa/index.js';
+import { decodeWithout, Decoded, Extension, insnLength } from '../isa/index.js';
 import type { GuestRam } from '../memory.js';
 import { PAGE_SHIFT } from '../memory.js';
 import { CODE_MAP_BASE, D, DECODE_BASE, DECODE_ENTRY_SIZE, DECODE_SLOT_SIZE, DECODE_SLOTS, RAM_OFFSET, S } from './layout.js';
@@ -42,7 +42,11 @@ export class CodeCache {
   decoded = 0;
   pagesDropped = 0;
 
-  constructor(ram: GuestRam, mmu: Mmu) {
+  /**
+   * `without`: the table's extensions this hart lacks (their words decode as illegal); the compiler decodes through
+   * decode() here too, so both tiers agree.
+   */
+  constructor(ram: GuestRam, mmu: Mmu, private readonly without: ReadonlySet<Extension> = new Set()) {
     this.ram = ram;
     this.mmu = mmu;
     const buffer = ram.memory.buffer;
@@ -100,17 +104,22 @@ export class CodeCache {
         const off2 = this.mmu.fetch(nextLo, nextHi);
         if (off2 < 0) return -1;
         bits |= this.ram.u16[off2 >>> 1] << 16;
-        this.write(S.DECODE_SCRATCH, decode(bits));
+        this.write(S.DECODE_SCRATCH, this.decode(bits));
         return S.DECODE_SCRATCH;
       }
       bits |= this.ram.u16[(ramOff + 2) >>> 1] << 16;
     }
-    const d = decode(bits);
+    const d = this.decode(bits);
     const ent = this.codePage(ramOff >>> PAGE_SHIFT) + (ramOff & 0xfff) * (DECODE_ENTRY_SIZE / 2);
     this.write(ent, d);
     this.markCode(ramOff, d.len);
     this.decoded++;
     return ent;
+  }
+
+  /** Decodes an instruction word as this hart sees it. */
+  decode(bits: number): Decoded {
+    return decodeWithout(bits, this.without);
   }
 
   private write(ent: number, d: Decoded): void {

@@ -10,6 +10,8 @@ import { S } from './layout.js';
 export const CSR_SSTATUS = 0x100, CSR_SIE = 0x104, CSR_STVEC = 0x105, CSR_SCOUNTEREN = 0x106, CSR_SENVCFG = 0x10a;
 export const CSR_SSCRATCH = 0x140, CSR_SEPC = 0x141, CSR_SCAUSE = 0x142, CSR_STVAL = 0x143, CSR_SIP = 0x144;
 export const CSR_SATP = 0x180;
+/** Sstc's supervisor timer compare (the guest's vstimecmp): STIP is pending while time >= stimecmp. */
+export const CSR_STIMECMP = 0x14d;
 /** The F/D CSRs: fflags, frm and fcsr (both together). */
 export const CSR_FFLAGS = 0x001, CSR_FRM = 0x002, CSR_FCSR = 0x003;
 export const CSR_CYCLE = 0xc00, CSR_TIME = 0xc01, CSR_INSTRET = 0xc02;
@@ -32,7 +34,15 @@ const SIP_WRITABLE = SIP_SSIP;
 const SENVCFG_WRITABLE = 1; // FIOM
 
 /** What a CSR write changed, so the hart can resynchronise the MMU and the interrupt logic. */
-export const enum CsrEffect { None = 0, Mmu = 1, Irq = 2 }
+export const enum CsrEffect { None = 0, Mmu = 1, Irq = 2, Timer = 4 }
+
+/** The optional parts of the CSR file, from the machine's ISA string. */
+export interface CsrFeatures {
+  /** F and D: fflags, frm, fcsr and a writable sstatus.FS. */
+  fpu: boolean;
+  /** Sstc: stimecmp. */
+  sstc: boolean;
+}
 
 /** Counter values at the instruction being executed, supplied by the hart. */
 export interface CounterSource {
@@ -60,11 +70,14 @@ export class CsrFile {
    * `state` is an Int32Array over the machine's memory (word 0 = byte 0). With an FPU, sstatus.FS starts Initial,
    * as KVM starts a vCPU whose ISA has F or D (kvm_riscv_vcpu_fp_reset); without one it is Off and read-only.
    */
-  constructor(state: Int32Array, readonly hasFpu = true) {
+  constructor(state: Int32Array, readonly features: CsrFeatures = { fpu: true, sstc: true }) {
     this.s = state;
     state[w(S.SSTATUS) + 1] = SSTATUS_HI;
-    this.sstatusWritable = SSTATUS_WRITABLE | (hasFpu ? SSTATUS_FS : 0);
-    if (hasFpu) state[w(S.SSTATUS)] |= SSTATUS_FS_INITIAL;
+    this.sstatusWritable = SSTATUS_WRITABLE | (features.fpu ? SSTATUS_FS : 0);
+    if (features.fpu) state[w(S.SSTATUS)] |= SSTATUS_FS_INITIAL;
+    // No timer armed: KVM resets a vCPU's timer compare to all ones (kvm_riscv_vcpu_timer_reset).
+    state[w(S.STIMECMP)] = -1;
+    state[w(S.STIMECMP) + 1] = -1;
   }
 
   /** fcsr: fflags in bits 0..4, frm in bits 5..7. */
@@ -105,6 +118,10 @@ export class CsrFile {
   set scounteren(v: number) { this.s[w(S.SCOUNTEREN)] = v; }
   get senvcfg(): number { return this.s[w(S.SENVCFG)]; }
   set senvcfg(v: number) { this.s[w(S.SENVCFG)] = v; }
+  get stimecmpLo(): number { return this.s[w(S.STIMECMP)]; }
+  set stimecmpLo(v: number) { this.s[w(S.STIMECMP)] = v; }
+  get stimecmpHi(): number { return this.s[w(S.STIMECMP) + 1]; }
+  set stimecmpHi(v: number) { this.s[w(S.STIMECMP) + 1] = v; }
 
   /** Whether the CSR exists and is visible at this privilege (0 = U, 1 = S); counters check scounteren. */
   accessible(num: number, priv: number): boolean {
@@ -117,6 +134,9 @@ export class CsrFile {
         return true;
       case CSR_FFLAGS: case CSR_FRM: case CSR_FCSR:
         return (this.sstatus & SSTATUS_FS) !== 0;
+      case CSR_STIMECMP:
+        // KVM sets henvcfg.STCE when the host has Sstc, so the guest reaches its vstimecmp without a trap.
+        return this.features.sstc;
       default:
         return false;
     }
@@ -142,6 +162,7 @@ export class CsrFile {
       case CSR_SCAUSE: lo = this.scauseLo; hi = this.scauseHi; break;
       case CSR_STVAL: lo = this.stvalLo; hi = this.stvalHi; break;
       case CSR_SATP: lo = this.satpLo; hi = this.satpHi; break;
+      case CSR_STIMECMP: lo = this.stimecmpLo; hi = this.stimecmpHi; break;
       case CSR_CYCLE: case CSR_TIME: case CSR_INSTRET: {
         const v = num === CSR_CYCLE ? counters.cycle() : num === CSR_TIME ? counters.time() : counters.instret();
         lo = v % 4294967296 | 0;
@@ -177,6 +198,7 @@ export class CsrFile {
       case CSR_SEPC: this.sepcLo = lo & ~1; this.sepcHi = hi; return CsrEffect.None;
       case CSR_SCAUSE: this.scauseLo = lo; this.scauseHi = hi; return CsrEffect.None;
       case CSR_STVAL: this.stvalLo = lo; this.stvalHi = hi; return CsrEffect.None;
+      case CSR_STIMECMP: this.stimecmpLo = lo; this.stimecmpHi = hi; return CsrEffect.Timer;
       case CSR_SATP: {
         const mode = hi >>> 28;
         if (mode !== 0 && mode !== 8 && mode !== 9) return CsrEffect.None;

@@ -1,9 +1,9 @@
 import { GuestRam } from '../memory.js';
 import { INSNS_PER_TIME_TICK } from '../layout.js';
-import { encodeRow, ROWS } from '../isa/index.js';
+import { encodeRow, ROWS, type Extension } from '../isa/index.js';
 import { CodeCache } from './code-cache.js';
 import {
-  CSR_SEED, CsrEffect, CsrFile, SIP_SEIP, SIP_SSIP, SIP_STIP, SSTATUS_MXR, SSTATUS_SIE, SSTATUS_SPIE, SSTATUS_SPP,
+  CSR_SEED, CsrEffect, CsrFeatures, CsrFile, SIP_SEIP, SIP_SSIP, SIP_STIP, SSTATUS_MXR, SSTATUS_SIE, SSTATUS_SPIE, SSTATUS_SPP,
   SSTATUS_SUM,
 } from './csr.js';
 import { FpuHost } from './fpu-host.js';
@@ -48,8 +48,21 @@ const w = (byteOffset: number): number => byteOffset >>> 2;
 
 export type { Tier, TierOptions };
 
+/** What the machine's ISA string gives the hart beyond RV64IMAC (see isaFeatures in machine.ts). */
+export interface HartFeatures extends CsrFeatures {
+  /** Extensions of the ISA table the hart lacks: their words are illegal instructions. */
+  without: ReadonlySet<Extension>;
+}
+
+/** Every extension the table has. */
+export const ALL_FEATURES: HartFeatures = { fpu: true, sstc: true, without: new Set() };
+
+/** stimecmp values from here up never fire: no timer is armed (as SBI set_timer(-1) says). */
+const NO_DEADLINE = Number.MAX_SAFE_INTEGER;
+
 /**
- * One RISC-V hart as a guest in VS/VU-mode sees it: RV64IMAC + Zicsr + Zifencei + Zicntr, Sv39/Sv48.
+ * One RISC-V hart as a guest in VS/VU-mode sees it: RV64GC + Zihintpause, Zba, Zbb, Zbs and Sstc (or less, as its
+ * ISA string says: see HartFeatures), Sv39/Sv48.
  *
  * Its state is a flat record in the machine's WebAssembly.Memory (layout.ts). Instructions run in two tiers built
  * from the one ISA table (sim/isa): a WebAssembly interpreter over decoded instructions, and blocks compiled to
@@ -96,7 +109,7 @@ export class Hart {
     instret(): number { return this.hart.icount; },
   };
 
-  constructor(ram: GuestRam, tier: TierOptions = {}, hasFpu = true) {
+  constructor(ram: GuestRam, tier: TierOptions = {}, features: HartFeatures = ALL_FEATURES) {
     this.ram = ram;
     const buffer = ram.memory.buffer;
     this.s = new Int32Array(buffer, 0, STATE_SIZE >>> 2);
@@ -105,12 +118,12 @@ export class Hart {
     this.tlbBytes = new Uint8Array(buffer, TLB_BASE, TLB_BYTES);
     this.stateBytes.fill(0);
     this.x = new Int32Array(buffer, S.X, 64);
-    this.hasFpu = hasFpu;
-    this.csr = new CsrFile(this.s, hasFpu);
+    this.hasFpu = features.fpu;
+    this.csr = new CsrFile(this.s, features);
     this.fpu = new FpuHost(ram.memory);
     this.mmu = new Mmu(ram, this.s);
     this.mmu.debug = this.debug;
-    this.code = new CodeCache(ram, this.mmu);
+    this.code = new CodeCache(ram, this.mmu, features.without);
     this.priv = PRIV_S;
     this.hedeleg = HEDELEG_DEFAULT;
     this.syncMmu();
@@ -145,6 +158,10 @@ export class Hart {
   private get irqCheck(): boolean { return this.s[w(S.IRQ_CHECK)] !== 0; }
   private set irqCheck(v: boolean) { this.s[w(S.IRQ_CHECK)] = v ? 1 : 0; }
 
+  private wide(offset: number): number {
+    return (this.s[w(offset)] >>> 0) + this.s[w(offset) + 1] * TWO32;
+  }
+
   private setWide(offset: number, v: number): void {
     this.s[w(offset)] = v % TWO32 | 0;
     this.s[w(offset) + 1] = Math.floor(v / TWO32) | 0;
@@ -173,8 +190,10 @@ export class Hart {
     for (;;) {
       // In slices: V8 runs a WebAssembly call to its end in the code it started with (there is no on-stack
       // replacement), so the interpreter and compiled pages pick up their optimized code only at the next call.
+      // A slice also ends where virtual time reaches stimecmp, so that STIP rises before the next instruction.
+      this.syncTimer();
       const icount = this.icount;
-      this.setWide(S.TARGET, Math.min(target, icount + RUN_SLICE));
+      this.setWide(S.TARGET, Math.min(target, icount + RUN_SLICE, this.timerIcountAfter(icount)));
       this.jit?.beforeRun(icount);
       const status = this.runTier();
       switch (status) {
@@ -186,6 +205,47 @@ export class Hart {
         default: return Stop.Stalled;
       }
     }
+  }
+
+  // ---- The timer (Sstc's comparator; SBI set_timer writes the same register, as KVM does on an Sstc host). ----
+
+  /** stimecmp in timebase ticks; Infinity when no timer is armed. */
+  get timerDeadline(): number {
+    const c = this.csr;
+    const v = (c.stimecmpLo >>> 0) + (c.stimecmpHi >>> 0) * TWO32;
+    return v >= NO_DEADLINE ? Infinity : v;
+  }
+
+  /** Arms the timer (SBI set_timer): STIP falls, and rises again when virtual time reaches `ticks`. */
+  setTimerDeadline(ticks: bigint): void {
+    const { lo, hi } = split(BigInt.asUintN(64, ticks));
+    this.csr.stimecmpLo = lo;
+    this.csr.stimecmpHi = hi;
+    this.timerWritten();
+  }
+
+  /** The instruction count at which virtual time reaches the deadline (cycle = icount + idle cycles). */
+  timerDeadlineIcount(): number {
+    const deadline = this.timerDeadline;
+    return deadline === Infinity ? Infinity : deadline * INSNS_PER_TIME_TICK - this.idleCycles;
+  }
+
+  /** The comparator: STIP rises once time >= stimecmp (only a new stimecmp lowers it). */
+  syncTimer(): void {
+    if ((this.csr.sip & SIP_STIP) === 0 && this.timerDeadlineIcount() <= this.icount) this.setInterruptPending(SIP_STIP, true);
+  }
+
+  private timerIcountAfter(icount: number): number {
+    const at = this.timerDeadlineIcount();
+    return at > icount ? at : Infinity;
+  }
+
+  /** stimecmp changed: STIP follows the comparison at once, and the current run stops where the deadline falls. */
+  private timerWritten(): void {
+    this.setInterruptPending(SIP_STIP, false);
+    this.syncTimer();
+    const at = this.timerIcountAfter(this.icount);
+    if (at < this.wide(S.TARGET)) this.setWide(S.TARGET, at);
   }
 
   // ---- What the tiers hand over (their imports). ----
@@ -522,6 +582,7 @@ export class Hart {
       const effect = c.write(num, nlo, nhi);
       if (effect & CsrEffect.Mmu) this.syncMmu();
       if (effect & CsrEffect.Irq) this.updateIrq();
+      if (effect & CsrEffect.Timer) this.timerWritten();
     }
     if (rd !== 0) {
       this.x[2 * rd] = oldLo;

@@ -59,7 +59,7 @@ class InterpSem extends SemBase {
     c: Code,
     imports: MemoryImports,
     runtime: ReturnType<typeof addRuntimeFns>,
-    private readonly v: { pc: number; rd: number; rs1: number; rs2: number; imm: number; len: number; ent: number },
+    private readonly v: { pc: number; rd: number; rs1: number; rs2: number; imm: number; len: number; ent: number; target: number },
     private readonly labels: { jumped: Label; trap: Label },
     private readonly hostFn: number,
     private readonly save: () => void,
@@ -127,6 +127,8 @@ class InterpSem extends SemBase {
     this.save();
     c.i32(this.row.id).get(this.v.rd).get(this.v.rs1).get(this.v.rs2).get(this.v.imm).get(this.v.len).call(this.hostFn).tee(st);
     c.i32(1).op(Op.i32_eq).brIf(this.labels.trap);
+    // Host work may end the run sooner (a stimecmp write moves the timer's deadline into this run).
+    c.i32(0).mem(Op.i64_load, S.TARGET).set(this.v.target);
     c.get(st).if();
     c.i32(0).mem(Op.i64_load, S.PC).set(this.v.pc);
     c.else();
@@ -305,7 +307,7 @@ function buildInterpreter(): Uint8Array {
   c.get(ent).mem(Op.i32_load, D.IMM).set(v.imm);
   c.i32(1).set(seq);
 
-  const sem = new InterpSem(c, { load: imp.load, store: imp.store, atomic: imp.atomic, fp: imp.fp }, runtime, { ...v, ent }, { jumped, trap }, imp.host, save, seq);
+  const sem = new InterpSem(c, { load: imp.load, store: imp.store, atomic: imp.atomic, fp: imp.fp }, runtime, { ...v, ent, target }, { jumped, trap }, imp.host, save, seq);
   const cases: Label[] = [];
   for (let i = ROWS.length - 1; i >= 0; i--) cases.push(c.block());
   cases.reverse();

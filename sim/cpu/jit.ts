@@ -1,4 +1,4 @@
-import { compilable, decode, Decoded, insnLength } from '../isa/index.js';
+import { compilable, Decoded, insnLength } from '../isa/index.js';
 import type { GuestRam } from '../memory.js';
 import { Code, Label } from '../wasm/code.js';
 import { ModuleBuilder } from '../wasm/module.js';
@@ -339,7 +339,7 @@ function formRegion(ram: GuestRam, code: CodeCache, page: number, root: number):
       const len = insnLength(lo16);
       // An instruction whose second half is on the next page stays with the interpreter.
       if (len === 4 && off === 0xffe) break;
-      const d = decode(len === 4 ? lo16 | (u16[(base + off + 2) >>> 1] << 16) : lo16);
+      const d = code.decode(len === 4 ? lo16 | (u16[(base + off + 2) >>> 1] << 16) : lo16);
       if (!compilable(d.row) || !code.hasRun(base + off)) break;
       insns.push({ d, off });
       off += len;

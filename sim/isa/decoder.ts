@@ -1,6 +1,6 @@
 import { COMPRESSED, CompressedRow } from './compressed.js';
 import { extract, Fields, insert } from './formats.js';
-import type { InsnRow } from './row.js';
+import type { Extension, InsnRow } from './row.js';
 import { ILLEGAL, ROWS, rowNamed } from './table.js';
 
 /** A decoded instruction: the row it is (compressed forms expanded), its fields, its length and its bits. */
@@ -61,6 +61,15 @@ export function decode(bits: number): Decoded {
     return { row: c.base, ...fields, len: 2, bits: h, compressed: c };
   }
   return illegal(h, 2);
+}
+
+/**
+ * decode() for a hart without some of the table's extensions: their words are illegal instructions, as they were
+ * before the rows existed (a journal recorded on an older ISA replays on the machine it names).
+ */
+export function decodeWithout(bits: number, without: ReadonlySet<Extension>): Decoded {
+  const d = decode(bits);
+  return without.size !== 0 && without.has(d.row.ext) ? illegal(d.bits, d.len) : d;
 }
 
 /** The 32-bit word of an instruction (the assembler half of the table, for tests and the host side). */

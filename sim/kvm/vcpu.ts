@@ -1,11 +1,10 @@
-import { SIP_SEIP, SIP_STIP } from '../cpu/csr.js';
+import { SIP_SEIP } from '../cpu/csr.js';
 import { DebugStopKind } from '../cpu/debug.js';
 import { insnLength } from '../isa/index.js';
 import { Hart, HartState, STALL_LIMIT, Stop } from '../cpu/hart.js';
 import { TriggerOwner } from '../cpu/debug.js';
 import { Cause, DEBUG_TRIGGER_CAUSE, HypervisorTrap } from '../cpu/trap.js';
 import { SimError } from '../errors.js';
-import { INSNS_PER_TIME_TICK } from '../layout.js';
 import { decodeCsrInsn } from './csr-insn.js';
 import {
   DebugExit, ExitAnswer, KVM_INTERNAL_ERROR_EMULATION, KVM_INTERNAL_ERROR_TRAP_LOOP, KVM_INTERNAL_ERROR_UNHANDLED_TRAP, KVM_SYSTEM_EVENT_RESET,
@@ -35,7 +34,6 @@ export interface TraceSink {
 export interface VcpuState {
   hart: HartState;
   seq: number;
-  timerDeadline: number;
   singleStep: boolean;
   stats: StatsState;
 }
@@ -83,8 +81,6 @@ export class Vcpu {
   trace: TraceSink | null = null;
   private seq = 0;
   private pending: PendingExit | null = null;
-  /** SBI set_timer deadline in timebase ticks; Infinity when none. */
-  private timerDeadline = Infinity;
   private singleStep = false;
   private immediateExit = false;
   /**
@@ -108,13 +104,12 @@ export class Vcpu {
    */
   saveState(): VcpuState {
     if (this.waiting !== null) throw new SimError('VCPU_BAD_STATE', `exit ${this.waiting.seq} is waiting for its answer: no checkpoint here`);
-    return { hart: this.hart.saveState(), seq: this.seq, timerDeadline: this.timerDeadline, singleStep: this.singleStep, stats: this.stats.saveState() };
+    return { hart: this.hart.saveState(), seq: this.seq, singleStep: this.singleStep, stats: this.stats.saveState() };
   }
 
   restoreState(state: VcpuState): void {
     this.hart.restoreState(state.hart);
     this.seq = state.seq;
-    this.timerDeadline = state.timerDeadline;
     this.singleStep = state.singleStep;
     this.stats.restoreState(state.stats);
     this.pending = null;
@@ -175,7 +170,7 @@ export class Vcpu {
 
   /** The SBI timer deadline in timebase ticks (Infinity when none is armed). */
   get timer(): number {
-    return this.timerDeadline;
+    return this.hart.timerDeadline;
   }
 
   /** Runs the guest until an exit that needs userspace, or until `budget` instructions have retired. */
@@ -217,11 +212,10 @@ export class Vcpu {
         this.immediateExit = false;
         return this.exitToUser({ reason: 'INTR', cause: 'immediate_exit' });
       }
-      this.updateTimer();
-      let slice = target - h.icount;
+      // The timer's deadline ends a slice inside the hart (its Sstc comparator), not here.
+      h.syncTimer();
+      const slice = target - h.icount;
       if (slice <= 0) return budgetIsExit ? this.exitToUser({ reason: 'INTR', cause: 'budget' }) : null;
-      const deadline = this.timerDeadlineIcount();
-      if (deadline > h.icount && deadline - h.icount < slice) slice = deadline - h.icount;
       const stepping = this.singleStep;
       const overTriggers = this.stepOverTriggers;
       this.stepOverTriggers = 'none';
@@ -460,22 +454,9 @@ export class Vcpu {
     h.completeInstruction(4);
   }
 
+  /** SBI set_timer: KVM on an Sstc host writes the guest's vstimecmp (kvm_riscv_vcpu_update_vstimecmp). */
   private setTimer(value: bigint): void {
-    this.timerDeadline = value >= BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(value);
-    this.hart.setInterruptPending(SIP_STIP, false);
-    this.updateTimer();
-  }
-
-  private updateTimer(): void {
-    if (this.timerDeadline !== Infinity && this.hart.time >= this.timerDeadline) {
-      this.hart.setInterruptPending(SIP_STIP, true);
-    }
-  }
-
-  /** The instruction count at which virtual time reaches the timer deadline. */
-  private timerDeadlineIcount(): number {
-    if (this.timerDeadline === Infinity) return Infinity;
-    return this.timerDeadline * INSNS_PER_TIME_TICK - this.hart.idleCycles;
+    this.hart.setTimerDeadline(value);
   }
 
   /**
@@ -487,10 +468,10 @@ export class Vcpu {
     const h = this.hart;
     h.completeInstruction(4);
     if (h.interruptPendingForWfi()) return this.inKernel('wfi');
-    const deadline = this.timerDeadlineIcount();
+    const deadline = h.timerDeadlineIcount();
     if (deadline === Infinity || !h.timerInterruptEnabled()) return this.exitToUser({ reason: 'INTR', cause: 'halt' });
     if (deadline > h.icount) h.idleCycles += deadline - h.icount;
-    this.updateTimer();
+    h.syncTimer();
     return this.inKernel('wfi-idle-skip');
   }
 }
