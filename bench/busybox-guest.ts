@@ -15,6 +15,10 @@ export const BUSYBOX_BANNER = '*** hindsight busybox: userspace is up ***';
 export const BUSYBOX_DONE = '*** hindsight busybox: session done, powering off ***';
 /** Each command of the session is echoed after this prompt. */
 export const BUSYBOX_COMMAND = 'hs# ';
+/** What /init prints just before it starts the interactive shell (`shell` on the command line). */
+export const BUSYBOX_SHELL_NOTICE = 'busybox: an interactive shell; `exit` (or Ctrl-D) powers off';
+/** The interactive shell's prompt: busybox ash's default PS1 ('\w \$ ') for root standing in /. */
+export const BUSYBOX_PROMPT = '/ # ';
 
 export function busyboxDir(root: string): string {
   return join(linuxDir(root), 'busybox');
@@ -82,3 +86,52 @@ export function comparableLines(session: string[]): string[] {
 const MACHINE_CPUINFO = /^(isa|mmu|uarch|mvendorid|marchid|mimpid)\s*:/;
 /** Kernel messages that come when time says, not where the program is. */
 const TIMED_DMESG = [/^random: /, /^clocksource: /, /^hrtimer: /, /^rcu: INFO/];
+
+/**
+ * Counts the interactive shell's prompts in console output fed chunk by chunk (as a pipe delivers it): a prompt is
+ * BUSYBOX_PROMPT at the start of a line after BUSYBOX_SHELL_NOTICE, so that nothing the kernel or /init printed
+ * before the shell started can pass for one. The tty's \r are ignored; a prompt split across chunks counts once
+ * its last byte has come. (ash follows its prompt with a cursor-position query, ESC [ 6 n, that nobody answers.)
+ */
+export class ShellPromptCounter {
+  private text = '';
+  /** Where the search for the next prompt resumes: -1 until the notice has been seen. */
+  private from = -1;
+  count = 0;
+
+  /** Adds a chunk of console output; returns how many prompts have appeared so far. */
+  feed(chunk: string): number {
+    this.text += chunk.replace(/\r/g, '');
+    if (this.from < 0) {
+      const notice = this.text.indexOf(BUSYBOX_SHELL_NOTICE);
+      if (notice < 0) return 0;
+      this.from = notice + BUSYBOX_SHELL_NOTICE.length;
+    }
+    const needle = `\n${BUSYBOX_PROMPT}`;
+    for (let at = this.text.indexOf(needle, this.from); at >= 0; at = this.text.indexOf(needle, this.from)) {
+      this.count++;
+      this.from = at + needle.length;
+    }
+    // A prompt whose first bytes have come but not its last must still be found by the next search.
+    this.from = Math.max(this.from, this.text.length - needle.length + 1);
+    return this.count;
+  }
+}
+
+/**
+ * /init's scripted session as lines to type at the interactive shell's prompts: its `run()` definition, each
+ * `run '...'` line as /init has it, then `exit` (which powers off). Typed one per prompt, they make the shell run
+ * the same commands the scripted boot runs, echoed as `hs# <command>` the same way.
+ */
+export function typedSession(initScript: string): string[] {
+  const lines = initScript.split('\n');
+  const definition = lines.find((l) => l.startsWith('run() {'));
+  const commands = lines.filter((l) => /^run ['"]/.test(l));
+  if (definition === undefined || commands.length === 0) throw new Error('/init has no run() definition or no run lines: its scripted session changed shape');
+  return [definition, ...commands, 'exit'];
+}
+
+/** The busybox guest's /init, whose scripted session typedSession types. */
+export function busyboxInit(root: string): string {
+  return readFileSync(join(busyboxDir(root), 'init'), 'latin1');
+}

@@ -56,15 +56,20 @@ export interface QemuBootOptions {
   timeoutMs: number;
 }
 
+/** qemu-system-riscv64's arguments for QEMU virt (128 MiB, its OpenSBI as firmware, the console on stdio). */
+export function qemuVirtArgs(kernel: string, initrd: string, append: string, extra: string[] = []): string[] {
+  return [
+    '-machine', 'virt', '-m', '128M', '-nographic', '-bios', 'default', '-kernel', kernel,
+    '-initrd', initrd, '-append', append, '-serial', 'mon:stdio', '-monitor', 'none', ...extra,
+  ];
+}
+
 /** Boots a kernel on QEMU virt until QEMU exits. Rejects if QEMU cannot be run or does not exit within timeoutMs. */
 export function bootOnQemu(o: QemuBootOptions): Promise<QemuBoot> {
   const extra = o.extra ?? [];
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const q = spawn('qemu-system-riscv64', [
-      '-machine', 'virt', '-m', '128M', '-nographic', '-bios', 'default', '-kernel', o.kernel,
-      '-initrd', o.initrd, '-append', o.append, '-serial', 'mon:stdio', '-monitor', 'none', ...extra,
-    ]);
+    const q = spawn('qemu-system-riscv64', qemuVirtArgs(o.kernel, o.initrd, o.append, extra));
     let output = '';
     let bannerSeconds = NaN;
     let typed = false;

@@ -20,16 +20,18 @@ export const benchCommand = defineCommand({
   name: 'bench',
   summary: 'run a benchmark: cpu (default), journal, loopback, timetravel, linux, export, gdb or ui',
   usage: ['[cpu] [--repeats N] [--no-qemu] [--only a,b] [--guests DIR] [--tier NAME]', 'journal [--repeats N]', 'loopback', 'timetravel [--samples N]',
-    'linux [--repeats N] [--no-qemu] [--tier NAME]', 'export [--repeats N]', 'gdb [--samples N]', 'ui [--repeats N] [--screenshots DIR]'],
+    'linux [--guest busybox|init] [--repeats N] [--no-qemu] [--tier NAME]', 'export [--repeats N]', 'gdb [--samples N]', 'ui [--repeats N] [--screenshots DIR]'],
   description: `cpu: the workloads in guests/build/bench-*.elf under hindsight and, when installed, qemu-system-riscv64
 -icount shift=0. journal: recording overhead and replay speed. loopback: the service's MMIO round trips answered
-by remote SDK clients. timetravel: seeks and checkpoint memory on a 1.1e9-instruction recording. linux: the Linux
-boot against QEMU. export: trace export time and memory on console-flood (1.09 M exits). gdb: gdb-multiarch's
+by remote SDK clients. timetravel: seeks and checkpoint memory on a 1.1e9-instruction recording. linux: boot to
+a busybox shell prompt and through a typed session to poweroff, against QEMU (--guest init: the small /init guest's
+boot). export: trace export time and memory on console-flood (1.09 M exits). gdb: gdb-multiarch's
 latency of reverse-stepi, reverse-continue and reverse-next on the 1.1e9-instruction recording. ui: the web UI's
 first paint of console-flood's timeline in Debian's chromium, and its frame cost while zooming. Each prints its
 progress on stderr and a table on stdout (docs/cli.md).`,
   options: {
-    repeats: option('N', 'runs of each workload (median shown; default 3, linux: QEMU runs, default 1)', parsePositive),
+    repeats: option('N', 'runs of each workload (median shown; default 3; linux --guest init: QEMU runs, default 1)', parsePositive),
+    guest: value('NAME', 'linux: busybox (default: boot to a shell) or init (the small /init guest)'),
     'no-qemu': flag('skip the QEMU runs'),
     only: value('a,b', 'cpu: only these workloads (bench-NAME.elf)'),
     guests: value('DIR', 'where the guest ELFs are (default: the bundled guests/build)'),
@@ -52,8 +54,17 @@ progress on stderr and a table on stdout (docs/cli.md).`,
         return 0;
       }
       case 'linux': {
-        const { formatLinuxBootBench, runLinuxBootBench } = await import('../../bench/linux-boot.js');
         const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+        const guest = values.guest ?? 'busybox';
+        if (guest !== 'busybox' && guest !== 'init') throw usageError('CLI_BAD_VALUE', `--guest ${guest}: the Linux guests are busybox and init`);
+        if (guest === 'busybox') {
+          const { formatBusyboxBootBench, runBusyboxBootBench } = await import('../../bench/busybox-boot.js');
+          const cli = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
+          const report = await runBusyboxBootBench({ root, cli, repeats: values.repeats ?? 3, qemu: !values['no-qemu'], tier: values.tier, progress: progress('linux') });
+          process.stdout.write(`${formatBusyboxBootBench(report)}\n(each row a separate process started as a user starts it: \`hindsight run|record|replay\` or qemu-system-riscv64 -M virt with its OpenSBI, the same Image and initramfs, \`shell\` on the command line; the prompt is ash's '/ # ' on the process's stdout; /init's scripted session typed one line per prompt, then exit = poweroff; CPU = the process's user + sys; median (min–max) of --repeats rounds, default 3, that alternate hindsight and QEMU)\n`);
+          return 0;
+        }
+        const { formatLinuxBootBench, runLinuxBootBench } = await import('../../bench/linux-boot.js');
         const report = await runLinuxBootBench({ root, qemu: !values['no-qemu'], qemuRepeats: values.repeats ?? 1, tier: values.tier, progress: progress('linux') });
         process.stdout.write(`${formatLinuxBootBench(report)}\n(one boot each under hindsight, --repeats N for QEMU (median shown); the banner is /init's first line; QEMU boots the same Image and initramfs with OpenSBI, its times include start-up; the line at /init's prompt is typed when the prompt appears)\n`);
         return 0;
