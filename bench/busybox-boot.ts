@@ -22,6 +22,8 @@ export interface ShellBootRow {
   sessions: ShellSession[];
   /** Guest instructions of each session (hindsight only: from the CLI's summary line). */
   insns: number[];
+  /** False for a replay: it does not wait at the prompt, so the moment this process reads it says little. */
+  promptTimed: boolean;
 }
 
 export interface ShellBootReport {
@@ -32,6 +34,7 @@ export interface ShellBootReport {
   typedLines: number;
 }
 
+/** typed: the session is typed at its prompts (a replay's input comes from its recording, and nothing waits for it). */
 interface Config { how: string; command: string; args: (journal: string) => string[]; typed: boolean; hindsight: boolean }
 
 function configs(o: { root: string; cli: string; qemu: boolean; tier?: Tier }): Config[] {
@@ -77,7 +80,7 @@ export async function runBusyboxBootBench(o: { root: string; cli: string; repeat
   const journal = join(dir, 'shell.hsj');
   const lines = typedSession(busyboxInit(o.root));
   const all = configs(o);
-  const rows: ShellBootRow[] = all.map((c) => ({ how: c.how, sessions: [], insns: [] }));
+  const rows: ShellBootRow[] = all.map((c) => ({ how: c.how, sessions: [], insns: [], promptTimed: c.typed }));
   try {
     for (let round = 1; round <= o.repeats; round++) {
       for (const [i, c] of all.entries()) {
@@ -110,7 +113,9 @@ export function formatBusyboxBootBench(r: ShellBootReport): string {
     ['how', 's to prompt', 'CPU s to prompt', 's to poweroff', 'CPU s to poweroff', 'guest insns'], 'lrrrrr',
     r.rows.map((row) => {
       const pick = (k: 'promptSeconds' | 'promptCpuSeconds' | 'totalSeconds' | 'cpuSeconds') => medianRange(row.sessions.map((s) => s[k]));
-      return [row.how, pick('promptSeconds'), pick('promptCpuSeconds'), pick('totalSeconds'), pick('cpuSeconds'),
+      // A replay runs on past its prompt at once: the time this process reads the prompt is its own latency's.
+      const atPrompt = (k: 'promptSeconds' | 'promptCpuSeconds') => (row.promptTimed ? pick(k) : '—');
+      return [row.how, atPrompt('promptSeconds'), atPrompt('promptCpuSeconds'), pick('totalSeconds'), pick('cpuSeconds'),
         row.insns.length === 0 ? '—' : median(row.insns).toLocaleString('en-US')];
     }));
   return `${table}\n\nhindsight's guest reaches the prompt after ${r.promptInsns.toLocaleString('en-US')} instructions; ` +
