@@ -24,6 +24,7 @@ const SAME_AS_QEMU: Record<string, { input?: string }> = {
   'bench-sha256': {},
   'bench-paging': {},
   'bench-nbody': {},
+  'fp-regs': {},
 };
 
 /** Runs an ELF on QEMU virt + OpenSBI (the reference) and returns the guest's console output and status. */

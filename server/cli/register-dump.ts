@@ -3,6 +3,9 @@
  * that the two can be compared key by key. Every 64-bit value is a lowercase hex string without leading zeros
  * ("0x0", "0x80200000"), as exit logs already write pc and addresses: JSON numbers lose bits past 2^53.
  *
+ * A machine with F/D (hart.hasFpu) adds `f` (f0..f31 as raw 64-bit patterns: a single is NaN-boxed in its upper
+ * half) and `fcsr` (frm in bits 5..7, fflags in bits 0..4); a machine without (an rv64imac recording) has neither.
+ *
  * The pc is not part of it: at an exit the report's pc is the exit's own (the exit log's `pc`, the trapping
  * instruction), which the hart's equals at every exit but SYSTEM_EVENT, where hindsight completes the ecall
  * before it returns the exit.
@@ -17,6 +20,10 @@ export interface RegisterDump {
   priv: 'S' | 'U';
   /** The supervisor CSRs, as a csrr in the guest would read them. */
   csr: Record<SupervisorCsr, string>;
+  /** f0..f31 as raw bits, when the machine has an FPU. */
+  f?: string[];
+  /** fcsr (frm << 5 | fflags), when the machine has an FPU. */
+  fcsr?: string;
 }
 
 const CSRS = {
@@ -42,5 +49,6 @@ export function registerDump(machine: Machine): RegisterDump {
     x: Array.from({ length: 32 }, (_, i) => hex(h.getReg(i))),
     priv: h.priv === 0 ? 'U' : 'S',
     csr,
+    ...(h.hasFpu ? { f: Array.from({ length: 32 }, (_, i) => hex(h.getFreg(i))), fcsr: hex(h.csr.fcsr) } : {}),
   };
 }

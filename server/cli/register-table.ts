@@ -1,7 +1,9 @@
 /**
  * Registers for people, as gdb's `info registers` shows them: one per line, by ABI name (zero, ra, sp, ...), with
- * the symbol beside any value that points into the guest's code (pc, ra, sepc, stvec, ...).
+ * the symbol beside any value that points into the guest's code (pc, ra, sepc, stvec, ...). A machine with F/D
+ * adds f0..f31 by ABI name (ft0, fs0, fa0, ...) with their raw bits and the value they hold, then fflags, frm and fcsr.
  */
+import { fflagsText, FP_ABI_NAMES, fpValue, frmText } from './fp-value.js';
 import type { RegisterDump } from './register-dump.js';
 import { formatAddress, type Symbols } from './symbols.js';
 
@@ -22,5 +24,19 @@ export function formatRegisters(pc: string, dump: RegisterDump, symbols: Symbols
     ...dump.x.map((v, i) => row(abiName(i), v)),
     `${'priv'.padEnd(10)}${dump.priv}`,
     ...Object.entries(dump.csr).map(([name, v]) => row(name, v)),
+    ...floatRows(dump),
   ].join('\n');
+}
+
+/** `fa0       0xffffffff3fc00000  float 1.5`, ..., `frm       0x0  RNE (...)`: nothing without an FPU. */
+function floatRows(dump: RegisterDump): string[] {
+  if (dump.f === undefined || dump.fcsr === undefined) return [];
+  const fcsr = Number(dump.fcsr);
+  const row = (name: string, value: string, meaning: string) => `${name.padEnd(10)}${value}  ${meaning}`;
+  return [
+    ...dump.f.map((v, i) => row(FP_ABI_NAMES[i], v, fpValue(BigInt(v)))),
+    row('fflags', `0x${(fcsr & 0x1f).toString(16)}`, fflagsText(fcsr & 0x1f)),
+    row('frm', `0x${(fcsr >> 5).toString(16)}`, frmText(fcsr >> 5)),
+    row('fcsr', dump.fcsr, `${fflagsText(fcsr & 0x1f)} FRM:${fcsr >> 5}`),
+  ];
 }

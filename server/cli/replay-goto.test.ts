@@ -50,7 +50,7 @@ describe('hindsight replay --goto-exit N --dump-regs', () => {
     expect(firstLoad).toBeGreaterThan(0);
     for (const n of [0, Math.floor(log.length / 2), log.length - 1, firstLoad]) {
       const dump = dumpAt('--goto-exit', String(n));
-      expect(Object.keys(dump).sort()).toEqual(['csr', 'icount', 'pc', 'priv', 'reason', 'seq', 'x']);
+      expect(Object.keys(dump).sort()).toEqual(['csr', 'f', 'fcsr', 'icount', 'pc', 'priv', 'reason', 'seq', 'x']);
       const line = log[n];
       expect(line.seq).toBe(n);
       expect(dump).toEqual(Object.fromEntries(Object.keys(dump).map((k) => [k, line[k]])));
@@ -103,12 +103,64 @@ describe('hindsight replay --goto-exit N --dump-regs', () => {
   });
 });
 
+describe('the F/D registers in a dump', () => {
+  /** fp-regs loads every f register with a chosen pattern and fcsr with frm RUP, DZ and NX, then exits. */
+  let fpJournal: string;
+  beforeAll(() => {
+    fpJournal = join(dir, 'fp.hsj');
+    const r = cli('record', join(ROOT, 'guests/build/fp-regs.elf'), '-o', fpJournal, '--quiet');
+    expect(r.status, r.stderr).toBe(0);
+  });
+
+  /** Its last exit (the finisher): the registers hold what fp_fill loaded, nothing after it touches them. */
+  const atEnd = (...args: string[]) => {
+    const exits = Number(/\((\d+) exits,/.exec(cli('inspect', fpJournal).stdout)?.[1]);
+    const r = cli('replay', fpJournal, '--goto-exit', String(exits - 1), ...args);
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout;
+  };
+
+  it('--dump-regs holds f0..f31 as raw bits and fcsr, as the exit log does', () => {
+    const dump = JSON.parse(atEnd('--dump-regs')) as { f: string[]; fcsr: string };
+    expect(dump.f).toHaveLength(32);
+    expect(dump.f[0]).toBe('0x3ff0000000000000');
+    expect(dump.f[8]).toBe('0xffffffff3fc00000');
+    expect(dump.f[26]).toBe('0x0');
+    expect(dump.f[31]).toBe('0x7ff0000000000001');
+    expect(dump.fcsr).toBe('0x69');
+    const log = join(dir, 'fp.jsonl');
+    expect(cli('replay', fpJournal, '--exit-log', log, '--exit-log-regs').status).toBe(0);
+    expect(readLog(log).at(-1)).toMatchObject({ f: dump.f, fcsr: dump.fcsr });
+  });
+
+  it('--regs lists them by ABI name with the value each holds, then fflags, frm and fcsr', () => {
+    const rows = new Map(atEnd('--regs').trim().split('\n').map((l) => [l.split(/\s+/)[0], l] as const));
+    expect(rows.get('ft0')).toBe('ft0       0x3ff0000000000000  double 1');
+    expect(rows.get('fs0')).toBe('fs0       0xffffffff3fc00000  float 1.5');
+    expect(rows.get('fa3')).toBe('fa3       0xfffffffe3fc00000  double -nan(0xffffe3fc00000)');
+    expect(rows.get('ft11')).toBe('ft11      0x7ff0000000000001  double nan(0x1)');
+    expect(rows.get('fflags')).toBe('fflags    0x9  NV:0 DZ:1 OF:0 UF:0 NX:1');
+    expect(rows.get('frm')).toBe('frm       0x3  RUP (round up)');
+    expect(rows.get('fcsr')).toBe('fcsr      0x69  NV:0 DZ:1 OF:0 UF:0 NX:1 FRM:3');
+  });
+
+  it('a recording of a machine without F/D (rv64imac) has no F registers', () => {
+    const old = join(ROOT, 'recordings/uart-race.hsj');
+    const r = cli('replay', old, '--goto-exit', '0', '--dump-regs');
+    expect(r.status, r.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(r.stdout) as object)).not.toContain('f');
+    const table = cli('replay', old, '--goto-exit', '0', '--regs');
+    expect(table.stdout).toMatch(/^satp\s/m);
+    expect(table.stdout).not.toMatch(/^(ft0|fcsr)\s/m);
+  });
+});
+
 describe('hindsight replay --goto-icount K --dump-regs', () => {
   it('stands where K instructions have retired', () => {
     const k = log[Math.floor(log.length / 3)].icount + 7;
     const dump = dumpAt('--goto-icount', String(k));
     expect(dump['icount']).toBe(k);
-    expect(Object.keys(dump).sort()).toEqual(['csr', 'icount', 'nextSeq', 'pc', 'priv', 'x']);
+    expect(Object.keys(dump).sort()).toEqual(['csr', 'f', 'fcsr', 'icount', 'nextSeq', 'pc', 'priv', 'x']);
   });
 
   it('at an exit\'s icount, stands on the trapping instruction with the registers of that exit\'s log line', () => {
@@ -136,7 +188,7 @@ describe('--exit-log-regs', () => {
   it('adds only the registers to the plain exit log', () => {
     const plain = join(dir, 'plain.jsonl');
     expect(cli('replay', journal, '--exit-log', plain).status).toBe(0);
-    const strip = (l: Line) => Object.fromEntries(Object.entries(l).filter(([k]) => k !== 'x' && k !== 'priv' && k !== 'csr'));
+    const strip = (l: Line) => Object.fromEntries(Object.entries(l).filter(([k]) => !['x', 'priv', 'csr', 'f', 'fcsr'].includes(k)));
     expect(readLog(plain)).toEqual(log.map(strip));
   });
 
