@@ -53,6 +53,9 @@ const requests = variant('op', {
   breakpoint: req({ pc: u64(), add: bool() }),
   watchpoint: req({ addr: u64(), len: int(1, MAX_MEMORY_REQUEST), read: bool(), write: bool(), add: bool() }),
   'set-reg': req({ reg: uint(31), value: u64() }),
+  // f0..f31 as raw 64-bit patterns, and fcsr (frm << 5 | fflags): on a machine with F/D.
+  'set-freg': req({ reg: uint(31), value: u64() }),
+  'set-fcsr': req({ value: uint(0xff) }),
   // A pc is always even (IALIGN=16, the C extension).
   'set-pc': req({ value: refine(u64(), (v) => ((v & 1n) === 0n ? null : 'must be even (instructions are 2-byte aligned)')) }),
   'read-mem': req({ addr: count, len: uint(MAX_MEMORY_REQUEST) }),
@@ -146,7 +149,7 @@ export const GUEST_CSRS = [
 ] as const;
 export type GuestCsr = (typeof GUEST_CSRS)[number];
 
-export const registersSchema = object({
+export const registersSchema = refine(object({
   pc: u64(),
   /** x0..x31 as unsigned 64-bit values. */
   x: array(u64(), { min: 32, max: 32 }),
@@ -154,7 +157,10 @@ export const registersSchema = object({
   /** The guest's privilege: 0 U (VU-mode), 1 S (VS-mode). */
   priv: int(0, 1),
   csr: object(Object.fromEntries(GUEST_CSRS.map((name) => [name, u64()])) as Record<GuestCsr, Schema<bigint>>, open),
-}, open);
+  /** On a machine with F/D: f0..f31 as raw 64-bit patterns (a single NaN-boxed), and fcsr (frm << 5 | fflags). */
+  f: optional(array(u64(), { min: 32, max: 32 })),
+  fcsr: optional(uint(0xff)),
+}, open), (r) => ((r.f === undefined) !== (r.fcsr === undefined) ? "'f' and 'fcsr' come together (a machine with F/D) or not at all" : null));
 export type Registers = Infer<typeof registersSchema>;
 /** `output`: in a diversion, what the guest wrote to its console during the move. */
 export const travelReplySchema = object({ stop: travelStopSchema, place: placeSchema, output: optional(str({ max: 1 << 20 })) }, open);
@@ -184,7 +190,7 @@ export const REPLY_SCHEMAS = {
   step: travelOr(object({ ...statusFields, exit: exitSchema }, open)),
   continue: travelOr(statusResultSchema),
   seek: travelReplySchema, 'reverse-step': travelReplySchema, 'reverse-continue': travelReplySchema, divert: travelReplySchema,
-  'guest-debug': done, breakpoint: bool(), watchpoint: bool(), 'set-reg': done, 'set-pc': done, 'write-mem': done, irq: done,
+  'guest-debug': done, breakpoint: bool(), watchpoint: bool(), 'set-reg': done, 'set-freg': done, 'set-fcsr': done, 'set-pc': done, 'write-mem': done, irq: done,
   'get-regs': registersSchema,
   'read-mem': bytes({ max: MAX_MEMORY_REQUEST }),
   timeline: array(timelineEntrySchema, { max: MAX_TIMELINE_LIMIT }),

@@ -49,7 +49,7 @@ import { MAX_TIMELINE_LIMIT } from './protocol-schema.js';
 export { MAX_TIMELINE_LIMIT };
 
 export const REQUEST_OPS: readonly RequestOp[] = [
-  'status', 'run', 'pause', 'step', 'guest-debug', 'breakpoint', 'watchpoint', 'get-regs', 'set-reg', 'set-pc',
+  'status', 'run', 'pause', 'step', 'guest-debug', 'breakpoint', 'watchpoint', 'get-regs', 'set-reg', 'set-freg', 'set-fcsr', 'set-pc',
   'read-mem', 'write-mem', 'irq', 'stop', 'seek', 'continue', 'reverse-step', 'reverse-continue', 'timeline', 'checkpoints',
   'present', 'divert',
 ];

@@ -200,6 +200,37 @@ describe('a debugger client', () => {
   });
 });
 
+describe('the F/D registers over the protocol', () => {
+  it('get-regs shows them; set-freg and set-fcsr change a live guest as journaled inputs; a replay refuses them', async () => {
+    const image = guestImage('fp-regs');
+    const filled = BigInt(parseElf(image).symbols.get('fp_filled')!);
+    const vm = await server().client.createVm({ guest: 'fp-regs.elf' });
+    const dbg = await controller(vm, { debugger: true });
+    await dbg.breakpoint(filled);
+    await dbg.run();
+    await dbg.waitForStop();
+    const regs = await dbg.registers();
+    expect(regs.f?.[8]).toBe(0xffff_ffff_3fc0_0000n);
+    expect(regs.f?.[31]).toBe(0x7ff0_0000_0000_0001n);
+    expect(regs.fcsr).toBe(0x69);
+    await dbg.conn.request({ op: 'set-freg', reg: 10, value: 0x4004_0000_0000_0000n });
+    await dbg.conn.request({ op: 'set-fcsr', value: 0x1f });
+    expect(await dbg.registers()).toMatchObject({ fcsr: 0x1f, f: expect.arrayContaining([0x4004_0000_0000_0000n]) });
+    await dbg.breakpoint(filled, false);
+    await dbg.continue();
+    expect((await dbg.ended).exitCode).toBe(0);
+    expect(dbg.console).toContain('f10: 0x4004000000000000 (loaded 0xffffffff7fc00000)\nfcsr: 0x1f (set 0x69)\nfp-regs: 2 register(s) changed');
+    await verifyRecording(vm);
+    await dbg.conn.close();
+
+    const replay = await server().client.startReplay(vm.recording!);
+    const conn = await server().client.connect(replay, 'controller');
+    await expect(conn.request({ op: 'set-freg', reg: 10, value: 0n })).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
+    await expect(conn.request({ op: 'set-fcsr', value: 0 })).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
+    await conn.close();
+  });
+});
+
 describe('a controller that drops and comes back', () => {
   it('mid-computation: the VM stops at a recorded point, its journal flushed, and resumes with the same token', async () => {
     const vm = await server().client.createVm({ guest: 'bench-intloop.elf' });

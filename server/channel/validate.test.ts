@@ -33,6 +33,7 @@ describe('client message validation', () => {
   it('64-bit values arrive as plain integers from other languages and come out as unsigned bigints', () => {
     expect(parseClientMessage({ type: 'req', id: 1, op: 'set-reg', reg: 5, value: -1 })).toMatchObject({ value: (1n << 64n) - 1n });
     expect(parseClientMessage({ type: 'req', id: 1, op: 'set-pc', value: 0x8020_0000 })).toMatchObject({ value: 0x8020_0000n });
+    expect(parseClientMessage({ type: 'req', id: 1, op: 'set-freg', reg: 31, value: -1 })).toMatchObject({ reg: 31, value: (1n << 64n) - 1n });
     expect(parseClientMessage({ type: 'answer', answer: { seq: 0, reason: 'RISCV_SBI', ret: [0, 7] } })).toMatchObject({ answer: { ret: [0n, 7n] } });
   });
 
@@ -48,6 +49,8 @@ describe('client message validation', () => {
     expect(code({ type: 'req', id: 1, op: 'format-disk' })).toBe('UNKNOWN_OP');
     expect(code({ type: 'req', id: 1, op: 'set-reg', reg: 32, value: 1 })).toBe('BAD_REQUEST');
     expect(code({ type: 'req', id: 1, op: 'set-reg', reg: 3, value: 1n << 64n })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1, op: 'set-freg', reg: 32, value: 1 })).toBe('BAD_REQUEST');
+    expect(code({ type: 'req', id: 1, op: 'set-fcsr', value: 0x100 })).toBe('BAD_REQUEST');
     expect(code({ type: 'req', id: 1, op: 'read-mem', addr: 0, len: (1 << 20) + 1 })).toBe('BAD_REQUEST');
     expect(code({ type: 'req', id: 1, op: 'watchpoint', addr: 0, len: 0, read: true, write: true, add: true })).toBe('BAD_REQUEST');
     expect(code({ type: 'req', id: 1, op: 'write-mem', addr: 0, data: 'text' })).toBe('BAD_REQUEST');

@@ -117,6 +117,8 @@ export function inputFields(input: JournalInput): Field[] {
       break;
     case 'set-reg': out.push(['reg', uint(input.reg)], ['value', ptr(input.value)]); break;
     case 'set-pc': out.push(['value', ptr(input.value)]); break;
+    case 'set-freg': out.push(['reg', uint(input.reg)], ['value', ptr(input.value)]); break;
+    case 'set-fcsr': out.push(['value', uint(input.value)]); break;
     case 'write-mem': out.push(['addr', ptr(input.addr)], ['len', uint(input.data.length)]); break;
     case 'immediate-exit': break;
   }

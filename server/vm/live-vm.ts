@@ -18,7 +18,7 @@ import {
 } from '../../sim/index.js';
 import { encodeMessage, type ProtocolErrorCode, type RequestBody, type VmEnd, type VmState } from '../../client-sdk/protocol.js';
 import { openHistory } from './live-history.js';
-import { checkRam, readRam, registersOf, RequestError } from './machine-view.js';
+import { checkFpu, checkRam, readRam, registersOf, RequestError } from './machine-view.js';
 import { TRAVEL_OPS, type TravelView } from './travel-view.js';
 import { withoutCode } from './vm-request-error.js';
 import type { InternalRequest, LiveInit, VmCommand, VmEvent } from './worker-messages.js';
@@ -191,6 +191,14 @@ export class LiveVm {
         return true;
       case 'set-reg': this.input({ kind: 'set-reg', reg: body.reg, value: body.value }); return true;
       case 'set-pc': this.input({ kind: 'set-pc', value: body.value }); return true;
+      case 'set-freg':
+        checkFpu(this.machine);
+        this.input({ kind: 'set-freg', reg: body.reg, value: body.value });
+        return true;
+      case 'set-fcsr':
+        checkFpu(this.machine);
+        this.input({ kind: 'set-fcsr', value: body.value });
+        return true;
       case 'write-mem':
         checkRam(this.machine, body.addr, body.data.length);
         this.input({ kind: 'write-mem', addr: body.addr, data: body.data });

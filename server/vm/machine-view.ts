@@ -18,7 +18,15 @@ export function registersOf(machine: Machine): Registers {
   csr.cycle = BigInt(h.icount + h.idleCycles);
   csr.time = BigInt(h.time);
   csr.instret = BigInt(h.icount);
-  return { pc: h.pc, x: Array.from({ length: 32 }, (_, i) => h.getReg(i)), icount: h.icount, priv: dump.priv === 'U' ? 0 : 1, csr };
+  return {
+    pc: h.pc, x: Array.from({ length: 32 }, (_, i) => h.getReg(i)), icount: h.icount, priv: dump.priv === 'U' ? 0 : 1, csr,
+    ...(h.hasFpu ? { f: Array.from({ length: 32 }, (_, i) => h.getFreg(i)), fcsr: h.csr.fcsr } : {}),
+  };
+}
+
+/** NOT_SUPPORTED unless the machine has F/D registers to write (a recording of an rv64imac machine has none). */
+export function checkFpu(machine: Machine): void {
+  if (!machine.hart.hasFpu) throw new RequestError('NOT_SUPPORTED', 'this machine has no F/D registers (its ISA has no F and D)');
 }
 
 /** Guest-physical bytes, copied; BAD_ADDRESS outside RAM. */

@@ -7,7 +7,7 @@
 import { SimError, TimeTravel, type ParsedJournal, type TimeTravelOptions } from '../../sim/index.js';
 import type { RequestBody, TravelReply } from '../../client-sdk/protocol.js';
 import { diversionDevices, type DiversionDevices } from './diversion-devices.js';
-import { checkRam, readRam, registersOf, RequestError } from './machine-view.js';
+import { checkFpu, checkRam, readRam, registersOf, RequestError } from './machine-view.js';
 import { withoutCode } from './vm-request-error.js';
 
 /** The requests a TravelView answers. */
@@ -20,7 +20,7 @@ export const TRAVEL_OPS: ReadonlySet<RequestBody['op']> = new Set([
 export const MOVE_OPS: ReadonlySet<RequestBody['op']> = new Set(['seek', 'step', 'continue', 'reverse-step', 'reverse-continue', 'divert']);
 
 /** What a diversion allows besides the moves: writing the guest. */
-export const DIVERSION_WRITE_OPS: ReadonlySet<RequestBody['op']> = new Set(['set-reg', 'set-pc', 'write-mem']);
+export const DIVERSION_WRITE_OPS: ReadonlySet<RequestBody['op']> = new Set(['set-reg', 'set-pc', 'set-freg', 'set-fcsr', 'write-mem']);
 
 export class TravelView {
   readonly tt: TimeTravel;
@@ -82,6 +82,14 @@ export class TravelView {
       // Only in a diversion (TimeTravel refuses them elsewhere).
       case 'set-reg': tt.setRegister(body.reg, body.value); return true;
       case 'set-pc': tt.setRegister(32, body.value); return true;
+      case 'set-freg':
+        checkFpu(tt.machine);
+        tt.setFloatRegister(body.reg, body.value);
+        return true;
+      case 'set-fcsr':
+        checkFpu(tt.machine);
+        tt.setFcsr(body.value);
+        return true;
       case 'write-mem':
         checkRam(tt.machine, body.addr, body.data.length);
         tt.writeMemory(body.addr, body.data);

@@ -267,7 +267,7 @@ export class Replayer {
         case 'input': {
           if (record.icount !== this.hart.icount) return this.diverge(i, 'input.icount', record.icount, this.hart.icount);
           // readJournal has checked this against the header's machine; a journal put together by hand has not.
-          const misfit = inputMisfit(record.input, this.machine.ram.size);
+          const misfit = inputMisfit(record.input, this.machine.ram.size, this.hart.hasFpu);
           if (misfit !== null) throw new JournalFormatError('JOURNAL_BAD_RECORD', i, this.table.offsets[i], misfit);
           applyInput(this.machine, record.input);
           this.pos = i + 1;

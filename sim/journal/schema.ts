@@ -57,6 +57,9 @@ export const inputSchema = variant('kind', {
   breakpoint: { pc: u64(), add: bool() },
   watchpoint: { addr: u64(), len: int(1, MAX_INPUT_BYTES), read: bool(), write: bool(), add: bool() },
   'set-reg': { reg: uint(31), value: u64() },
+  /** f0..f31 (a raw 64-bit pattern) and fcsr (frm << 5 | fflags): on a machine with F/D only. */
+  'set-freg': { reg: uint(31), value: u64() },
+  'set-fcsr': { value: uint(0xff) },
   // A pc is always even (IALIGN=16, the C extension): an odd one is no state the hart can be in.
   'set-pc': { value: refine(u64(), (v) => ((v & 1n) === 0n ? null : 'must be even (instructions are 2-byte aligned)')) },
   'write-mem': { addr: count, data: bytes({ min: 1, max: MAX_INPUT_BYTES }) },
@@ -109,10 +112,11 @@ export const headerSchema = refine(object({
 export type JournalHeader = Infer<typeof headerSchema>;
 
 /**
- * What an input asks of a machine with `ramSize` bytes of RAM that it cannot do: null when it fits. Register
- * numbers and lengths are the schema's; addresses are the machine's.
+ * What an input asks of a machine with `ramSize` bytes of RAM (and an FPU or not) that it cannot do: null when it
+ * fits. Register numbers and lengths are the schema's; addresses and the F/D registers are the machine's.
  */
-export function inputMisfit(input: JournalInput, ramSize: number): string | null {
+export function inputMisfit(input: JournalInput, ramSize: number, hasFpu = true): string | null {
+  if ((input.kind === 'set-freg' || input.kind === 'set-fcsr') && !hasFpu) return `${input.kind} on a machine without F/D`;
   if (input.kind !== 'write-mem') return null;
   const end = input.addr + input.data.length;
   if (input.addr < RAM_BASE || end > RAM_BASE + ramSize) {

@@ -47,6 +47,9 @@ export function applyInput(machine: Machine, input: JournalInput): void {
       break;
     case 'set-reg': hart.setReg(input.reg, BigInt.asUintN(64, input.value)); break;
     case 'set-pc': hart.pc = BigInt.asUintN(64, input.value); break;
+    // As KVM_SET_ONE_REG does: the register changes, sstatus.FS stays what the guest made it.
+    case 'set-freg': hart.setFreg(input.reg, input.value); break;
+    case 'set-fcsr': hart.csr.fcsr = input.value; break;
     case 'write-mem': machine.writePhys(input.addr, input.data); break;
     case 'immediate-exit': vcpu.requestImmediateExit(); break;
     case 'console': break;

@@ -6,6 +6,7 @@ import type { Machine } from '../machine.js';
 import type { ParsedJournal, RecordTable } from '../journal/reader.js';
 import { recordTable } from '../journal/reader.js';
 import { Replayer, type Divergence, type ReplayStep } from '../journal/replay.js';
+import { applyInput } from '../journal/session.js';
 import { CheckpointList, type Checkpoint, type CheckpointStats } from './checkpoints.js';
 import { ScratchPoints, type ScratchPoint } from './scratch.js';
 import { timelineOf, type TimelineEntry, type TimelineFilter } from './timeline.js';
@@ -333,6 +334,18 @@ export class TimeTravel {
     this.needDiversion('a register write');
     if (reg === 32) this.machine.hart.pc = BigInt.asUintN(64, value);
     else this.machine.hart.setReg(reg, BigInt.asUintN(64, value));
+  }
+
+  /** In a diversion, on a machine with F/D: writes f0..f31 as a raw 64-bit pattern, as a live VM's input would. */
+  setFloatRegister(reg: number, value: bigint): void {
+    this.needDiversion('a register write');
+    applyInput(this.machine, { kind: 'set-freg', reg, value });
+  }
+
+  /** In a diversion, on a machine with F/D: writes fcsr (frm << 5 | fflags). */
+  setFcsr(value: number): void {
+    this.needDiversion('a register write');
+    applyInput(this.machine, { kind: 'set-fcsr', value });
   }
 
   /** In a diversion: writes guest-physical RAM. */
