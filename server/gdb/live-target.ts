@@ -13,7 +13,6 @@
  */
 import { RemoteVmm, type Place, type RemoteVmmOptions, type VmEnd, type VmLink, type VmStatus } from '../../client-sdk/index.js';
 import type { DebugExit, ExitAnswer } from '../../sim/index.js';
-import { PC_REGNUM } from './registers.js';
 import { TargetError, type ResumeAction, type StopReason, type TargetCapabilities } from './target.js';
 import { VmTarget } from './vm-target.js';
 import type { WatchKind } from './trigger-book.js';
@@ -215,7 +214,7 @@ export class LiveTarget extends VmTarget {
   // ---- Writes: inputs the journal records. ----
 
   async writeRegister(regnum: number, value: bigint): Promise<void> {
-    await this.request(regnum === PC_REGNUM ? { op: 'set-pc', value } : { op: 'set-reg', reg: regnum, value });
+    await this.request(await this.registerWrite(regnum, value));
     this.forget();
   }
 

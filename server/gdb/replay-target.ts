@@ -4,7 +4,6 @@
  * gdb does can change the recorded run: register and memory writes are refused, as rr refuses them.
  */
 import type { VmLink } from '../../client-sdk/index.js';
-import { PC_REGNUM } from './registers.js';
 import { TargetError, type ResumeAction, type StopReason, type TargetCapabilities } from './target.js';
 import { VmTarget } from './vm-target.js';
 
@@ -27,7 +26,8 @@ export class ReplayTarget extends VmTarget {
 
   /** Refused unless in a diversion (the VM knows: it refuses writes to the recorded run). */
   async writeRegister(regnum: number, value: bigint): Promise<void> {
-    await this.readOnlyUnlessDiverted(() => this.request(regnum === PC_REGNUM ? { op: 'set-pc', value } : { op: 'set-reg', reg: regnum, value }));
+    const body = await this.registerWrite(regnum, value);
+    await this.readOnlyUnlessDiverted(() => this.request(body));
   }
 
   async writeMemory(addr: bigint, data: Uint8Array): Promise<void> {

@@ -144,7 +144,30 @@ describe('GDB stub', () => {
     expect(await exchange(t, `p${(65 + 0x100).toString(16)}`)).toBe('0000000002000000');
     expect(await exchange(t, 'p1041')).toBe('0100000000000000');
     expect(await exchange(t, `p${(65 + 0x141).toString(16)}`)).toBe('xxxxxxxxxxxxxxxx');
-    expect(await exchange(t, 'p21')).toBe('E45');
+    expect(await exchange(t, 'p41')).toBe('E45');
+  });
+
+  it('on a machine with F/D: the fpu feature as gdb\'s 64bit-fpu.xml has it, f registers in 8 bytes, fflags/frm/fcsr in 4', async () => {
+    const t = new FakeTarget();
+    expect(await exchange(t, 'qXfer:features:read:target.xml:0,4000')).not.toContain('riscv.fpu');
+    t.regs = { ...t.regs, f: Array.from({ length: 32 }, (_, i) => 0xffff_ffff_0000_0000n | BigInt(i)), fcsr: 0x69 };
+    const xml = await exchange(t, 'qXfer:features:read:target.xml:0,4000');
+    expect(xml).toMatch(/<feature name="org.gnu.gdb.riscv.fpu">\n {4}<union id="riscv_double">\n {6}<field name="float" type="ieee_single"\/>\n {6}<field name="double" type="ieee_double"\/>\n {4}<\/union>/);
+    expect(xml).toContain('<reg name="ft0" bitsize="64" type="riscv_double" regnum="33" group="float"/>');
+    expect(xml).toContain('<reg name="fa0" bitsize="64" type="riscv_double" regnum="43" group="float"/>');
+    expect(xml).toContain('<reg name="ft11" bitsize="64" type="riscv_double" regnum="64" group="float"/>');
+    expect(xml).toContain('<reg name="fflags" bitsize="32" type="int" regnum="66" group="float"/>');
+    expect(xml).toContain('<reg name="fcsr" bitsize="32" type="int" regnum="68" group="float"/>');
+    expect(await exchange(t, 'p2b')).toBe('0a000000ffffffff');
+    expect(await exchange(t, 'p42')).toBe('09000000');
+    expect(await exchange(t, 'p43')).toBe('03000000');
+    expect(await exchange(t, 'p44')).toBe('69000000');
+    // Writes go to the target (which refuses them here, as a replay does); CSRs are not gdb's to write.
+    expect(await exchange(t, 'P2b=0000000000000440')).toBe('E.a replay cannot be changed');
+    expect(await exchange(t, 'P43=01000000')).toBe('E.a replay cannot be changed');
+    expect(t.calls).toEqual([`P43=${0x4004_0000_0000_0000n}`, 'P67=1']);
+    expect(await exchange(t, 'P43=0100000000000000')).toBe('E22');
+    expect(await exchange(t, `P${(65 + 0x100).toString(16)}=0000000000000000`)).toBe('E.this register cannot be written');
   });
 
   it('reads memory (fewer bytes where it ends, E14 where none), and turns refused writes into errors gdb can show', async () => {

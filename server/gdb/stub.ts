@@ -12,7 +12,9 @@ import { RspConnection } from './rsp-connection.js';
 import {
   bytesToHex, hexToBytes, hexToText, leHex, parseHex, parseLeHex, textToHex, unescapeBinary,
 } from './rsp-packet.js';
-import { G_PACKET_REGISTERS, isRegister, PC_REGNUM, registerValue, targetDescription, XLEN_BYTES, type GuestRegisters } from './registers.js';
+import {
+  G_PACKET_REGISTERS, isRegister, isWritableRegister, PC_REGNUM, registerBytes, registerValue, targetDescription, XLEN_BYTES, type GuestRegisters,
+} from './registers.js';
 import { TargetError, type BreakpointType, type GdbTarget, type ResumeAction, type StopReason, type WatchType } from './target.js';
 
 /** The largest packet we take and send (qSupported PacketSize): a 8 KiB memory read fits in one reply. */
@@ -38,7 +40,8 @@ export class GdbStub {
   private lastStop: StopReason = { kind: 'trap' };
   private end: StubEnd | null = null;
   private finish!: (end: StubEnd) => void;
-  private readonly description = targetDescription();
+  /** Made at gdb's first request for it: whether it has the FPU feature depends on the machine. */
+  private description: string | null = null;
 
   constructor(stream: Duplex, private readonly target: GdbTarget, options: StubOptions = {}) {
     this.ended = new Promise((resolve) => { this.finish = resolve; });
@@ -145,11 +148,12 @@ export class GdbStub {
   }
 
   /** qXfer:features:read:ANNEX:OFFSET,LENGTH: the target description, in pieces. */
-  private transfer(text: string): string {
+  private async transfer(text: string): Promise<string> {
     const m = /^qXfer:features:read:([^:]*):([0-9a-fA-F]+),([0-9a-fA-F]+)$/.exec(text);
     if (m === null) return '';
     if (m[1] !== 'target.xml') return 'E00';
     const offset = Number.parseInt(m[2], 16), length = Number.parseInt(m[3], 16);
+    this.description ??= targetDescription((await this.target.readRegisters()).f !== undefined);
     const chunk = this.description.slice(offset, offset + length);
     // A binary reply: the connection escapes it.
     this.conn.send(`${offset + length >= this.description.length ? 'l' : 'm'}${chunk}`, { binary: true });
@@ -211,10 +215,10 @@ export class GdbStub {
   private async writeRegister(arg: string): Promise<string> {
     const [num, hex] = arg.split('=');
     const n = Number.parseInt(num, 16);
-    const v = parseLeHex(hex ?? '', XLEN_BYTES);
+    const v = parseLeHex(hex ?? '', registerBytes(n));
     if (!isRegister(n) || v === null) return 'E22';
     if (n === 0) return 'OK';
-    if (n > PC_REGNUM) throw new TargetError('READ_ONLY_REGISTER', 'this register cannot be written');
+    if (!isWritableRegister(n)) throw new TargetError('READ_ONLY_REGISTER', 'this register cannot be written');
     await this.target.writeRegister(n, v);
     return 'OK';
   }
@@ -337,8 +341,8 @@ function hex2(n: number): string {
 }
 
 function registerHex(regs: GuestRegisters, regnum: number): string {
-  const v = registerValue(regs, regnum);
-  return v === undefined ? 'x'.repeat(XLEN_BYTES * 2) : leHex(v, XLEN_BYTES);
+  const v = registerValue(regs, regnum), bytes = registerBytes(regnum);
+  return v === undefined ? 'x'.repeat(bytes * 2) : leHex(v, bytes);
 }
 
 function addressAndLength(text: string): { addr: bigint; len: number } | null {

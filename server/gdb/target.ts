@@ -49,7 +49,7 @@ export interface GdbTarget {
 
   /** The registers where the hart stands (refreshed after every move). */
   readRegisters(): Promise<GuestRegisters>;
-  /** Writes x1..x31 (1..31) or the pc (32). */
+  /** Writes x1..x31 (1..31), the pc (32), f0..f31 (33..64) or fflags, frm, fcsr (66..68), by gdb's numbers. */
   writeRegister(regnum: number, value: bigint): Promise<void>;
   /** Guest-virtual memory as the hart sees it now; fewer bytes than asked when the rest is not readable. */
   readMemory(addr: bigint, len: number): Promise<Uint8Array>;

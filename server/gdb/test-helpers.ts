@@ -54,18 +54,19 @@ export interface GdbRun {
 }
 
 /**
- * Runs gdb-multiarch in batch mode on `program` with `commands` after `target remote :port`. With `interruptAfter`,
+ * Runs gdb-multiarch in batch mode on `program` with `commands` after `target remote :port` (or `target remote
+ * TARGET` when given a string: `| command` runs a stub on gdb's pipes, as qemuTarget does). With `interruptAfter`,
  * once that text appears in its output gdb gets one SIGINT (as Ctrl-C would send it), `interruptDelayMs` later;
  * with `signalAfter`, that is sent to another process instead (hindsight itself).
  */
 export function runGdb(
-  program: string, port: number, commands: string[],
+  program: string, port: number | string, commands: string[],
   options: { interruptAfter?: string; interruptDelayMs?: number; signalAfter?: { process: ChildProcess; signal: NodeJS.Signals } } = {},
 ): Promise<GdbRun> {
   const dir = tempDir();
   const script = join(dir, 'commands.gdb');
   writeFileSync(script, [
-    'set pagination off', 'set confirm off', 'set width 0', `directory ${GUESTS}`, `target remote :${port}`, ...commands, '',
+    'set pagination off', 'set confirm off', 'set width 0', `directory ${GUESTS}`, `target remote ${typeof port === 'number' ? `:${port}` : port}`, ...commands, '',
   ].join('\n'));
   // One pipe for both streams: gdb writes monitor output (and errors) to stderr and the rest to stdout, flushing
   // stdout before each stderr write, so only a shared pipe keeps the order in which gdb printed them; two pipes are
@@ -94,6 +95,14 @@ export function runGdb(
       else resolve({ output, status });
     });
   });
+}
+
+/**
+ * QEMU virt with OpenSBI running `program` as its payload, halted before the first instruction, its gdb stub on
+ * gdb's own pipes (no port to pick): a `target remote` argument for runGdb. The console goes nowhere.
+ */
+export function qemuTarget(program: string): string {
+  return `| exec qemu-system-riscv64 -M virt -bios default -kernel ${program} -display none -serial none -monitor none -S -gdb stdio`;
 }
 
 /** gdb commands that run `command` and print its error instead of ending the batch (gdb stops a script at an error). */

@@ -8,7 +8,7 @@ import type { Registers, TravelReply, VmLink } from '../../client-sdk/index.js';
 import { ProtocolError } from '../../client-sdk/index.js';
 import { AddressSpace, PAGE_SIZE } from './address-space.js';
 import { Monitor } from './monitor.js';
-import type { GuestRegisters } from './registers.js';
+import { writeRequest, type GuestRegisters } from './registers.js';
 import {
   TargetError, type BreakpointType, type GdbTarget, type ResumeAction, type StopReason, type TargetCapabilities, type WatchType,
 } from './target.js';
@@ -45,9 +45,16 @@ export abstract class VmTarget implements GdbTarget {
   async readRegisters(): Promise<GuestRegisters> {
     if (this.regs === null) {
       const r = await this.request<Registers>({ op: 'get-regs' });
-      this.regs = { x: r.x, pc: r.pc, priv: r.priv, csr: r.csr };
+      this.regs = { x: r.x, pc: r.pc, priv: r.priv, csr: r.csr, ...(r.f !== undefined ? { f: r.f, fcsr: r.fcsr } : {}) };
     }
     return this.regs;
+  }
+
+  /** What writes gdb's register `regnum` (fflags and frm keep the rest of fcsr as it stands). */
+  protected async registerWrite(regnum: number, value: bigint): Promise<Parameters<VmLink['request']>[0]> {
+    const body = writeRequest(await this.readRegisters(), regnum, value);
+    if (body === null) throw new TargetError('READ_ONLY_REGISTER', 'this register cannot be written');
+    return body;
   }
 
   async readMemory(addr: bigint, len: number): Promise<Uint8Array> {
