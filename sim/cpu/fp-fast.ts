@@ -1,6 +1,7 @@
 import type { InsnRow, RuntimeFn } from '../isa/index.js';
 import type { Code, Label } from '../wasm/code.js';
-import { Op } from '../wasm/opcodes.js';
+import { Op, Simd } from '../wasm/opcodes.js';
+import { hostFma } from './host-fma.js';
 import { S } from './layout.js';
 
 /**
@@ -116,8 +117,8 @@ function arith(s: FastSem, slow: Label, op: Arith, single: boolean): void {
 
 /**
  * fmadd, fmsub, fnmsub, fnmadd: the sign changes are exact, so each is one fused multiply-add on (possibly
- * negated) operands, done by the runtime's emulation (runtime-fns.ts); a zero, tiny or infinite result is left to
- * the slow path.
+ * negated) operands: the host's FMA instruction where it has one (host-fma.ts), else the runtime's emulation
+ * (runtime-fns.ts); a zero, tiny or infinite result is left to the slow path.
  */
 function fused(s: FastSem, slow: Label, kind: string, single: boolean): void {
   const c = s.c;
@@ -144,7 +145,19 @@ function fused(s: FastSem, slow: Label, kind: string, single: boolean): void {
   const negateAddend = kind === 'fmsub' || kind === 'fnmadd';
   if (negateProduct) c.get(a).i64(slo, shi).op(Op.i64_xor).set(a);
   if (negateAddend) c.get(z).i64(slo, shi).op(Op.i64_xor).set(z);
-  c.get(a).get(b).get(z).call(s.fn(single ? 'fmas' : 'fmad')).set(r);
+  if (single ? hostFma().single : hostFma().double) {
+    const [splat, madd, extract] = single
+      ? [Simd.f32x4_splat, Simd.f32x4_relaxed_madd, Simd.f32x4_extract_lane]
+      : [Simd.f64x2_splat, Simd.f64x2_relaxed_madd, Simd.f64x2_extract_lane];
+    for (const v of [a, b, z]) {
+      asFloat(c, v, single);
+      c.simd(splat);
+    }
+    c.simd(madd).simd(extract, 0);
+    fromFloat(c, r, single);
+  } else {
+    c.get(a).get(b).get(z).call(s.fn(single ? 'fmas' : 'fmad')).set(r);
+  }
   // A normal result: exponent field in 1 .. emax - 1.
   expOf(c, r, single);
   c.i32(1).op(Op.i32_sub).i32(emax - 1).op(Op.i32_ge_u).brIf(slow);

@@ -176,6 +176,14 @@ export class Code {
     return this;
   }
 
+  /** A SIMD instruction (0xfd prefix, see Simd); an extract_lane takes its lane index. */
+  simd(sub: number, lane?: number): this {
+    this.body.byte(0xfd);
+    this.body.u32(sub);
+    if (lane !== undefined) this.body.byte(lane);
+    return this;
+  }
+
   /** Saturating truncation (0xfc prefix): 0 i32.trunc_sat_f32_s ... 7 i64.trunc_sat_f64_u. */
   truncSat(sub: number): this {
     this.body.byte(0xfc);

@@ -44,5 +44,14 @@ export type ValType = typeof ValType[keyof typeof ValType];
 /** The block type of a block, loop or if with no result. */
 export const BLOCK_VOID = 0x40;
 
+/**
+ * The few SIMD operations (prefix 0xfd) the FP fast paths use: scalars splatted into lanes, a fused multiply-add
+ * (relaxed SIMD's madd, which V8 compiles to the host's FMA instruction when it has one), lane 0 extracted.
+ */
+export const Simd = {
+  f32x4_splat: 0x13, f64x2_splat: 0x14, f32x4_extract_lane: 0x1f, f64x2_extract_lane: 0x21,
+  f32x4_relaxed_madd: 0x105, f64x2_relaxed_madd: 0x107,
+} as const;
+
 /** Saturating float-to-int conversions (prefix 0xfc): i32.trunc_sat_f32_s is 0, ... i64.trunc_sat_f64_u is 7. */
 export const TRUNC_SAT_PREFIX = 0xfc;
