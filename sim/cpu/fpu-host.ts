@@ -1,6 +1,6 @@
 import { FP_OPS, Rm } from '../fpu/index.js';
 import type { FpOperands, FpOutcome } from '../fpu/index.js';
-import { encodeRow, ROWS } from '../isa/index.js';
+import { compressedBits, encodeRow, ROWS } from '../isa/index.js';
 import { S } from './layout.js';
 import { SSTATUS_FS } from './csr.js';
 
@@ -29,14 +29,19 @@ export class FpuHost {
     const s = this.s;
     const row = ROWS[rowId];
     const memoryForm = row.kind === 'load' || row.kind === 'store';
-    if ((s[w(S.SSTATUS)] & SSTATUS_FS) === 0) return this.illegal(rowId, rd, rs1, rs2, memoryForm ? 0 : rs3, rm, memoryForm ? rs3 : 0);
+    // (For a load or store, rs3 holds its offset and rm its length.)
+    if ((s[w(S.SSTATUS)] & SSTATUS_FS) === 0) {
+      if (!memoryForm) return this.illegal(encodeRow(row, { rd, rs1, rs2, rs3, rm }));
+      const fields = { rd, rs1, rs2, imm: rs3 };
+      return this.illegal((rm === 2 ? compressedBits(row, fields) : null) ?? encodeRow(row, fields));
+    }
     const op = this.ops[rowId];
     if (op === undefined) throw new Error(`${row.name} has no slow path`);
     const fcsr = s[w(S.FCSR)];
     const effective = rm === Rm.DYN ? (fcsr >>> 5) & 7 : rm;
     // Rows without a rounding-mode field ignore it; elsewhere 5, 6 (and frm 5..7) are reserved.
     const hasRm = row.format === 'FR' || row.format === 'FR4' || row.format === 'FR1';
-    if (hasRm && effective > Rm.RMM) return this.illegal(rowId, rd, rs1, rs2, rs3, rm, 0);
+    if (hasRm && effective > Rm.RMM) return this.illegal(encodeRow(row, { rd, rs1, rs2, rs3, rm }));
     const o = this.operands;
     const f = w(S.F) >>> 1;
     o.a = this.q[f + rs1];
@@ -53,11 +58,12 @@ export class FpuHost {
     return 0;
   }
 
-  private illegal(rowId: number, rd: number, rs1: number, rs2: number, rs3: number, rm: number, imm: number): number {
+  /** Raises illegal instruction with stval = `bits` (the instruction as fetched). */
+  private illegal(bits: number): number {
     const s = this.s;
     s[w(S.TRAP_PENDING)] = 1;
     s[w(S.TRAP_CAUSE)] = ILLEGAL_INST;
-    s[w(S.TRAP_TVAL)] = encodeRow(ROWS[rowId], { rd, rs1, rs2, rs3, rm, imm });
+    s[w(S.TRAP_TVAL)] = bits;
     s[w(S.TRAP_TVAL) + 1] = 0;
     s[w(S.TRAP_GPA)] = 0;
     s[w(S.TRAP_GPA) + 1] = 0;

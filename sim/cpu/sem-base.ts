@@ -234,8 +234,14 @@ export abstract class SemBase implements Sem {
     this.operand('rd');
     this.operand('rs1');
     this.operand('rs2');
-    if (this.row.kind === 'load' || this.row.kind === 'store') this.imm32(); else this.operand('rs3');
-    this.operand('rm');
+    // Loads and stores have no rs3 or rm: their offset and length go there (the length for a compressed one's stval).
+    if (this.row.kind === 'load' || this.row.kind === 'store') {
+      this.imm32();
+      this.length();
+    } else {
+      this.operand('rs3');
+      this.operand('rm');
+    }
     if (files[1] === 'x') {
       this.x('rs1');
       c.set(this.value);

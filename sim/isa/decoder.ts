@@ -83,6 +83,27 @@ export function encodeRow(row: InsnRow, fields: Partial<Fields> = {}): number {
   return (insert(row.format, row.match, { rd: 0, rs1: 0, rs2: 0, rs3: 0, rm: 0, imm: 0, ...fields }) & ~row.mask) | row.match;
 }
 
+/**
+ * The compressed halfword that expands to `row` with `fields`, or null when none does: what a trap's stval holds for
+ * a compressed instruction the host side only knows by its expansion. A search over the free bits of the few
+ * compressed forms of the row (at most 2^13 each): for traps, never for running code.
+ */
+export function compressedBits(row: InsnRow, fields: Partial<Fields>): number | null {
+  const want = { rd: 0, rs1: 0, rs2: 0, rs3: 0, rm: 0, imm: 0, ...fields };
+  for (const c of COMPRESSED) {
+    if (c.base !== row) continue;
+    const free = ~c.mask & 0xffff;
+    // Every h with c.match on the fixed bits: count through the subsets of the free bits.
+    for (let sub = free; ; sub = (sub - 1) & free) {
+      const h = c.match | sub;
+      const got = c.expand(h);
+      if (got !== null && got.rd === want.rd && got.rs1 === want.rs1 && got.rs2 === want.rs2 && got.imm === want.imm) return h;
+      if (sub === 0) break;
+    }
+  }
+  return null;
+}
+
 /** The 32-bit word a decoded instruction stands for (its expansion, for a compressed one). */
 export function expandedBits(d: Decoded): number {
   if (d.row === ILLEGAL) return d.bits;

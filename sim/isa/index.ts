@@ -2,7 +2,7 @@
 export { ROWS, ILLEGAL, rowNamed } from './table.js';
 export { COMPRESSED } from './compressed.js';
 export type { CompressedRow } from './compressed.js';
-export { decode, decodeWithout, encode, encodeRow, expandedBits, insnLength, transformedInsn } from './decoder.js';
+export { compressedBits, decode, decodeWithout, encode, encodeRow, expandedBits, insnLength, transformedInsn } from './decoder.js';
 export type { Decoded } from './decoder.js';
 export { ABI_NAMES, CSR_NAMES, disassemble, formatDecoded } from './disasm.js';
 export { compilable, endsBlock } from './row.js';
