@@ -3,7 +3,7 @@
  * Debian's busybox, the scripted session runs every command and powers off, and what it prints agrees with what
  * the host computes independently (node's sha256 of the files in the initramfs, the same double arithmetic in JS,
  * the IEEE 754 and RISC-V rules for flags, rounding and NaNs). With `shell` on the command line the console is an
- * interactive shell. The same session on hindsight is busybox.test.ts (gated until F and D land).
+ * interactive shell. The same session on hindsight is busybox.test.ts.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';

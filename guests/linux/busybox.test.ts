@@ -3,14 +3,7 @@
  * its end and powers off; the lines that do not depend on timing (comparableLines) are QEMU's lines; the recording
  * replays bit-exactly; seeks into the middle of the session stand where a straight replay stood; and `shell` on the
  * command line gives an interactive shell.
- *
- * GATED until hindsight has F and D: glibc's dynamic loader runs FP instructions in its first few thousand, so today
- * the guest's /init dies of an illegal instruction and the kernel panics. Run it with
- *
- *   npx tsc -p tsconfig.json && HINDSIGHT_BUSYBOX=1 npx vitest run guests/linux/busybox.test.ts
- *
- * and, once it passes, delete the `runIf` gate below so that CI runs it. (busybox-qemu.test.ts, in the default
- * suite, already checks the QEMU side.)
+ * (busybox-qemu.test.ts checks the QEMU side on its own.)
  */
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
