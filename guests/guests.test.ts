@@ -25,6 +25,7 @@ const SAME_AS_QEMU: Record<string, { input?: string }> = {
   'bench-paging': {},
   'bench-nbody': {},
   'fp-regs': {},
+  sstc: {},
 };
 
 /** Runs an ELF on QEMU virt + OpenSBI (the reference) and returns the guest's console output and status. */
