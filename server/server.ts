@@ -12,8 +12,9 @@ import { createApp } from './http/app.js';
 import { declaredLength } from './http/body.js';
 import { silentLogger, type Logger } from './log.js';
 import { ServerMetrics } from './metrics.js';
+import { ADDON_BUILT_AT, nativeAddon } from './native/addon.js';
 import { VmRegistry } from './vm/registry.js';
-import { canReleaseMemory } from './vm/release-memory.js';
+import { tuneAllocator } from './vm/release-memory.js';
 
 export interface RunningServer {
   url: string;
@@ -28,8 +29,9 @@ export async function startServer(options: ServerOptions, log: Logger = silentLo
   const registry = new VmRegistry(options, metrics, log);
   metrics.watch(() => registry.list().map((vm) => vm.summary()));
   mkdirSync(registry.recordingsDir, { recursive: true });
-  if (!canReleaseMemory && process.platform === 'linux') {
-    log.warn({ addon: 'dist/server/native/malloc-trim.node' }, 'native addon not built: the memory of deleted VMs stays with the C allocator (scripts/build-native.sh)');
+  tuneAllocator();
+  if (nativeAddon === null && process.platform === 'linux') {
+    log.warn({ addon: ADDON_BUILT_AT }, 'native addon not built: the memory of deleted VMs stays with the C allocator, and each channel connection leaves a handle behind (scripts/build-native.sh)');
   }
   const app = createApp(options, registry, metrics, log);
   const http: Server = createServer(app);

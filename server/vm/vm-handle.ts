@@ -137,6 +137,7 @@ export class VmHandle {
   adopt(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const handed = releaseSocket(socket, req, head);
     try {
+      if (this.exited) throw new Error('the worker is gone');
       this.post({ t: 'adopt', socket: handed });
     } catch {
       // The worker never got it: the descriptor is still this thread's alone, to close.

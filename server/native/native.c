@@ -1,0 +1,91 @@
+/*
+ * The server's Node-API addon: what the process needs from the C library and Node cannot do from JavaScript.
+ * - trim() hands the C allocator's free memory back to the OS (glibc's malloc_trim(0)) and returns whether any was;
+ *   undefined where the C library is not glibc.
+ * - tuneAllocator(bytes) fixes glibc's trim and mmap thresholds at `bytes` (mallopt M_TRIM_THRESHOLD and
+ *   M_MMAP_THRESHOLD) and returns whether it could (undefined off glibc).
+ * - dupDescriptor(fd) returns a new descriptor for the same open connection (close-on-exec, like every descriptor
+ *   Node opens).
+ *
+ * Why trim (server/vm/release-memory.ts, docs/architecture.md "Under load"): each VM runs in a worker thread, and
+ * glibc gives each thread a malloc arena of its own. When a VM's worker ends, its isolate frees its memory into that
+ * arena, but glibc keeps the free pages (an arena's heap shrinks only from its top, and only on a large free);
+ * measured: 16 ended workers left 63 MB in arenas with 5 MB in use. Only malloc_trim releases free pages inside an
+ * arena, and Node has no way to call it from JavaScript.
+ *
+ * Why tuneAllocator (server/vm/release-memory.ts): malloc_trim releases the free pages inside an arena, but not the
+ * free top of a thread's arena; glibc trims that only on a free when it exceeds the trim threshold, which it raises
+ * (up to 64 MiB) each time a large mmapped block is freed. Fixed thresholds keep the ended workers' arena tops small.
+ *
+ * Why dupDescriptor (server/channel/socket-handoff.ts, docs/architecture.md "The handoff"): a channel connection
+ * accepted by the main thread is handed to its VM's worker as a descriptor. With a duplicate for the worker, the
+ * main thread can close its own socket, libuv handle and all, the ordinary way: otherwise that handle has to stay
+ * behind forever, since closing it would close the worker's descriptor.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <node_api.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+static napi_value trim(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+#ifdef __GLIBC__
+  if (napi_get_boolean(env, malloc_trim(0) != 0, &result) != napi_ok) return NULL;
+#else
+  if (napi_get_undefined(env, &result) != napi_ok) return NULL;
+#endif
+  return result;
+}
+
+static napi_value tune_allocator(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t bytes;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &bytes) != napi_ok || bytes <= 0) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "tuneAllocator takes a size in bytes (an integer > 0)");
+    return NULL;
+  }
+  napi_value result;
+#ifdef __GLIBC__
+  int ok = mallopt(M_TRIM_THRESHOLD, bytes) == 1 && mallopt(M_MMAP_THRESHOLD, bytes) == 1;
+  if (napi_get_boolean(env, ok, &result) != napi_ok) return NULL;
+#else
+  if (napi_get_undefined(env, &result) != napi_ok) return NULL;
+#endif
+  return result;
+}
+
+static napi_value dup_descriptor(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "dupDescriptor takes a descriptor (an integer >= 0)");
+    return NULL;
+  }
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (copy < 0) {
+    napi_throw_error(env, "ERR_DUP_DESCRIPTOR", strerror(errno));
+    return NULL;
+  }
+  napi_value result;
+  if (napi_create_int32(env, copy, &result) != napi_ok) return NULL;
+  return result;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  if (napi_create_function(env, "trim", NAPI_AUTO_LENGTH, trim, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "trim", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "tuneAllocator", NAPI_AUTO_LENGTH, tune_allocator, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "tuneAllocator", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "dupDescriptor", NAPI_AUTO_LENGTH, dup_descriptor, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "dupDescriptor", fn) != napi_ok) return NULL;
+  return exports;
+}
