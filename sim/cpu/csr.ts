@@ -34,7 +34,7 @@ const SIP_WRITABLE = SIP_SSIP;
 const SENVCFG_WRITABLE = 1; // FIOM
 
 /** What a CSR write changed, so the hart can resynchronise the MMU and the interrupt logic. */
-export const enum CsrEffect { None = 0, Mmu = 1, Irq = 2, Timer = 4 }
+export const enum CsrEffect { None = 0, Mmu = 1, Irq = 2, Timer = 4, TlbSet = 8 }
 
 /** The optional parts of the CSR file, from the machine's ISA string. */
 export interface CsrFeatures {
@@ -180,8 +180,9 @@ export class CsrFile {
       case CSR_SSTATUS: {
         const old = this.sstatus;
         this.sstatus = (old & ~this.sstatusWritable) | (lo & this.sstatusWritable);
-        const mmuBits = SSTATUS_SUM | SSTATUS_MXR;
-        return ((old ^ this.sstatus) & mmuBits ? CsrEffect.Mmu : CsrEffect.None) | CsrEffect.Irq;
+        // MXR changes what a cached entry allows: flush. SUM selects the TLB set that allows it (mmu.ts).
+        const changed = old ^ this.sstatus;
+        return (changed & SSTATUS_MXR ? CsrEffect.Mmu : CsrEffect.None) | (changed & SSTATUS_SUM ? CsrEffect.TlbSet : CsrEffect.None) | CsrEffect.Irq;
       }
       // Writing the FPU's CSRs changes its state: Dirty.
       case CSR_FFLAGS: this.fcsr = (this.fcsr & ~0x1f) | (lo & 0x1f); this.sstatus |= SSTATUS_FS; return CsrEffect.None;

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { SSTATUS_MXR, SSTATUS_SUM } from './csr.js';
 import { Hart, PRIV_S, PRIV_U, Stop } from './hart.js';
+import { encode } from '../isa/index.js';
 import { Cause } from './trap.js';
 import {
   a0, a1, a2, a3, a5, BASE, exitPc, exitTval, Machine, PageTables, peek, place, poke, PTE_A, PTE_D, PTE_R, PTE_U, PTE_V,
@@ -549,6 +550,53 @@ describe('translation context changes', () => {
     expect(h.run(4)).toBe(Stop.Budget);
     expect(h.getReg(a0)).toBe(1n);
     expect(h.getReg(a2)).toBe(2n);
+  });
+
+  it('sfence.vma with an address drops that page only, as QEMU does: another changed PTE stays unseen until a full one', () => {
+    const v = vm();
+    const VB = VA + 0x1000n;
+    const leafA = v.pt.map(VA, PA1, RWAD), leafB = v.pt.map(VB, PA3, RWAD);
+    v.pt.map(BigInt(leafA) & ~0xfffn, BigInt(leafA) & ~0xfffn, RWAD);
+    if ((leafB & ~0xfff) !== (leafA & ~0xfff)) v.pt.map(BigInt(leafB) & ~0xfffn, BigInt(leafB) & ~0xfffn, RWAD);
+    poke(v.ram, PA1, 8, 1n);
+    poke(v.ram, PA2, 8, 2n);
+    poke(v.ram, PA3, 8, 3n);
+    const h = start(v, [
+      encode('ld', { rd: a0, rs1: a1 }),
+      encode('ld', { rd: a2, rs1: a5 }),
+      encode('sd', { rs1: 14, rs2: a3 }), // both leaves now map PA2
+      encode('sd', { rs1: 9, rs2: a3 }),
+      encode('sfence.vma', { rs1: a1 }),
+      encode('ld', { rd: a0, rs1: a1 }),
+      encode('ld', { rd: a2, rs1: a5 }),
+      encode('sfence.vma'),
+      encode('ld', { rd: 16, rs1: a5 }),
+    ], { [a1]: VA, [a5]: VB, [a3]: (BigInt(PA2 >>> 12) << 10n) | BigInt(RWAD), [14]: BigInt(leafA), [9]: BigInt(leafB) });
+    expect(h.run(9)).toBe(Stop.Budget);
+    expect(h.getReg(a0)).toBe(2n);
+    expect(h.getReg(a2)).toBe(3n);
+    expect(h.getReg(16)).toBe(2n);
+  });
+
+  it('toggling SUM flushes nothing (it selects a TLB set, as QEMU selects an MMU index): a changed PTE stays unseen', () => {
+    const v = vm();
+    const leaf = v.pt.map(VA, PA1, RWAD);
+    v.pt.map(BigInt(leaf) & ~0xfffn, BigInt(leaf) & ~0xfffn, RWAD);
+    poke(v.ram, PA1, 8, 1n);
+    poke(v.ram, PA2, 8, 2n);
+    const h = start(v, [
+      LD,
+      encode('sd', { rs1: 14, rs2: a3 }),
+      encode('csrrs', { rd: 0, rs1: a2, imm: 0x100 }),
+      encode('csrrc', { rd: 0, rs1: a2, imm: 0x100 }),
+      encode('ld', { rd: 16, rs1: a1 }),
+      encode('sfence.vma'),
+      encode('ld', { rd: 17, rs1: a1 }),
+    ], { [a1]: VA, [a2]: BigInt(SSTATUS_SUM), [a3]: (BigInt(PA2 >>> 12) << 10n) | BigInt(RWAD), [14]: BigInt(leaf) });
+    expect(h.run(7)).toBe(Stop.Budget);
+    expect(h.getReg(a0)).toBe(1n);
+    expect(h.getReg(16)).toBe(1n);
+    expect(h.getReg(17)).toBe(2n);
   });
 
   it('setting SUM from the program takes effect at the next instruction', () => {

@@ -326,7 +326,8 @@ export class Hart {
         return 1;
       case 'sfence.vma':
         if (this.priv === PRIV_U) return this.illegalRow(rowId, rd, rs1, rs2, imm);
-        this.mmu.flush();
+        // rs1 names one virtual address: only its page goes (for any ASID: there are no ASIDs in the TLBs).
+        if (rs1 === 0) this.mmu.flush(); else this.mmu.flushPage(this.x[2 * rs1], this.x[2 * rs1 + 1]);
         return 0;
       default:
         if (row.format === 'CSR' || row.format === 'CSRI') return this.csrInsn(rowId, rd, rs1, imm);
@@ -556,17 +557,19 @@ export class Hart {
   private csrInsn(rowId: number, rd: number, rs1: number, num: number): number {
     const row = ROWS[rowId];
     const f3 = (row.match >>> 12) & 7, c = this.csr;
-    const bits = encodeRow(row, { rd, rs1, imm: num });
+    // The instruction's bits (for a trap's stval or htinst), built only when it traps: CSR instructions are frequent
+    // in a kernel (every trap entry and exit, every user copy's SUM toggle).
+    const bits = (): number => encodeRow(row, { rd, rs1, imm: num });
     if (num === CSR_SEED) {
       // Zkr's seed has no in-kernel model: a virtual-instruction trap, which KVM turns into KVM_EXIT_RISCV_CSR.
-      this.pend(Cause.VirtualInst, bits, 0);
-      this.s[w(S.TRAP_HTINST)] = bits;
+      this.pend(Cause.VirtualInst, bits(), 0);
+      this.s[w(S.TRAP_HTINST)] = bits();
       return 1;
     }
     const immForm = f3 >= 5;
     const writes = (f3 & 3) === 1 || rs1 !== 0;
     const reads = (f3 & 3) !== 1 || rd !== 0;
-    if (!c.accessible(num, this.priv) || (writes && (num >>> 10) === 3)) return this.pend(Cause.IllegalInst, bits, 0);
+    if (!c.accessible(num, this.priv) || (writes && (num >>> 10) === 3)) return this.pend(Cause.IllegalInst, bits(), 0);
     const srcLo = immForm ? rs1 : this.x[2 * rs1];
     const srcHi = immForm ? 0 : this.x[2 * rs1 + 1];
     let oldLo = 0, oldHi = 0;
@@ -581,6 +584,7 @@ export class Hart {
       else if ((f3 & 3) === 3) { nlo = oldLo & ~srcLo; nhi = oldHi & ~srcHi; }
       const effect = c.write(num, nlo, nhi);
       if (effect & CsrEffect.Mmu) this.syncMmu();
+      if (effect & CsrEffect.TlbSet) this.mmu.sum = (c.sstatus & SSTATUS_SUM) !== 0;
       if (effect & CsrEffect.Irq) this.updateIrq();
       if (effect & CsrEffect.Timer) this.timerWritten();
     }

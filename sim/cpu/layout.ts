@@ -97,13 +97,13 @@ export const BP_FILTER_BITS = 2048;
 export const TLB_BASE = 0x1000;
 export const TLB_ENTRIES = 1024;
 export const TLB_ENTRY_SIZE = 16;
-/** Bytes of one access kind's TLB, and of one privilege's set of three. */
+/** Bytes of one access kind's TLB, and of one set of three (mmu.ts: U, S, S with SUM). */
 export const TLB_KIND_SIZE = TLB_ENTRIES * TLB_ENTRY_SIZE;
 export const TLB_SET_SIZE = 3 * TLB_KIND_SIZE;
 /** Within a TLB entry: the tag (i64: the page's virtual address, plus flag bits), the page's RAM offset (i32). */
 export const TLB_TAG = 0, TLB_OFF = 8;
 
-export const CODE_MAP_BASE = 0x2_0000;
+export const CODE_MAP_BASE = 0x3_0000;
 /** Compiled pages the table can index (a decoded entry's block word keeps the index in 16 bits). */
 export const MAX_BLOCKS = 65536;
 

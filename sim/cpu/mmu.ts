@@ -55,8 +55,15 @@ export interface CodeWriteListener {
  * ever cached: MMIO always takes the slow path, where it becomes a guest page fault for the hypervisor layer.
  * Inline fast paths compare `tag === (addr & (~0xfff | (size - 1)))`, so a misaligned access misses and comes here.
  */
-/** Bytes of the TLBs in the machine's memory (two privileges, three access kinds). */
-export const TLB_BYTES = 2 * TLB_SET_SIZE;
+/**
+ * The TLB sets, as QEMU's MMU indexes: U-mode, S-mode, and S-mode with sstatus.SUM (which may touch U pages), so
+ * that the kernel toggling SUM around every user copy selects a set instead of flushing (Linux does it thousands
+ * of times a second). Each set has a TLB per access kind.
+ */
+const TLB_SETS = 3;
+const SET_U = 0, SET_S = 1, SET_S_SUM = 2;
+/** Bytes of the TLBs in the machine's memory. */
+export const TLB_BYTES = TLB_SETS * TLB_SET_SIZE;
 
 /** A TLB entry in 32-bit words: tag low, tag high, RAM offset of the page, unused. */
 const E_TAG = 0, E_TAG_HI = 1, E_OFF = 2;
@@ -64,18 +71,20 @@ const E_TAG = 0, E_TAG_HI = 1, E_OFF = 2;
 export class Mmu {
   readonly ram: GuestRam;
   /**
-   * The TLBs per privilege (QEMU's MMU indexes) and access kind, [priv][access]: views of the machine's memory,
+   * The TLBs per set (SET_U, SET_S, SET_S_SUM) and access kind, [set][access]: views of the machine's memory,
    * where compiled code reads them too. Entry i is words 4i..4i+3 (see E_TAG, E_TAG_HI, E_OFF).
    */
   readonly tlbs: Int32Array[][] = [];
-  /** The current privilege's set. */
+  /** Every TLB, as one array (a flush fills it). */
+  private readonly all: Int32Array;
+  /** The current set. */
   private cur: Int32Array[];
   /** The hart state (words), where the current set's address and the LR reservation live. */
   private readonly state: Int32Array;
 
   // Translation context, set by the hart. A privilege switch selects the other TLB set; SUM, MXR, satp flush.
   private privValue = 1;
-  sum = false;
+  private sumValue = false;
   mxr = false;
   satpMode = SATP_MODE_BARE;
   rootPpn = 0;
@@ -92,15 +101,16 @@ export class Mmu {
     this.ram = ram;
     this.state = state;
     const buffer = ram.memory.buffer;
-    for (let p = 0; p < 2; p++) {
+    for (let p = 0; p < TLB_SETS; p++) {
       const set: Int32Array[] = [];
       for (let k = 0; k < 3; k++) set.push(new Int32Array(buffer, TLB_BASE + p * TLB_SET_SIZE + k * TLB_KIND_SIZE, TLB_ENTRIES * 4));
       this.tlbs.push(set);
     }
-    for (const set of this.tlbs) for (const t of set) for (let i = 0; i < TLB_SIZE; i++) t[i << 2] = NO_TAG;
+    this.all = new Int32Array(buffer, TLB_BASE, TLB_BYTES >>> 2);
+    this.all.fill(NO_TAG);
     widenToDouble(this, ['rootPpn']);
     widenToDouble(this.fault, ['gpa']);
-    this.cur = this.tlbs[1];
+    this.cur = this.tlbs[SET_S];
     this.priv = 1;
   }
 
@@ -110,8 +120,23 @@ export class Mmu {
 
   set priv(p: number) {
     this.privValue = p;
-    this.cur = this.tlbs[p];
-    this.state[S.TLB_SET >>> 2] = TLB_BASE + p * TLB_SET_SIZE;
+    this.selectSet();
+  }
+
+  /** sstatus.SUM: S-mode may read and write U pages (a set of its own: no flush when it changes). */
+  get sum(): boolean {
+    return this.sumValue;
+  }
+
+  set sum(v: boolean) {
+    this.sumValue = v;
+    this.selectSet();
+  }
+
+  private selectSet(): void {
+    const set = this.privValue === 0 ? SET_U : this.sumValue ? SET_S_SUM : SET_S;
+    this.cur = this.tlbs[set];
+    this.state[S.TLB_SET >>> 2] = TLB_BASE + set * TLB_SET_SIZE;
   }
 
   // The LR reservation, kept in the hart state (it is part of checkpoints and of the state digest).
@@ -132,8 +157,30 @@ export class Mmu {
   }
 
   flush(): void {
-    // Every store through a write entry has logged its page already (UNLOGGED_TAG_BIT): nothing to log here.
-    for (const set of this.tlbs) for (const t of set) for (let i = 0; i < TLB_SIZE; i++) t[i << 2] = NO_TAG;
+    // Every store through a write entry has logged its page already (UNLOGGED_TAG_BIT): nothing to log here. Every
+    // word becomes NO_TAG (a memset): only the tag word matters in an entry that cannot match.
+    this.all.fill(NO_TAG);
+  }
+
+  /** Whether the current set caches a translation of the page of (lo, hi) for `access` (tests, diagnostics). */
+  isCached(lo: number, hi: number, access: Access): boolean {
+    const e = ((lo >>> 12) & TLB_MASK) << 2;
+    const t = this.cur[access];
+    return (t[e + E_TAG] & ~SLOW_TAG_BITS) === (lo & ~0xfff) && t[e + E_TAG_HI] === hi;
+  }
+
+  /**
+   * sfence.vma with an address: drops that virtual page's entries in every set and kind (QEMU's tlb_flush_page).
+   * Entries are per 4 KiB virtual page, superpages included, so the page's one slot per TLB is all there is.
+   */
+  flushPage(lo: number, hi: number): void {
+    const e = ((lo >>> 12) & TLB_MASK) << 2;
+    const page = lo & ~0xfff;
+    for (const set of this.tlbs) {
+      for (const t of set) {
+        if ((t[e + E_TAG] & ~SLOW_TAG_BITS) === page && t[e + E_TAG_HI] === hi) t[e + E_TAG] = NO_TAG;
+      }
+    }
   }
 
   /**

@@ -35,9 +35,10 @@ export function sbiInKernel(host: SbiKernelHost, eid: number, fid: number, arg: 
       if (hartMaskIncludesSelf(arg(0), 0n)) h.setInterruptPending(SIP_SSIP, true);
       return legacyRet('sbi-legacy-ipi');
     case sbi.SBI_EXT_0_1_REMOTE_FENCE_I:
+      return legacyRet('sbi-legacy-rfence');
     case sbi.SBI_EXT_0_1_REMOTE_SFENCE_VMA:
     case sbi.SBI_EXT_0_1_REMOTE_SFENCE_VMA_ASID:
-      h.mmu.flush();
+      sfenceRange(h, arg(1), arg(2));
       return legacyRet('sbi-legacy-rfence');
     case sbi.SBI_EXT_0_1_SHUTDOWN:
       return { kind: 'system-event', type: BigInt(sbi.SRST_TYPE_SHUTDOWN), reason: 0n };
@@ -60,7 +61,10 @@ export function sbiInKernel(host: SbiKernelHost, eid: number, fid: number, arg: 
       return ok(0, 'sbi-ipi');
     case sbi.SBI_EXT_RFENCE:
       if (fid > 6) return err(sbi.SBI_ERR_NOT_SUPPORTED, 'sbi-rfence');
-      h.mmu.flush();
+      // REMOTE_FENCE_I: decoded and compiled code follow every store already, so there is nothing to drop.
+      // REMOTE_SFENCE_VMA(_ASID): the range (a2, a3), as KVM's kvm_riscv_hfence_vvma_gva. The HFENCEs: all.
+      if (fid === 1 || fid === 2) sfenceRange(h, arg(2), arg(3));
+      else if (fid !== 0) h.mmu.flush();
       return ok(0, 'sbi-rfence');
     case sbi.SBI_EXT_HSM:
       switch (fid) {
@@ -74,6 +78,25 @@ export function sbiInKernel(host: SbiKernelHost, eid: number, fid: number, arg: 
       return { kind: 'system-event', type: arg(0), reason: arg(1) };
     default:
       return err(sbi.SBI_ERR_NOT_SUPPORTED, 'sbi-unsupported');
+  }
+}
+
+/** Pages a remote sfence.vma drops one by one; a larger range flushes everything (the same, only faster). */
+const RFENCE_PAGE_LIMIT = 64;
+
+/**
+ * sfence.vma over [start, start + size): (0, 0) or size -1 means everything (the SBI spec), as does a range past
+ * RFENCE_PAGE_LIMIT pages.
+ */
+function sfenceRange(h: Hart, start: bigint, size: bigint): void {
+  const all = (start === 0n && size === 0n) || size === 0xffff_ffff_ffff_ffffn || size > BigInt(RFENCE_PAGE_LIMIT * 4096);
+  if (all) {
+    h.mmu.flush();
+    return;
+  }
+  const first = start & ~0xfffn, end = start + size;
+  for (let page = first; page < end; page += 0x1000n) {
+    h.mmu.flushPage(Number(BigInt.asIntN(32, page)), Number(BigInt.asIntN(32, page >> 32n)));
   }
 }
 

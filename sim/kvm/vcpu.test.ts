@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SIP_STIP } from '../cpu/csr.js';
 import { a0, a1, a2, a6, a7, BASE, load } from '../cpu/test-helpers.js';
+import { Access } from '../cpu/mmu.js';
 import { Cause } from '../cpu/trap.js';
 import { KVM_INTERNAL_ERROR_EMULATION, KVM_INTERNAL_ERROR_TRAP_LOOP, type VcpuExit } from './exits.js';
 import { Vcpu } from './vcpu.js';
@@ -123,6 +124,23 @@ describe('Vcpu exits', () => {
     for (const eid of [0x0800_0001n, 0x0900_0002n]) {
       expect(call(eid, 7n, [9n]).exit).toMatchObject({ reason: 'RISCV_SBI', extensionId: Number(eid), functionId: 7, args: [9n, 0n, 0n, 0n, 0n, 0n] });
     }
+  });
+
+  it('SBI RFENCE: remote sfence.vma drops the pages of its range only, (0, 0) and size -1 everything; fence.i nothing', () => {
+    const pages = [0x8000_1000, 0x8000_2000, 0x8000_3000];
+    const after = (fid: bigint, start: bigint, size: bigint) => {
+      const { vcpu, hart } = vcpuWith([ECALL, J_SELF], { [a7]: 0x5246_4e43n, [a6]: fid });
+      [1n, 0n, start, size].forEach((v, i) => hart.setReg(a0 + i, v));
+      for (const p of pages) expect(hart.mmu.load(p, 0, 3)).toBe(true); // Bare: each load caches its page
+      vcpu.run(1);
+      return pages.map((p) => hart.mmu.isCached(p, 0, Access.Read));
+    };
+    expect(after(1n, 0x8000_2000n, 0x1000n)).toEqual([true, false, true]);
+    expect(after(1n, 0x8000_1800n, 0x1000n)).toEqual([false, false, true]); // the range touches two pages
+    expect(after(2n, 0x8000_3000n, 8n)).toEqual([true, true, false]); // with an ASID: the same here
+    expect(after(1n, 0n, 0n)).toEqual([false, false, false]);
+    expect(after(1n, 0x8000_2000n, 0xffff_ffff_ffff_ffffn)).toEqual([false, false, false]);
+    expect(after(0n, 0n, 0n)).toEqual([true, true, true]); // remote fence.i: the TLB stays
   });
 
   it('the SBI timer raises STIP at the exact instruction count its deadline falls on', () => {
