@@ -4,7 +4,7 @@
  * allocator: before that, 4 VMs deleted left the server's anonymous memory 15-17 MiB above idle, and 16 VMs 40-90 MiB
  * (bench:load).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RemoteVmm } from '../client-sdk/index.js';
 import { until, useTestServer } from './test-helpers.js';
@@ -15,6 +15,12 @@ function status(pid: number): { threads: number; anonMib: number } {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
   const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(s)![1]);
   return { threads: field('Threads'), anonMib: field('RssAnon') / 1024 };
+}
+
+/** The nice value of each of the process's threads (/proc/PID/task/TID/stat, field 19), the main thread's first. */
+function niceValues(pid: number): { main: number; others: number[] } {
+  const nice = (tid: string) => Number(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
+  return { main: nice(String(pid)), others: readdirSync(`/proc/${pid}/task`).filter((t) => t !== String(pid)).map(nice) };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -36,7 +42,7 @@ async function handlesBesideConnections(url: string): Promise<number> {
 }
 
 describe('deleted VMs', () => {
-  it.runIf(process.platform === 'linux')('end their worker threads, leave no handle of their channel connections behind, and the server\'s memory comes back to idle', async () => {
+  it.runIf(process.platform === 'linux')('run at a lower priority than the main thread, end their worker threads, leave no handle of their channel connections behind, and the server\'s memory comes back to idle', async () => {
     const { client, child, url } = server();
     const pid = child.pid!;
     // Idle: after a first VM, as any server that has run one (its worker's code is loaded once).
@@ -50,6 +56,11 @@ describe('deleted VMs', () => {
     const controllers = await Promise.all(vms.map(async (vm) => new RemoteVmm(await client.connect(vm, 'controller'))));
     await Promise.all(controllers.map((c) => c.run()));
     expect(status(pid).threads).toBe(idle.threads + 4);
+    // While they run, the VMs' 4 threads (and only they) run at a lower priority than the main thread
+    // (vm/thread-priority.ts): /healthz and the other requests come first.
+    const nice = niceValues(pid);
+    expect(nice.others.filter((n) => n === nice.main + 5)).toHaveLength(4);
+    expect(nice.others.filter((n) => n !== nice.main && n !== nice.main + 5)).toEqual([]);
     await until(async () => controllers.every((c) => c.exitsSeen > 100));
     await Promise.all(vms.map((vm) => client.deleteVm(vm.id)));
     await Promise.all(controllers.map((c) => c.conn.close()));

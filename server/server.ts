@@ -4,6 +4,7 @@
  * responsive whatever the guests do.
  */
 import { mkdirSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleUpgrade } from './channel/upgrade.js';
@@ -30,6 +31,9 @@ export async function startServer(options: ServerOptions, log: Logger = silentLo
   metrics.watch(() => registry.list().map((vm) => vm.summary()));
   mkdirSync(registry.recordingsDir, { recursive: true });
   tuneAllocator();
+  // The first asynchronous file operation starts libuv's thread pool, whose threads take the priority of the thread
+  // that starts it: the main thread's, not a VM worker's (vm/thread-priority.ts).
+  await access(registry.recordingsDir);
   if (nativeAddon === null && process.platform === 'linux') {
     log.warn({ addon: ADDON_BUILT_AT }, 'native addon not built: the memory of deleted VMs stays with the C allocator, and each channel connection leaves a handle behind (scripts/build-native.sh)');
   }

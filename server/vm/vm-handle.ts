@@ -16,7 +16,7 @@ import { releaseFreedMemorySoon } from './release-memory.js';
 import { VmRequestError } from './vm-request-error.js';
 import type { InternalRequest, MainToWorker, VmFigures, WorkerInit, WorkerToMain } from './worker-messages.js';
 
-const WORKER_URL = new URL('./vm-worker.js', import.meta.url);
+const WORKER_URL = new URL('./vm-thread.js', import.meta.url);
 
 export class VmHandle {
   readonly id: string;
