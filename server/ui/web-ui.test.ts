@@ -77,12 +77,15 @@ async function waitForPlace(page: Page, what: (d: DOMStringMap) => boolean): Pro
   throw new Error(`the place never came: ${await status.textContent()}`);
 }
 
-/** x0..x31 and pc as the page shows them. */
-async function pageRegisters(page: Page): Promise<{ pc: bigint; x: bigint[] }> {
-  const text = await page.getByTestId('registers').evaluate((el) =>
+/** x0..x31, pc, f0..f31 and fcsr as the page shows them. */
+async function pageRegisters(page: Page): Promise<{ pc: bigint; x: bigint[]; f: bigint[]; fcsr: string | undefined }> {
+  const text = await page.locator('.inspector').evaluate((el) =>
     Array.from(el.querySelectorAll('[data-testid^=reg-]'), (r) => [r.getAttribute('data-testid')!, r.querySelector('.value')!.textContent!]));
   const map = new Map(text);
-  return { pc: BigInt(`0x${map.get('reg-pc')}`), x: Array.from({ length: 32 }, (_, i) => BigInt(`0x${map.get(`reg-x${i}`)}`)) };
+  return {
+    pc: BigInt(`0x${map.get('reg-pc')}`), x: Array.from({ length: 32 }, (_, i) => BigInt(`0x${map.get(`reg-x${i}`)}`)),
+    f: Array.from({ length: 32 }, (_, i) => BigInt(`0x${map.get(`reg-f${i}`)}`)), fcsr: map.get('reg-fcsr'),
+  };
 }
 
 describe('web UI: a recording', () => {
@@ -113,9 +116,11 @@ describe('web UI: a recording', () => {
     expect(page.url()).toContain(`#/recordings/${RECORDING}?exit=${target}`);
     const dump = spawnSync(process.execPath, [CLI, 'replay', join(server().dataDir, 'recordings', RECORDING), '--goto-exit', String(target), '--dump-regs'], { encoding: 'utf8' });
     expect(dump.status, dump.stderr).toBe(0);
-    const cli = JSON.parse(dump.stdout) as { pc: string; x: string[]; seq: number };
+    const cli = JSON.parse(dump.stdout) as { pc: string; x: string[]; seq: number; f: string[]; fcsr: string };
     let shown = await pageRegisters(page);
     expect(shown.x).toEqual(cli.x.map((v) => BigInt(v)));
+    expect(shown.f).toEqual(cli.f.map((v) => BigInt(v)));
+    expect(shown.fcsr).toBe(Number(cli.fcsr).toString(16).padStart(2, '0'));
     expect(shown.pc).toBe(BigInt(cli.pc));
     expect(await page.getByTestId('exit-fields').textContent()).toContain(`phys_addr0x${exits[target].reason === 'MMIO' ? exits[target].physAddr.toString(16) : ''}`);
     expect(await page.getByTestId('disassembly').locator('.insn.current').textContent()).toMatch(/^80[0-9a-f]{6}[0-9a-f]+\s*l[bhwd]u?\s/);

@@ -34,6 +34,14 @@ export const ABI_NAMES = [
   'a6', 'a7', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11', 't3', 't4', 't5', 't6',
 ];
 
+/** f0..f31 by ABI name: ft0-7, fs0-1, fa0-7, fs2-11, ft8-11. */
+export function fpAbiName(i: number): string {
+  if (i < 8) return `ft${i}`;
+  if (i < 10) return `fs${i - 8}`;
+  if (i < 18) return `fa${i - 10}`;
+  return i < 28 ? `fs${i - 16}` : `ft${i - 20}`;
+}
+
 /** One colour per exit reason (by the reason codes of the timeline columns). */
 export const REASON_COLOURS: Record<string, string> = {
   MMIO: '#4e9af1', RISCV_SBI: '#53c68c', INTR: '#e8b84a', SYSTEM_EVENT: '#e25c5c', DEBUG: '#c77ddb', RISCV_CSR: '#4fd1d9', INTERNAL_ERROR: '#ff2d55',

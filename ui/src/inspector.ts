@@ -6,8 +6,8 @@
  */
 import { ApiError, getJson, type DisasmLine, type ExitDetail } from './api.js';
 import { ChannelError } from './channel.js';
-import { ABI_NAMES, append, clear, h, hex, hex64, parseAddress } from './dom.js';
-import { Session, type Place, type Stop, type TravelReply } from './session.js';
+import { ABI_NAMES, append, clear, fpAbiName, h, hex, hex64, parseAddress } from './dom.js';
+import { Session, type Place, type Registers, type Stop, type TravelReply } from './session.js';
 
 export interface InspectorHooks {
   /** The traveller moved (the timeline marks the place, the address bar keeps it). */
@@ -55,6 +55,9 @@ export class Inspector {
     triggers: h('div', { class: 'triggers' }),
     exit: h('div', { class: 'panel exit', 'data-testid': 'exit-fields' }),
     regs: h('div', { class: 'panel regs', 'data-testid': 'registers' }),
+    // Shown on a machine with F/D only.
+    fregsTitle: h('h3', { hidden: true }, 'F/D registers'),
+    fregs: h('div', { class: 'panel regs', 'data-testid': 'fp-registers', hidden: true }),
     disasm: h('div', { class: 'panel disasm', 'data-testid': 'disassembly' }),
     console: h('pre', { class: 'panel console', 'data-testid': 'console' }),
     memory: h('div', { class: 'panel memory', 'data-testid': 'memory' }),
@@ -72,7 +75,7 @@ export class Inspector {
       h('div', { class: 'travel' }, this.parts.buttons, this.parts.status),
       this.parts.triggers,
       h('div', { class: 'grid idle' },
-        h('div', {}, h('h3', {}, 'Exit'), this.parts.exit, h('h3', {}, 'Registers'), this.parts.regs),
+        h('div', {}, h('h3', {}, 'Exit'), this.parts.exit, h('h3', {}, 'Registers'), this.parts.regs, this.parts.fregsTitle, this.parts.fregs),
         h('div', {}, h('h3', {}, 'Disassembly'), this.parts.disasm),
         h('div', {}, h('h3', {}, 'Console (before this point)'), this.parts.console, h('h3', {}, 'Memory (guest-physical)'), this.parts.memory)));
     this.renderTriggers();
@@ -156,7 +159,7 @@ export class Inspector {
     this.el.querySelector('.grid')!.classList.remove('idle');
     this.setStatus(this.describe(place, stop));
     const regs = await s.registers();
-    this.renderRegs(regs.x, regs.pc);
+    this.renderRegs(regs);
     const before = place.atExit !== null ? Number(place.atExit.seq) : place.nextSeq;
     const [exit, lines, consoleOut] = await Promise.all([
       place.atExit === null ? Promise.resolve(null)
@@ -185,17 +188,26 @@ export class Inspector {
       ...exit.fields.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, String(v)))))));
   }
 
-  private renderRegs(x: bigint[], pc: bigint): void {
-    const el = this.parts.regs;
-    clear(el);
-    const rows: HTMLElement[] = [h('div', { class: 'reg', 'data-testid': 'reg-pc' }, h('span', { class: 'name' }, 'pc'), h('span', { class: 'value' }, hex64(pc)))];
-    x.forEach((v, i) => {
+  /** pc and x0..x31, then on a machine with F/D f0..f31 (raw bits) and fcsr; a value changed since the last stop stands out. */
+  private renderRegs(regs: Registers): void {
+    const values = [...regs.x, ...(regs.f ?? [])];
+    const row = (i: number, v: bigint) => {
       const changed = this.lastRegs !== null && this.lastRegs[i] !== v;
-      rows.push(h('div', { class: `reg${changed ? ' changed' : ''}`, 'data-testid': `reg-x${i}`, title: `x${i}` },
-        h('span', { class: 'name' }, ABI_NAMES[i]), h('span', { class: 'value' }, hex64(v))));
-    });
-    this.lastRegs = x;
-    append(el, ...rows);
+      const id = i < 32 ? `x${i}` : `f${i - 32}`;
+      return h('div', { class: `reg${changed ? ' changed' : ''}`, 'data-testid': `reg-${id}`, title: id },
+        h('span', { class: 'name' }, i < 32 ? ABI_NAMES[i] : fpAbiName(i - 32)), h('span', { class: 'value' }, hex64(v)));
+    };
+    clear(this.parts.regs);
+    append(this.parts.regs, h('div', { class: 'reg', 'data-testid': 'reg-pc' }, h('span', { class: 'name' }, 'pc'), h('span', { class: 'value' }, hex64(regs.pc))),
+      ...regs.x.map((v, i) => row(i, v)));
+    clear(this.parts.fregs);
+    this.parts.fregs.hidden = this.parts.fregsTitle.hidden = regs.f === undefined;
+    if (regs.f !== undefined && regs.fcsr !== undefined) {
+      append(this.parts.fregs, ...regs.f.map((v, i) => row(32 + i, v)),
+        h('div', { class: 'reg', 'data-testid': 'reg-fcsr', title: 'frm << 5 | fflags' },
+          h('span', { class: 'name' }, 'fcsr'), h('span', { class: 'value' }, regs.fcsr.toString(16).padStart(2, '0'))));
+    }
+    this.lastRegs = values;
   }
 
   private renderDisasm(lines: DisasmLine[] | Error, pc: bigint): void {

@@ -28,6 +28,9 @@ export interface Registers {
   pc: bigint;
   x: bigint[];
   icount: number;
+  /** f0..f31 (raw bits) and fcsr, on a machine with F/D. */
+  f?: bigint[];
+  fcsr?: number;
 }
 
 export class Session {
