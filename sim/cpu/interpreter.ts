@@ -10,6 +10,13 @@ import { MemoryImports, SemBase } from './sem-base.js';
 
 const { I32, I64 } = ValType;
 
+/**
+ * How much more a block start reached by a taken backward branch (a loop closing) counts towards the compile
+ * threshold than one reached otherwise. The threshold is high (jit.ts: a kernel runs a wide footprint of warm code
+ * whose compiling costs more than interpreting it), and this lets a real loop compile after a few thousand turns.
+ */
+const LOOP_WEIGHT = 10;
+
 /** Why run() returned (the interpreter's result; a trap handler's non-zero answer passes through). */
 export const enum RunStatus {
   /** The target icount was reached. */
@@ -59,7 +66,7 @@ class InterpSem extends SemBase {
     c: Code,
     imports: MemoryImports,
     runtime: ReturnType<typeof addRuntimeFns>,
-    private readonly v: { pc: number; rd: number; rs1: number; rs2: number; imm: number; len: number; ent: number; target: number },
+    private readonly v: { pc: number; rd: number; rs1: number; rs2: number; imm: number; len: number; ent: number; target: number; weight: number },
     private readonly labels: { jumped: Label; trap: Label },
     private readonly hostFn: number,
     private readonly save: () => void,
@@ -115,6 +122,8 @@ class InterpSem extends SemBase {
     cond();
     c.if();
     c.get(this.v.pc).get(this.v.imm).op(Op.i64_extend_i32_s).op(Op.i64_add).set(this.v.pc);
+    // A taken backward branch closes a loop: its target counts LOOP_WEIGHT executions towards compiling.
+    c.get(this.v.imm).i32(31).op(Op.i32_shr_u).i32(LOOP_WEIGHT - 1).op(Op.i32_mul).i32(1).op(Op.i32_add).set(this.v.weight);
     c.else();
     this.nextPc().set(this.v.pc);
     c.end();
@@ -188,6 +197,8 @@ function buildInterpreter(): Uint8Array {
     pc: c.local(I64), rd: c.local(I32), rs1: c.local(I32), rs2: c.local(I32), imm: c.local(I32), len: c.local(I32),
   };
   const icount = c.local(I64), target = c.local(I64);
+  /** What the next block start counts towards compiling (see LOOP_WEIGHT): 1, or more after a backward branch. */
+  const weight = c.local(I32);
   const off = c.local(I32), ent = c.local(I32), op = c.local(I32), bs = c.local(I32), j = c.local(I32), st = c.local(I32);
   /** 1 when the previous instruction fell through to this one in the same page: its entry follows the last. */
   const seq = c.local(I32);
@@ -205,7 +216,7 @@ function buildInterpreter(): Uint8Array {
 
   reload();
   c.i32(0).mem(Op.i64_load, S.TARGET).set(target);
-  c.i32(1).set(bs);
+  c.i32(1).set(bs).i32(1).set(weight);
   const main = c.loop();
   const next = c.block();
   const jumped = c.block();
@@ -283,7 +294,7 @@ function buildInterpreter(): Uint8Array {
   c.end();
   c.else();
   c.i32(0).mem(Op.i32_load, S.HOT_THRESHOLD).if();
-  c.get(ent).get(j).i32(1).op(Op.i32_sub).tee(j).mem(Op.i32_store, D.BLOCK);
+  c.get(ent).get(j).get(bs).op(Op.i32_sub).tee(j).mem(Op.i32_store, D.BLOCK);
   c.get(j).i32(0).mem(Op.i32_load, S.HOT_THRESHOLD).op(Op.i32_add).i32(0).op(Op.i32_le_s).if();
   save();
   c.get(ent).get(off);
@@ -307,7 +318,7 @@ function buildInterpreter(): Uint8Array {
   c.get(ent).mem(Op.i32_load, D.IMM).set(v.imm);
   c.i32(1).set(seq);
 
-  const sem = new InterpSem(c, { load: imp.load, store: imp.store, atomic: imp.atomic, fp: imp.fp }, runtime, { ...v, ent, target }, { jumped, trap }, imp.host, save, seq);
+  const sem = new InterpSem(c, { load: imp.load, store: imp.store, atomic: imp.atomic, fp: imp.fp }, runtime, { ...v, ent, target, weight }, { jumped, trap }, imp.host, save, seq);
   const cases: Label[] = [];
   for (let i = ROWS.length - 1; i >= 0; i--) cases.push(c.block());
   cases.reverse();
@@ -327,7 +338,7 @@ function buildInterpreter(): Uint8Array {
   c.br(main);
   c.end(); // jumped: the pc was set by the instruction
   c.get(icount).i64(1).op(Op.i64_add).set(icount);
-  c.i32(1).set(bs).i32(0).set(seq);
+  c.get(weight).set(bs).i32(1).set(weight).i32(0).set(seq);
   c.br(main);
   c.end(); // next: fall through to the following instruction; its entry follows if it is in the same page
   c.get(v.pc).get(v.len).op(Op.i64_extend_i32_u).op(Op.i64_add).set(v.pc);

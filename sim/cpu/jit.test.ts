@@ -76,6 +76,24 @@ function runAlike(want: Hart, got: Hart, chunks: number[]): void {
 }
 
 describe('compiled tier against the interpreter', () => {
+  it('a loop closing (taken backward branch) counts 10 towards compiling, other block starts 1', () => {
+    // A loop of `turns` turns: its start is reached once by falling in and turns - 1 times by the backward branch.
+    const compiledAfter = (turns: bigint, threshold: number): number => {
+      const { hart } = load([
+        E('addi', { rd: a0, rs1: a0, imm: 1 }),
+        E('bne', { rs1: a0, rs2: a1, imm: -4 }),
+        E('ecall'),
+      ], { [a1]: turns }, 1 << 20, { tier: 'auto', hotThreshold: threshold, batch: 1, maxQueueWait: 0 });
+      hart.run(1000);
+      return hart.compiledStats.insns;
+    };
+    // 1 + 10 x 9 = 91 < 100: never compiled; 1 + 10 x 10 = 101: compiled, and the rest of the loop runs compiled.
+    expect(compiledAfter(10n, 100)).toBe(0);
+    expect(compiledAfter(40n, 100)).toBeGreaterThan(0);
+    // Without the weight it would take 100 turns.
+    expect(compiledAfter(40n, 1000)).toBe(0);
+  });
+
   it('runs nested loops alike (self loop, forward branch, back edge through the dispatch)', () => {
     const [ref, jit] = machines(NESTED, { [a1]: 300n, [a2]: 50n });
     runAlike(ref.hart, jit.hart, [1_000_000]);

@@ -34,7 +34,7 @@ export interface TierOptions {
 
 export const TIERS: readonly Tier[] = ['interp', 'jit', 'auto'];
 
-const DEFAULTS = { hotThreshold: 10_000, batch: 32, codeCacheBytes: 64 << 20, maxQueueWait: 10_000_000 };
+const DEFAULTS = { hotThreshold: 100_000, batch: 32, codeCacheBytes: 64 << 20, maxQueueWait: 10_000_000 };
 /**
  * The jit tier: every block start is queued the first time it is reached and compiled at the next run (or at once,
  * and run compiled that very time, with batch 1: one module per block, which V8 cannot afford for a whole program).
