@@ -4,17 +4,19 @@
  * figures of each VM. Per-VM series are read from the VMs that exist when /metrics is scraped, so a deleted VM's
  * series are gone from the next scrape (the label set stays bounded by the VMs alive, not by the VMs ever made).
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Role, VmState, VmSummary } from '../client-sdk/protocol.js';
 import type { ChannelMetrics } from './channel/vm-channel.js';
+import { CountedHistogram } from './counted-histogram.js';
+import { ROUND_TRIP_BUCKETS, type RoundTripCounts } from './vm/round-trip-counts.js';
 
 /** Every state a VM reports, so that `hindsight_vms` shows 0 for the states no VM is in. */
 const STATES: readonly VmState[] = ['created', 'running', 'waiting', 'paused', 'halted', 'ended'];
 
 /** What the VMs tell the metrics (through their handles in the main thread). */
 export interface VmMetrics extends ChannelMetrics {
-  /** Seconds from an exit sent to the controller until its answer was taken, as measured in the VM's worker. */
-  exitRoundTrips(seconds: readonly number[]): void;
+  /** Seconds from an exit sent to the controller until its answer was taken, as counted in the VM's worker. */
+  exitRoundTrips(counted: RoundTripCounts): void;
 }
 
 export class ServerMetrics implements VmMetrics {
@@ -24,7 +26,7 @@ export class ServerMetrics implements VmMetrics {
   private readonly connections: Gauge;
   private readonly httpRequests: Counter<'method' | 'status'>;
   private readonly protocolErrors: Counter<'code'>;
-  private readonly roundTrip: Histogram;
+  private readonly roundTrip: CountedHistogram;
 
   constructor() {
     const registers = [this.registry];
@@ -33,12 +35,11 @@ export class ServerMetrics implements VmMetrics {
     this.connections = new Gauge({ name: 'hindsight_ws_connections', help: 'WebSocket clients attached to VM channels.', registers });
     this.httpRequests = new Counter({ name: 'hindsight_http_requests_total', help: 'HTTP requests served, by method and status.', labelNames: ['method', 'status'], registers });
     this.protocolErrors = new Counter({ name: 'hindsight_protocol_errors_total', help: 'Errors sent to WebSocket clients, by code.', labelNames: ['code'], registers });
-    this.roundTrip = new Histogram({
-      name: 'hindsight_exit_round_trip_seconds',
-      help: 'From an exit sent to the VM\'s controller until its answer was taken (network and client included).',
-      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1, 10],
-      registers,
-    });
+    this.roundTrip = new CountedHistogram(
+      'hindsight_exit_round_trip_seconds',
+      'From an exit sent to the VM\'s controller until its answer was taken (network and client included).',
+      ROUND_TRIP_BUCKETS, this.registry,
+    );
     const vms = () => this.vms();
     new Gauge({
       name: 'hindsight_vms', help: 'VMs by state.', labelNames: ['state'], registers,
@@ -79,8 +80,8 @@ export class ServerMetrics implements VmMetrics {
     this.protocolErrors.inc({ code });
   }
 
-  exitRoundTrips(seconds: readonly number[]): void {
-    for (const s of seconds) this.roundTrip.observe(s);
+  exitRoundTrips(counted: RoundTripCounts): void {
+    this.roundTrip.add(counted);
   }
 
   vmCreated(): void {

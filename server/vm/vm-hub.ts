@@ -9,14 +9,13 @@ import { encodeMessage, type ProtocolErrorCode, type RequestBody, type VmEnd, ty
 import type { ChannelVm, VmListener } from '../channel/vm-channel.js';
 import type { WorkerPort } from './live-vm.js';
 import { PendingCalls } from './pending-calls.js';
+import { RoundTripCounter, type RoundTripCounts } from './round-trip-counts.js';
 import { VmRequestError } from './vm-request-error.js';
 import type { InternalRequest, VmCommand, VmEvent, VmFigures } from './worker-messages.js';
 
 const FIGURES_EVERY_MS = 250;
 /** How long a running VM's exit must have waited for its answer before the figures say 'waiting'. */
 const WAIT_SHOWN_AFTER_MS = 20;
-/** Round trips kept between two figures (about 0.4 MB at most: a flood is sampled, not queued without bound). */
-const MAX_ROUND_TRIPS = 50_000;
 
 /** The VM behind the hub: LiveVm or ReplayVm. */
 export interface HubVm {
@@ -44,9 +43,9 @@ export class VmHub implements ChannelVm {
   private exitSentAt = 0;
   /** Whether the VM was running when its waiting exit came (a round trip of a running VM, not a stop). */
   private runningBeforeWait = false;
-  private roundTrips: number[] = [];
+  private readonly roundTrips = new RoundTripCounter();
 
-  constructor(init: { id: string; kind: 'live' | 'replay'; token: string }, private readonly publish: (figures: VmFigures, roundTrips: number[]) => void) {
+  constructor(init: { id: string; kind: 'live' | 'replay'; token: string }, private readonly publish: (figures: VmFigures, roundTrips: RoundTripCounts | null) => void) {
     this.id = init.id;
     this.kind = init.kind;
     this.token = init.token;
@@ -82,7 +81,7 @@ export class VmHub implements ChannelVm {
       case 'answered':
         // Without this the figures (GET /v1/vms, /metrics) would say 'waiting' until the next state change.
         this.state = e.state;
-        if (this.roundTrips.length < MAX_ROUND_TRIPS) this.roundTrips.push((performance.now() - this.exitSentAt) / 1000);
+        this.roundTrips.add((performance.now() - this.exitSentAt) / 1000);
         this.publishSoon();
         this.controller?.answerAccepted?.();
         if (e.frame !== null) for (const o of this.observers) o.send(e.frame);
@@ -132,9 +131,7 @@ export class VmHub implements ChannelVm {
     if (this.figuresTimer !== null) clearTimeout(this.figuresTimer);
     this.figuresTimer = null;
     if (this.shownState() !== this.state) this.publishSoon();
-    const roundTrips = this.roundTrips;
-    this.roundTrips = [];
-    this.publish(this.figures(), roundTrips);
+    this.publish(this.figures(), this.roundTrips.take());
   }
 
   private publishSoon(): void {

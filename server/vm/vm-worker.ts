@@ -16,7 +16,7 @@ const port = parentPort!;
 const init = workerData as WorkerInit;
 const post = (message: WorkerToMain): void => port.postMessage(message);
 
-const hub = new VmHub(init, (figures, roundTrips) => post({ t: 'figures', figures, ...(roundTrips.length > 0 ? { roundTrips } : {}) }));
+const hub = new VmHub(init, (figures, roundTrips) => post({ t: 'figures', figures, ...(roundTrips !== null ? { roundTrips } : {}) }));
 let host: ChannelHost;
 try {
   const vm = init.kind === 'live' ? new LiveVm(init, hub.port) : new ReplayVm(init, hub.port);

@@ -10,6 +10,7 @@ import type { CheckpointOptions, ExitAnswer, Place, TravelStop } from '../../sim
 import type { ProtocolErrorCode, RequestBody, Role, VmEnd, VmState } from '../../client-sdk/protocol.js';
 import type { ServerLimits } from '../config.js';
 import type { HandedOffSocket } from '../channel/socket-handoff.js';
+import type { RoundTripCounts } from './round-trip-counts.js';
 
 export interface LiveInit {
   kind: 'live';
@@ -74,7 +75,7 @@ export type WorkerToMain =
    * New figures: at once when the state, the end or the clients change, at most every few hundred ms for counts;
    * with the exit round trips (seconds) measured since the last figures, for /metrics.
    */
-  | { t: 'figures'; figures: VmFigures; roundTrips?: number[] }
+  | { t: 'figures'; figures: VmFigures; roundTrips?: RoundTripCounts }
   /** For /metrics and the log: a client attached (+1) or left (-1) in a role, or an error sent to a client. */
   | { t: 'metric'; connections?: number; role?: Role; protocolError?: ProtocolErrorCode };
 
