@@ -41,15 +41,21 @@ static napi_value trim(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static napi_value tune_allocator(napi_env env, napi_callback_info info) {
+/* The call's first argument as an int32 of at least `least`, or a TypeError thrown with `usage` (returns 0 then). */
+static int int32_argument(napi_env env, napi_callback_info info, int32_t least, const char *usage, int32_t *value) {
   size_t argc = 1;
   napi_value argv[1];
-  int32_t bytes;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &bytes) != napi_ok || bytes <= 0) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "tuneAllocator takes a size in bytes (an integer > 0)");
-    return NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], value) != napi_ok || *value < least) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", usage);
+    return 0;
   }
+  return 1;
+}
+
+static napi_value tune_allocator(napi_env env, napi_callback_info info) {
+  int32_t bytes;
+  if (!int32_argument(env, info, 1, "tuneAllocator takes a size in bytes (an integer > 0)", &bytes)) return NULL;
   napi_value result;
 #ifdef __GLIBC__
   int ok = mallopt(M_TRIM_THRESHOLD, bytes) == 1 && mallopt(M_MMAP_THRESHOLD, bytes) == 1;
@@ -61,14 +67,8 @@ static napi_value tune_allocator(napi_env env, napi_callback_info info) {
 }
 
 static napi_value dup_descriptor(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   int32_t fd;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "dupDescriptor takes a descriptor (an integer >= 0)");
-    return NULL;
-  }
+  if (!int32_argument(env, info, 0, "dupDescriptor takes a descriptor (an integer >= 0)", &fd)) return NULL;
   int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
   if (copy < 0) {
     napi_throw_error(env, "ERR_DUP_DESCRIPTOR", strerror(errno));
