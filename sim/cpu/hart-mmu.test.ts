@@ -516,6 +516,19 @@ describe('accesses that cross a page boundary', () => {
   });
 });
 
+/**
+ * VA mapped to PA1 (holding 1), PA2 holding 2, and the leaf PTE's page identity-mapped so that the program can
+ * rewrite the PTE through its physical address.
+ */
+function remappable(): { v: Vm; leaf: number } {
+  const v = vm();
+  const leaf = v.pt.map(VA, PA1, RWAD);
+  v.pt.map(BigInt(leaf) & ~0xfffn, BigInt(leaf) & ~0xfffn, RWAD);
+  poke(v.ram, PA1, 8, 1n);
+  poke(v.ram, PA2, 8, 2n);
+  return { v, leaf };
+}
+
 describe('translation context changes', () => {
   it('csrw satp from the program turns translation on and off', () => {
     const v = vm();
@@ -535,12 +548,7 @@ describe('translation context changes', () => {
   });
 
   it('sfence.vma makes a changed PTE visible', () => {
-    const v = vm();
-    const leaf = v.pt.map(VA, PA1, RWAD);
-    // The program rewrites the leaf PTE through its physical address, so identity-map the page-table page.
-    v.pt.map(BigInt(leaf) & ~0xfffn, BigInt(leaf) & ~0xfffn, RWAD);
-    poke(v.ram, PA1, 8, 1n);
-    poke(v.ram, PA2, 8, 2n);
+    const { v, leaf } = remappable();
     const h = start(v, [
       LD,
       0x00d73023, // sd a3, 0(a4)
@@ -579,11 +587,7 @@ describe('translation context changes', () => {
   });
 
   it('toggling SUM flushes nothing (it selects a TLB set, as QEMU selects an MMU index): a changed PTE stays unseen', () => {
-    const v = vm();
-    const leaf = v.pt.map(VA, PA1, RWAD);
-    v.pt.map(BigInt(leaf) & ~0xfffn, BigInt(leaf) & ~0xfffn, RWAD);
-    poke(v.ram, PA1, 8, 1n);
-    poke(v.ram, PA2, 8, 2n);
+    const { v, leaf } = remappable();
     const h = start(v, [
       LD,
       encode('sd', { rs1: 14, rs2: a3 }),
