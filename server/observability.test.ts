@@ -55,14 +55,17 @@ describe('/metrics', () => {
     const vmm = new RemoteVmm(await client.connect(vm, 'controller'));
     await vmm.run();
     await until(async () => value(await scrape(), 'hindsight_vm_exits_total', { vm: vm.id, reason: 'MMIO' }) as number > 2);
-    // Each scrape shows it running, but for one caught inside an exit's round trip (which takes microseconds).
+    // Each scrape shows it running, or waiting when caught inside an exit's round trip (microseconds on a quiet
+    // machine, much longer when the machine is loaded and the answering client waits for a core): scrape until
+    // three show it running; none may show anything else.
     const states: string[] = [];
     let running: Sample[] = [];
-    for (let i = 0; i < 5; i++) {
+    while (states.filter((s) => s === 'running').length < 3 && states.length < 40) {
       running = await scrape();
       states.push(value(running, 'hindsight_vms', { state: 'running' }) === 1 ? 'running' : value(running, 'hindsight_vms', { state: 'waiting' }) === 1 ? 'waiting' : 'other');
     }
-    expect(states.filter((s) => s === 'running').length, states.join()).toBeGreaterThanOrEqual(4);
+    expect(states.filter((s) => s === 'running').length, states.join()).toBe(3);
+    expect(states.filter((s) => s !== 'running' && s !== 'waiting'), states.join()).toEqual([]);
     expect(value(running, 'hindsight_ws_connections')).toBe(1);
     expect(value(running, 'hindsight_vm_exits_total', { vm: vm.id, reason: 'RISCV_SBI' })).toBeGreaterThan(0);
     expect(value(running, 'hindsight_exit_round_trip_seconds_count')).toBeGreaterThan(0);
@@ -114,6 +117,9 @@ describe('--max-vms', () => {
       await vmm.run();
       await vmm.ended;
       await vmm.conn.close();
+      // The server learns of the client's leaving a moment after close() returns (from the VM's worker, which owns
+      // the connection); only then does the ended VM make room.
+      await until(async () => (await client.listVms()).find((v) => v.id === vm.id)?.controller === false);
       ids.push(vm.id);
     }
     const listed = (await client.listVms()).map((v) => v.id);
