@@ -141,11 +141,11 @@ export class Hart {
   set pcHi(v: number) { this.s[w(S.PC) + 1] = v; }
 
   /** Instructions retired (exact; a JS number is exact up to 2^53). */
-  get icount(): number { return (this.s[w(S.ICOUNT)] >>> 0) + this.s[w(S.ICOUNT) + 1] * TWO32; }
+  get icount(): number { return this.wide(S.ICOUNT); }
   set icount(v: number) { this.setWide(S.ICOUNT, v); }
 
   /** Virtual cycles skipped while idle (WFI); cycle = icount + idleCycles. */
-  get idleCycles(): number { return (this.s[w(S.IDLE)] >>> 0) + this.s[w(S.IDLE) + 1] * TWO32; }
+  get idleCycles(): number { return this.wide(S.IDLE); }
   set idleCycles(v: number) { this.setWide(S.IDLE, v); }
 
   get priv(): number { return this.s[w(S.PRIV)]; }
@@ -191,9 +191,10 @@ export class Hart {
       // In slices: V8 runs a WebAssembly call to its end in the code it started with (there is no on-stack
       // replacement), so the interpreter and compiled pages pick up their optimized code only at the next call.
       // A slice also ends where virtual time reaches stimecmp, so that STIP rises before the next instruction.
-      this.syncTimer();
       const icount = this.icount;
-      this.setWide(S.TARGET, Math.min(target, icount + RUN_SLICE, this.timerIcountAfter(icount)));
+      const timer = this.timerDeadlineIcount();
+      if (timer <= icount) this.syncTimer(); // (STIP may have risen at the end of the last slice)
+      this.setWide(S.TARGET, Math.min(target, icount + RUN_SLICE, timer > icount ? timer : Infinity));
       this.jit?.beforeRun(icount);
       const status = this.runTier();
       switch (status) {
@@ -235,17 +236,12 @@ export class Hart {
     if ((this.csr.sip & SIP_STIP) === 0 && this.timerDeadlineIcount() <= this.icount) this.setInterruptPending(SIP_STIP, true);
   }
 
-  private timerIcountAfter(icount: number): number {
-    const at = this.timerDeadlineIcount();
-    return at > icount ? at : Infinity;
-  }
-
   /** stimecmp changed: STIP follows the comparison at once, and the current run stops where the deadline falls. */
   private timerWritten(): void {
     this.setInterruptPending(SIP_STIP, false);
-    this.syncTimer();
-    const at = this.timerIcountAfter(this.icount);
-    if (at < this.wide(S.TARGET)) this.setWide(S.TARGET, at);
+    const at = this.timerDeadlineIcount();
+    if (at <= this.icount) this.setInterruptPending(SIP_STIP, true);
+    else if (at < this.wide(S.TARGET)) this.setWide(S.TARGET, at);
   }
 
   // ---- What the tiers hand over (their imports). ----
@@ -559,17 +555,17 @@ export class Hart {
     const f3 = (row.match >>> 12) & 7, c = this.csr;
     // The instruction's bits (for a trap's stval or htinst), built only when it traps: CSR instructions are frequent
     // in a kernel (every trap entry and exit, every user copy's SUM toggle).
-    const bits = (): number => encodeRow(row, { rd, rs1, imm: num });
     if (num === CSR_SEED) {
       // Zkr's seed has no in-kernel model: a virtual-instruction trap, which KVM turns into KVM_EXIT_RISCV_CSR.
-      this.pend(Cause.VirtualInst, bits(), 0);
-      this.s[w(S.TRAP_HTINST)] = bits();
+      const bits = encodeRow(row, { rd, rs1, imm: num });
+      this.pend(Cause.VirtualInst, bits, 0);
+      this.s[w(S.TRAP_HTINST)] = bits;
       return 1;
     }
     const immForm = f3 >= 5;
     const writes = (f3 & 3) === 1 || rs1 !== 0;
     const reads = (f3 & 3) !== 1 || rd !== 0;
-    if (!c.accessible(num, this.priv) || (writes && (num >>> 10) === 3)) return this.pend(Cause.IllegalInst, bits(), 0);
+    if (!c.accessible(num, this.priv) || (writes && (num >>> 10) === 3)) return this.pend(Cause.IllegalInst, encodeRow(row, { rd, rs1, imm: num }), 0);
     const srcLo = immForm ? rs1 : this.x[2 * rs1];
     const srcHi = immForm ? 0 : this.x[2 * rs1 + 1];
     let oldLo = 0, oldHi = 0;

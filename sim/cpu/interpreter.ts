@@ -66,8 +66,8 @@ class InterpSem extends SemBase {
     c: Code,
     imports: MemoryImports,
     runtime: ReturnType<typeof addRuntimeFns>,
-    private readonly v: { pc: number; rd: number; rs1: number; rs2: number; imm: number; len: number; ent: number; target: number; weight: number },
-    private readonly labels: { jumped: Label; trap: Label },
+    private readonly v: { pc: number; rd: number; rs1: number; rs2: number; imm: number; len: number; ent: number; target: number; bs: number },
+    private readonly labels: { jumped: Label; branched: Label; trap: Label },
     private readonly hostFn: number,
     private readonly save: () => void,
     private readonly seq: number,
@@ -123,11 +123,12 @@ class InterpSem extends SemBase {
     c.if();
     c.get(this.v.pc).get(this.v.imm).op(Op.i64_extend_i32_s).op(Op.i64_add).set(this.v.pc);
     // A taken backward branch closes a loop: its target counts LOOP_WEIGHT executions towards compiling.
-    c.get(this.v.imm).i32(31).op(Op.i32_shr_u).i32(LOOP_WEIGHT - 1).op(Op.i32_mul).i32(1).op(Op.i32_add).set(this.v.weight);
+    c.get(this.v.imm).i32(31).op(Op.i32_shr_u).i32(LOOP_WEIGHT - 1).op(Op.i32_mul).i32(1).op(Op.i32_add).set(this.v.bs);
     c.else();
     this.nextPc().set(this.v.pc);
+    c.i32(1).set(this.v.bs);
     c.end();
-    c.br(this.labels.jumped);
+    c.br(this.labels.branched);
   }
 
   host(): void {
@@ -197,8 +198,6 @@ function buildInterpreter(): Uint8Array {
     pc: c.local(I64), rd: c.local(I32), rs1: c.local(I32), rs2: c.local(I32), imm: c.local(I32), len: c.local(I32),
   };
   const icount = c.local(I64), target = c.local(I64);
-  /** What the next block start counts towards compiling (see LOOP_WEIGHT): 1, or more after a backward branch. */
-  const weight = c.local(I32);
   const off = c.local(I32), ent = c.local(I32), op = c.local(I32), bs = c.local(I32), j = c.local(I32), st = c.local(I32);
   /** 1 when the previous instruction fell through to this one in the same page: its entry follows the last. */
   const seq = c.local(I32);
@@ -216,10 +215,12 @@ function buildInterpreter(): Uint8Array {
 
   reload();
   c.i32(0).mem(Op.i64_load, S.TARGET).set(target);
-  c.i32(1).set(bs).i32(1).set(weight);
+  c.i32(1).set(bs);
   const main = c.loop();
   const next = c.block();
   const jumped = c.block();
+  /** A conditional branch went to its target or fell through, and set bs (the next block start's weight) itself. */
+  const branched = c.block();
   const trap = c.block();
 
   // The budget.
@@ -318,7 +319,7 @@ function buildInterpreter(): Uint8Array {
   c.get(ent).mem(Op.i32_load, D.IMM).set(v.imm);
   c.i32(1).set(seq);
 
-  const sem = new InterpSem(c, { load: imp.load, store: imp.store, atomic: imp.atomic, fp: imp.fp }, runtime, { ...v, ent, target, weight }, { jumped, trap }, imp.host, save, seq);
+  const sem = new InterpSem(c, { load: imp.load, store: imp.store, atomic: imp.atomic, fp: imp.fp }, runtime, { ...v, ent, target, bs }, { jumped, branched, trap }, imp.host, save, seq);
   const cases: Label[] = [];
   for (let i = ROWS.length - 1; i >= 0; i--) cases.push(c.block());
   cases.reverse();
@@ -336,9 +337,13 @@ function buildInterpreter(): Uint8Array {
   reload();
   c.i32(1).set(bs).i32(0).set(seq);
   c.br(main);
+  c.end(); // branched: the pc and bs were set by the branch
+  c.get(icount).i64(1).op(Op.i64_add).set(icount);
+  c.i32(0).set(seq);
+  c.br(main);
   c.end(); // jumped: the pc was set by the instruction
   c.get(icount).i64(1).op(Op.i64_add).set(icount);
-  c.get(weight).set(bs).i32(1).set(weight).i32(0).set(seq);
+  c.i32(1).set(bs).i32(0).set(seq);
   c.br(main);
   c.end(); // next: fall through to the following instruction; its entry follows if it is in the same page
   c.get(v.pc).get(v.len).op(Op.i64_extend_i32_u).op(Op.i64_add).set(v.pc);

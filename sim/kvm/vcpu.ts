@@ -212,7 +212,8 @@ export class Vcpu {
         this.immediateExit = false;
         return this.exitToUser({ reason: 'INTR', cause: 'immediate_exit' });
       }
-      // The timer's deadline ends a slice inside the hart (its Sstc comparator), not here.
+      // The timer's deadline ends a slice inside the hart (its Sstc comparator, hart.run); STIP is brought up to
+      // date here too, so that an exit taken before the next run (a spent budget) shows it as a run would.
       h.syncTimer();
       const slice = target - h.icount;
       if (slice <= 0) return budgetIsExit ? this.exitToUser({ reason: 'INTR', cause: 'budget' }) : null;
