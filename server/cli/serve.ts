@@ -56,6 +56,9 @@ export const serveCommand = defineCommand({
 });
 
 async function serve(values: OptionValues<typeof SERVE_OPTIONS>): Promise<number> {
+  // First, before any thread or output of ours: on glibc this starts the process again (execve, same pid) with the
+  // allocator's thread caches off, so deleted VMs' memory goes back to the OS (vm/allocator-tunables.ts).
+  const tunables = (await import('../vm/allocator-tunables.js')).restartWithAllocatorTunables();
   const dataDir = resolve(values.data ?? 'hindsight-data');
   if (statSync(dataDir, { throwIfNoEntry: false })?.isDirectory() === false) throw new CliError('CLI_NOT_A_DIRECTORY', `--data ${dataDir} is a file, not a folder`);
   mkdirSync(dataDir, { recursive: true });
@@ -92,14 +95,11 @@ async function serve(values: OptionValues<typeof SERVE_OPTIONS>): Promise<number
   const [{ startServer }, { createLogger }] = await Promise.all([import('../server.js'), import('../log.js')]);
   const log = createLogger(values['log-format'] ?? (process.stderr.isTTY ? 'pretty' : 'json'), values['log-level'] ?? 'info');
   const server = await startServer(options, log);
-  process.stdout.write(`hindsight: listening on ${server.url}\nhindsight: server token from ${source}; recordings in ${join(dataDir, 'recordings')}\n`);
-  // As Jupyter does: a link that carries the token once (the page keeps it for the tab and drops it from the address).
-  process.stdout.write(`hindsight: web UI at ${server.url}/ui/?token=${encodeURIComponent(token)}\n`);
-  log.info({ url: server.url, dataDir, guestsDir, tokenFrom: source, maxVms: options.limits.maxVms }, 'listening');
   // SIGINT and SIGTERM end every VM with its journal closed (end reason `interrupted`), then the server exits with
   // the signal's usual status (130, 143). A second signal does not wait: every journal already holds all that any
   // client saw (docs/journal.md, "Durability").
-  const signal = await new Promise<NodeJS.Signals>((done) => {
+  // Listened for before the server says it is listening: a signal sent on that line must find them.
+  const signalled = new Promise<NodeJS.Signals>((done) => {
     const stop = (sig: NodeJS.Signals) => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -111,6 +111,12 @@ async function serve(values: OptionValues<typeof SERVE_OPTIONS>): Promise<number
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  process.stdout.write(`hindsight: listening on ${server.url}\nhindsight: server token from ${source}; recordings in ${join(dataDir, 'recordings')}\n`);
+  // As Jupyter does: a link that carries the token once (the page keeps it for the tab and drops it from the address).
+  process.stdout.write(`hindsight: web UI at ${server.url}/ui/?token=${encodeURIComponent(token)}\n`);
+  log.info({ url: server.url, dataDir, guestsDir, tokenFrom: source, maxVms: options.limits.maxVms }, 'listening');
+  if (tunables.startsWith('exec')) log.warn({ reason: tunables }, 'could not turn off the allocator\'s thread caches: deleted VMs will leave more memory behind');
+  const signal = await signalled;
   log.info('stopped');
   return signal === 'SIGINT' ? 130 : 143;
 }

@@ -9,8 +9,12 @@ import { createRequire } from 'node:module';
 export interface NativeAddon {
   /** glibc's malloc_trim(0): hands free malloc memory back to the OS; whether any was (undefined off glibc). */
   trim(): boolean | undefined;
-  /** Fixes glibc's trim and mmap thresholds (mallopt) at this many bytes; whether it could (undefined off glibc). */
+  /** Fixes glibc's trim and mmap thresholds (mallopt) at this many bytes, top pad 0; whether it could (undefined off glibc). */
   tuneAllocator(bytes: number): boolean | undefined;
+  /** execve(2): replaces the process (same pid); returns only by throwing (code ERR_EXEC, the system's message). */
+  exec(file: string, argv: readonly string[], env: readonly string[]): never;
+  /** Whether the C library is glibc. */
+  readonly glibc: boolean;
   /** A new close-on-exec descriptor for the same open file (fcntl F_DUPFD_CLOEXEC); throws on failure. */
   dupDescriptor(fd: number): number;
 }
