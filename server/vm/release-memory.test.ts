@@ -55,7 +55,38 @@ function runTop(tune: boolean): { tuned: boolean | null; keptMib: number } {
   return JSON.parse(run.stdout) as { tuned: boolean | null; keptMib: number };
 }
 
+/**
+ * In a process of its own that allocates nothing more: garbage only a WeakRef points to, then VM workers counted
+ * started and ended (`busy` leaves one running). V8 collects an idle process's garbage only when asked.
+ */
+const IDLE_SCRIPT = `
+import { runInNewContext } from 'node:vm';
+import { workerEnded, workerStarted } from ${JSON.stringify(join(root, 'dist/server/vm/release-memory.js'))};
+let garbage = { items: Array.from({ length: 100000 }, (_, i) => ({ i })) };
+const ref = new WeakRef(garbage);
+garbage = null;
+workerStarted();
+if (process.argv.includes('busy')) workerStarted();
+workerEnded();
+await new Promise((resolve) => setTimeout(resolve, 1500));
+console.log(JSON.stringify({ collected: ref.deref() === undefined, gcHere: typeof globalThis.gc, gcInNewContext: runInNewContext('typeof gc') }));
+`;
+
+function runIdle(busy: boolean): { collected: boolean; gcHere: string; gcInNewContext: string } {
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', IDLE_SCRIPT, ...(busy ? ['busy'] : [])], { encoding: 'utf8' });
+  expect(run.stderr).toBe('');
+  return JSON.parse(run.stdout);
+}
+
 describe('releasing the memory of ended VM workers', () => {
+  it('the main heap is collected a second after the last VM worker ends, not while one runs, and gc() stays hidden', () => {
+    const idle = runIdle(false);
+    expect(idle.collected).toBe(true);
+    expect(runIdle(true).collected).toBe(false);
+    expect(idle.gcHere).toBe('undefined');
+    expect(idle.gcInNewContext).toBe('undefined');
+  });
+
   it.runIf(glibc)('an ended worker\'s arena keeps its free top past malloc_trim, unless the allocator\'s thresholds are fixed', () => {
     // glibc as it comes: the 24 MiB top stays resident (malloc_trim does not trim a thread arena's top).
     const plain = runTop(false);

@@ -10,6 +10,8 @@
  * (server/native/native.c, built by scripts/build-native.sh). Without the addon (not Linux, no C compiler when
  * built) this does nothing and the memory stays with the allocator, reused by the next VMs' workers.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { nativeAddon } from '../native/addon.js';
 
 const trim = nativeAddon?.trim ?? null;
@@ -40,12 +42,60 @@ export function tuneAllocator(): boolean {
 }
 
 let scheduled = false;
+let liveWorkers = 0;
+let idleTimer: NodeJS.Timeout | null = null;
+
+/** Counts a VM worker started (workerEnded, that it ended): the idle collection waits for every one. */
+export function workerStarted(): void {
+  liveWorkers++;
+  if (idleTimer !== null) clearTimeout(idleTimer);
+  idleTimer = null;
+}
 
 /**
- * Releases freed memory once the current burst of worker exits is over (deleting many VMs at once ends their
- * workers within a few milliseconds: one trim covers them all). A trim walks every arena, so it is not done per exit.
+ * V8's gc(), without exposing it to any script: the flag is on only while one new context is made. Node offers no
+ * other way to ask for a full collection (V8's LowMemoryNotification is not reachable from JavaScript).
  */
-export function releaseFreedMemorySoon(): void {
+function takeGc(): (() => void) | null {
+  // Started with --expose-gc: use it, and leave the flag on for the contexts still to come.
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (typeof exposed === 'function') return exposed;
+  try {
+    setFlagsFromString('--expose-gc');
+    return runInNewContext('gc') as () => void;
+  } catch {
+    return null;
+  } finally {
+    setFlagsFromString('--no-expose-gc');
+  }
+}
+const collectGarbage = takeGc();
+
+/**
+ * When the last VM has ended: three full collections of the main thread's heap a turn apart (the weak callbacks one
+ * runs free the native half of sockets and parsers, whose wrappers the next one can then collect), then a trim.
+ * An idle server allocates nothing, so V8 would otherwise never collect what the load left: measured over 5 rounds
+ * of 16 VMs, the old generation's committed size grew 17 -> 19.5 MiB at 16.5 MiB "used" and the server ended +8 to
+ * +10% over idle; with these collections it stays at 14 MiB and the server 5-7% under its idle figure.
+ */
+function collectWhileIdle(rounds: number): void {
+  if (liveWorkers > 0 || collectGarbage === null) return;
+  collectGarbage();
+  if (rounds > 1) setImmediate(() => collectWhileIdle(rounds - 1));
+  else releaseFreedMemory();
+}
+
+/**
+ * Called as a VM worker ends. Releases freed memory once the current burst of worker exits is over (deleting many
+ * VMs at once ends their workers within a few milliseconds: one trim covers them all; a trim walks every arena, so it
+ * is not done per exit), and, when no VM worker is left, collects the main heap a second later (collectWhileIdle).
+ */
+export function workerEnded(): void {
+  liveWorkers = Math.max(0, liveWorkers - 1);
+  if (liveWorkers === 0 && idleTimer === null) {
+    idleTimer = setTimeout(() => { idleTimer = null; collectWhileIdle(3); }, 1000);
+    idleTimer.unref();
+  }
   if (!canReleaseMemory || scheduled) return;
   scheduled = true;
   setTimeout(() => {

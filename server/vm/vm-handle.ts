@@ -12,7 +12,7 @@ import { releaseSocket } from '../channel/socket-handoff.js';
 import type { Logger } from '../log.js';
 import type { VmMetrics } from '../metrics.js';
 import { PendingCalls } from './pending-calls.js';
-import { releaseFreedMemorySoon } from './release-memory.js';
+import { workerEnded, workerStarted } from './release-memory.js';
 import { VmRequestError } from './vm-request-error.js';
 import type { InternalRequest, MainToWorker, VmFigures, WorkerInit, WorkerToMain } from './worker-messages.js';
 
@@ -44,6 +44,7 @@ export class VmHandle {
   /** Starts the worker and resolves once the machine is built (or rejects with the reason it could not be). */
   static start(init: WorkerInit, name: string, recording: string | null, metrics: VmMetrics, log: Logger): Promise<VmHandle> {
     const worker = new Worker(WORKER_URL, { workerData: init });
+    workerStarted();
     return new Promise((resolve, reject) => {
       let vm: VmHandle | null = null;
       const early = (m: WorkerToMain) => {
@@ -63,7 +64,7 @@ export class VmHandle {
       worker.once('exit', () => {
         vm?.workerGone(new Error('the VM worker exited'));
         // The thread is gone; what its isolate freed sits in the C allocator until handed back.
-        releaseFreedMemorySoon();
+        workerEnded();
       });
     });
   }
