@@ -58,7 +58,7 @@ export const serveCommand = defineCommand({
 async function serve(values: OptionValues<typeof SERVE_OPTIONS>): Promise<number> {
   // First, before any thread or output of ours: on glibc this starts the process again (execve, same pid) with the
   // allocator's thread caches off, so deleted VMs' memory goes back to the OS (vm/allocator-tunables.ts).
-  const tunables = (await import('../vm/allocator-tunables.js')).restartWithAllocatorTunables();
+  const restartFailure = (await import('../vm/allocator-tunables.js')).restartWithAllocatorTunables();
   const dataDir = resolve(values.data ?? 'hindsight-data');
   if (statSync(dataDir, { throwIfNoEntry: false })?.isDirectory() === false) throw new CliError('CLI_NOT_A_DIRECTORY', `--data ${dataDir} is a file, not a folder`);
   mkdirSync(dataDir, { recursive: true });
@@ -115,7 +115,7 @@ async function serve(values: OptionValues<typeof SERVE_OPTIONS>): Promise<number
   // As Jupyter does: a link that carries the token once (the page keeps it for the tab and drops it from the address).
   process.stdout.write(`hindsight: web UI at ${server.url}/ui/?token=${encodeURIComponent(token)}\n`);
   log.info({ url: server.url, dataDir, guestsDir, tokenFrom: source, maxVms: options.limits.maxVms }, 'listening');
-  if (tunables.startsWith('exec')) log.warn({ reason: tunables }, 'could not turn off the allocator\'s thread caches: deleted VMs will leave more memory behind');
+  if (restartFailure !== null) log.warn({ reason: restartFailure }, 'could not turn off the allocator\'s thread caches: deleted VMs will leave more memory behind');
   const signal = await signalled;
   log.info('stopped');
   return signal === 'SIGINT' ? 130 : 143;

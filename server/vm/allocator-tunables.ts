@@ -13,30 +13,27 @@
  */
 import { nativeAddon } from '../native/addon.js';
 
-const TUNABLES: readonly { name: string; value: string }[] = [{ name: 'glibc.malloc.tcache_count', value: '0' }];
+const TCACHE_COUNT = 'glibc.malloc.tcache_count';
 
-/** GLIBC_TUNABLES with ours added after the caller's own, or null when it already sets each of them. */
+/** GLIBC_TUNABLES with the caches turned off after the caller's own tunables, or null when it already sets them. */
 export function withAllocatorTunables(current: string | undefined): string | null {
-  const set = new Set((current ?? '').split(':').map((t) => t.split('=')[0]));
-  const missing = TUNABLES.filter((t) => !set.has(t.name)).map((t) => `${t.name}=${t.value}`);
-  if (missing.length === 0) return null;
-  return [...(current === undefined || current === '' ? [] : [current]), ...missing].join(':');
+  const names = (current ?? '').split(':').map((t) => t.split('=')[0]);
+  if (names.includes(TCACHE_COUNT)) return null;
+  return current === undefined || current === '' ? `${TCACHE_COUNT}=0` : `${current}:${TCACHE_COUNT}=0`;
 }
 
 /**
  * Starts this process again with the allocator tunables in its environment, unless they are there already or it
- * cannot (no addon, not glibc): returns only then, with the reason it did not. Call before anything else has begun.
+ * cannot (no addon, not glibc). Returns only then: null, or why the execve failed. Call before anything else has begun.
  */
-export function restartWithAllocatorTunables(): string {
-  if (nativeAddon === null) return 'no native addon';
-  if (!nativeAddon.glibc) return 'not glibc';
+export function restartWithAllocatorTunables(): string | null {
   const tunables = withAllocatorTunables(process.env.GLIBC_TUNABLES);
-  if (tunables === null) return 'already set';
+  if (nativeAddon === null || !nativeAddon.glibc || tunables === null) return null;
   const env = Object.entries({ ...process.env, GLIBC_TUNABLES: tunables }).map(([k, v]) => `${k}=${v ?? ''}`);
   try {
     nativeAddon.exec(process.execPath, [process.argv0, ...process.execArgv, ...process.argv.slice(1)], env);
   } catch (e) {
-    return `exec failed: ${(e as Error).message}`;
+    return (e as Error).message;
   }
-  return 'exec returned';
+  return 'execve returned';
 }
